@@ -1,0 +1,87 @@
+"""Comanda: the backend of a restaurant point-of-sale system."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from config import Config, load_config
+
+__version__ = "1.0.0"
+
+
+def create_app(config: Config | str | None = None) -> Flask:
+    """Build the application: a table of contents of register_* steps."""
+    app = Flask(__name__, instance_relative_config=True, static_folder=None)
+    app.config.from_object(config if isinstance(config, Config) else load_config(config))
+    app.config["APP_VERSION"] = __version__
+    register_logging(app)
+    register_extensions(app)
+    register_request_hooks(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_cli(app)
+    return app
+
+
+def register_logging(app: Flask) -> None:
+    from app.logs import configure_logging
+
+    configure_logging(app)
+
+
+def register_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401  (tables must be known to Alembic)
+    from app.auth.tokens import register_jwt_callbacks
+    from app.database import register_database_events
+    from app.extensions import api, db, jwt, limiter, migrate
+
+    db.init_app(app)
+    register_database_events(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), compare_type=True)
+    jwt.init_app(app)
+    register_jwt_callbacks(jwt)
+    limiter.init_app(app)
+    api.init_app(app, spec_kwargs={"info": {"description": _api_description()}})
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
+
+
+def register_request_hooks(app: Flask) -> None:
+    from app.http import register_http
+
+    register_http(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.auth import blp as auth_blp
+    from app.extensions import api
+    from app.ops import register_ops
+    from app.orders import blp as orders_blp
+    from app.products import blp as products_blp
+    from app.reports import blp as reports_blp
+    from app.users import blp as users_blp
+
+    for blp in (auth_blp, users_blp, products_blp, orders_blp, reports_blp):
+        api.register_blueprint(blp, url_prefix=f"/api/v1/{blp.name}")
+    register_ops(app)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from app.errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_cli(app: Flask) -> None:
+    from app.cli import register_commands
+
+    register_commands(app)
+
+
+def _api_description() -> str:
+    from app.openapi import API_DESCRIPTION
+
+    return API_DESCRIPTION

@@ -1,0 +1,5 @@
+"""Auth blueprint."""
+
+from app.auth.routes import blp
+
+__all__ = ["blp"]

@@ -1,0 +1,39 @@
+"""Engine-level settings that differ per backend."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import event
+
+from app.extensions import db
+
+
+def register_database_events(app: Flask) -> None:
+    """Turn on SQLite's foreign keys and WAL; PostgreSQL is configured by connect args."""
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - trivial
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.close()
+
+
+def dialect_name() -> str:
+    """'postgresql' or 'sqlite' for the bound engine."""
+    return db.session.get_bind().dialect.name
+
+
+def insert_for_dialect(table):
+    """INSERT construct of the current dialect, so ON CONFLICT is available on both backends."""
+    if dialect_name() == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)

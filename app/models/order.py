@@ -1,0 +1,77 @@
+"""Orders and their lines. Money is integer cents; names and prices are snapshots."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.types import UTCDateTime, utcnow
+
+ORDER_STATUSES = ("open", "closed", "cancelled")
+PAYMENT_METHODS = ("cash", "card", "other")
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'closed', 'cancelled')", name="status"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        # Keyset pagination, newest first, for everybody and per waiter.
+        Index("ix_orders_created_at_id", "created_at", "id"),
+        Index("ix_orders_waiter_created_at_id", "waiter_id", "created_at", "id"),
+        Index("ix_orders_waiter_business_date", "waiter_id", "business_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_order_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    customer_name: Mapped[str] = mapped_column(String(120))
+    table_label: Mapped[str | None] = mapped_column(String(32))
+    notes: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    waiter_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    total_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    item_count: Mapped[int] = mapped_column(Integer, default=0)
+    payment_method: Mapped[str | None] = mapped_column(String(16))
+    # Computed once from created_at in BUSINESS_TIMEZONE with BUSINESS_DAY_STARTS_AT, never recomputed.
+    business_date: Mapped[date] = mapped_column(Date, index=True)
+    # Local wall-clock hour of created_at (naive), for hourly sales.
+    local_hour: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    waiter = relationship("User", lazy="joined", innerjoin=True)
+    items: Mapped[list[OrderItem]] = relationship(
+        back_populates="order", order_by="OrderItem.id", lazy="selectin", cascade="all, delete-orphan"
+    )
+
+
+class OrderItem(db.Model):
+    __tablename__ = "order_items"
+    __table_args__ = (
+        CheckConstraint("quantity BETWEEN 1 AND 999", name="quantity_range"),
+        CheckConstraint("unit_price_cents >= 0", name="price_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    product_name: Mapped[str] = mapped_column(String(120))
+    unit_price_cents: Mapped[int] = mapped_column(BigInteger)
+    quantity: Mapped[int] = mapped_column(Integer)
+    notes: Mapped[str | None] = mapped_column(Text)
+    voided: Mapped[bool] = mapped_column(Boolean, default=False)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    order: Mapped[Order] = relationship(back_populates="items")
+
+    @property
+    def line_total_cents(self) -> int:
+        return self.unit_price_cents * self.quantity

@@ -1,0 +1,5 @@
+"""Orders blueprint."""
+
+from app.orders.routes import blp
+
+__all__ = ["blp"]

@@ -1,0 +1,5 @@
+"""Products blueprint."""
+
+from app.products.routes import blp
+
+__all__ = ["blp"]

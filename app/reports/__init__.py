@@ -1,0 +1,5 @@
+"""Reports blueprint."""
+
+from app.reports.routes import blp
+
+__all__ = ["blp"]

@@ -1,0 +1,5 @@
+"""Users blueprint."""
+
+from app.users.routes import blp
+
+__all__ = ["blp"]

@@ -1,0 +1,5 @@
+"""Users routes."""
+
+from flask_smorest import Blueprint
+
+blp = Blueprint("users", __name__, description="Users")

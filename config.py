@@ -1,0 +1,236 @@
+"""Configuration classes, read from the environment when the app is created.
+
+`COMANDA_ENV` picks the class: development (default), testing or production.
+Nothing here runs at import time; `load_config()` builds an instance on demand.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment cannot produce a valid configuration."""
+
+
+def normalize_database_url(url: str) -> str:
+    """Map postgres:// and postgresql:// to the psycopg2 driver we ship."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix) :]
+    return url
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _instance_secrets() -> dict[str, str]:
+    """Secrets generated once for development and kept in instance/ (git-ignored)."""
+    path = INSTANCE_DIR / "secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    values = {"SECRET_KEY": secrets.token_urlsafe(48), "JWT_SECRET_KEY": secrets.token_urlsafe(48)}
+    path.write_text(json.dumps(values))
+    path.chmod(0o600)
+    return values
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    ENV_NAME = "base"
+    DEBUG = False
+    TESTING = False
+
+    def __init__(self) -> None:
+        env = os.environ
+        self.SECRET_KEY = env.get("SECRET_KEY")
+        self.JWT_SECRET_KEY = env.get("JWT_SECRET_KEY")
+        self.SQLALCHEMY_DATABASE_URI = normalize_database_url(env.get("DATABASE_URL", ""))
+        self.REDIS_URL = env.get("REDIS_URL") or None
+
+        # Database pool (PostgreSQL only; SQLite uses its own defaults).
+        self.DB_POOL_SIZE = _env_int("DB_POOL_SIZE", 5)
+        self.DB_MAX_OVERFLOW = _env_int("DB_MAX_OVERFLOW", 10)
+        self.DB_POOL_TIMEOUT = _env_int("DB_POOL_TIMEOUT", 10)
+        self.DB_CONNECT_TIMEOUT = _env_int("DB_CONNECT_TIMEOUT", 3)
+        self.DB_STATEMENT_TIMEOUT_MS = _env_int("DB_STATEMENT_TIMEOUT_MS", 15000)
+
+        # HTTP
+        self.MAX_CONTENT_LENGTH = 1024 * 1024
+        self.PROXY_FIX_X_FOR = _env_int("PROXY_FIX_X_FOR", 0)
+        self.LOG_FORMAT = env.get("LOG_FORMAT", self.default_log_format())
+        self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
+
+        # Auth
+        self.JWT_ALGORITHM = "HS256"
+        self.JWT_DECODE_ALGORITHMS = ["HS256"]
+        self.JWT_ACCESS_TOKEN_EXPIRES = timedelta(seconds=_env_int("JWT_ACCESS_TOKEN_EXPIRES", 15 * 60))
+        self.JWT_REFRESH_TOKEN_EXPIRES = timedelta(seconds=_env_int("JWT_REFRESH_TOKEN_EXPIRES", 12 * 3600))
+        self.JWT_TOKEN_LOCATION = ["headers"]
+        self.ARGON2_TIME_COST = _env_int("ARGON2_TIME_COST", 3)
+        self.ARGON2_MEMORY_COST = _env_int("ARGON2_MEMORY_COST", 65536)
+        self.ARGON2_PARALLELISM = _env_int("ARGON2_PARALLELISM", 4)
+        self.LOGIN_FAILURES_PER_EMAIL = env.get("LOGIN_FAILURES_PER_EMAIL", "5 per minute")
+        self.LOGIN_FAILURES_PER_ADDRESS = env.get("LOGIN_FAILURES_PER_ADDRESS", "100 per minute")
+        self.RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_KEY_PREFIX = env.get("RATELIMIT_KEY_PREFIX", "comanda")
+        self.RATELIMIT_HEADERS_ENABLED = False
+
+        # Business rules
+        self.BUSINESS_TIMEZONE = env.get("BUSINESS_TIMEZONE", "UTC")
+        self.BUSINESS_DAY_STARTS_AT = env.get("BUSINESS_DAY_STARTS_AT", "00:00")
+        self.CURRENCY = env.get("CURRENCY", "MXN")
+        self.IDEMPOTENCY_TTL_HOURS = _env_int("IDEMPOTENCY_TTL_HOURS", 48)
+        self.IDEMPOTENCY_WAIT_MS = _env_int("IDEMPOTENCY_WAIT_MS", 10000)
+
+        # First admin (make run / flask users ensure-admin)
+        self.ADMIN_EMAIL = env.get("ADMIN_EMAIL") or None
+        self.ADMIN_PASSWORD = env.get("ADMIN_PASSWORD") or None
+
+        # OpenAPI / Swagger UI (assets served locally, see app/ops)
+        self.API_TITLE = "Comanda POS API"
+        self.API_VERSION = "v1"
+        self.OPENAPI_VERSION = "3.0.3"
+        self.OPENAPI_URL_PREFIX = "/"
+        self.OPENAPI_JSON_PATH = "openapi.json"
+        self.OPENAPI_SWAGGER_UI_PATH = "docs"
+        self.OPENAPI_SWAGGER_UI_URL = "/docs/assets/"
+        self.OPENAPI_SWAGGER_UI_CONFIG = {"persistAuthorization": True}
+        self.JSON_SORT_KEYS = False
+
+    @staticmethod
+    def default_log_format() -> str:
+        return "text"
+
+    @property
+    def SQLALCHEMY_ENGINE_OPTIONS(self) -> dict:  # noqa: N802 - Flask config key
+        return engine_options(self)
+
+    def validate(self) -> None:
+        """Raise ConfigError if the settings cannot run this environment."""
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(self.BUSINESS_TIMEZONE)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(f"BUSINESS_TIMEZONE {self.BUSINESS_TIMEZONE!r} is not an IANA time zone") from exc
+        hh, _, mm = self.BUSINESS_DAY_STARTS_AT.partition(":")
+        if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
+            raise ConfigError(f"BUSINESS_DAY_STARTS_AT must be HH:MM, got {self.BUSINESS_DAY_STARTS_AT!r}")
+        if not (len(self.CURRENCY) == 3 and self.CURRENCY.isalpha() and self.CURRENCY.isupper()):
+            raise ConfigError(f"CURRENCY must be an ISO 4217 code, got {self.CURRENCY!r}")
+
+
+def engine_options(cfg: Config) -> dict:
+    """SQLAlchemy engine options: timeouts and pool for PostgreSQL, a busy wait for SQLite."""
+    url = cfg.SQLALCHEMY_DATABASE_URI
+    if url.startswith("postgresql"):
+        return {
+            "pool_pre_ping": True,
+            "pool_size": cfg.DB_POOL_SIZE,
+            "max_overflow": cfg.DB_MAX_OVERFLOW,
+            "pool_timeout": cfg.DB_POOL_TIMEOUT,
+            "connect_args": {
+                "connect_timeout": cfg.DB_CONNECT_TIMEOUT,
+                "options": f"-c statement_timeout={cfg.DB_STATEMENT_TIMEOUT_MS} -c timezone=UTC",
+                "application_name": "comanda",
+            },
+        }
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 15}}
+    return {}
+
+
+class DevelopmentConfig(Config):
+    """Zero-configuration local development on a SQLite file under instance/."""
+
+    ENV_NAME = "development"
+    DEBUG = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        generated = _instance_secrets()
+        self.SECRET_KEY = self.SECRET_KEY or generated["SECRET_KEY"]
+        self.JWT_SECRET_KEY = self.JWT_SECRET_KEY or generated["JWT_SECRET_KEY"]
+        if not self.SQLALCHEMY_DATABASE_URI:
+            self.SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'comanda.db'}"
+
+
+class TestingConfig(Config):
+    """Used by the test suite; the tests pass the database URL explicitly."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.SECRET_KEY = "test-secret-key-" + "x" * 32
+        self.JWT_SECRET_KEY = "test-jwt-secret-key-" + "y" * 32
+        self.SQLALCHEMY_DATABASE_URI = self.SQLALCHEMY_DATABASE_URI or "sqlite://"
+        # Cheap hashes keep the suite fast; production uses the argon2 defaults.
+        self.ARGON2_TIME_COST = 1
+        self.ARGON2_MEMORY_COST = 1024
+        self.ARGON2_PARALLELISM = 1
+
+
+class ProductionConfig(Config):
+    """Refuses to start without real secrets and a real database."""
+
+    ENV_NAME = "production"
+
+    @staticmethod
+    def default_log_format() -> str:
+        return "json"
+
+    def validate(self) -> None:
+        missing = [name for name in ("SECRET_KEY", "JWT_SECRET_KEY") if not getattr(self, name)]
+        if not os.environ.get("DATABASE_URL"):
+            missing.append("DATABASE_URL")
+        if missing:
+            raise ConfigError(f"production needs {', '.join(missing)} in the environment")
+        if len(self.JWT_SECRET_KEY.encode()) < 32:
+            raise ConfigError("JWT_SECRET_KEY must be at least 32 bytes")
+        super().validate()
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def load_config(name: str | None = None) -> Config:
+    """Build the configuration named by `name` or `COMANDA_ENV` and validate it."""
+    name = name or os.environ.get("COMANDA_ENV", "development")
+    try:
+        cls = CONFIGS[name]
+    except KeyError:
+        raise ConfigError(f"COMANDA_ENV must be one of {', '.join(CONFIGS)}, got {name!r}") from None
+    cfg = cls()
+    cfg.validate()
+    return cfg
