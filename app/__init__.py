@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from app.jsonio import ExactJSONProvider
 from config import Config, load_config
 
 __version__ = "1.0.0"
@@ -16,6 +17,8 @@ def create_app(config: Config | str | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
     app.config.from_object(config if isinstance(config, Config) else load_config(config))
     app.config["APP_VERSION"] = __version__
+    app.json = ExactJSONProvider(app)
+    app.url_map.strict_slashes = False  # /api/v1/orders and /api/v1/orders/ are the same collection
     register_logging(app)
     register_extensions(app)
     register_request_hooks(app)

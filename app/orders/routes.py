@@ -1,5 +1,159 @@
-"""Orders routes."""
+"""Orders routes: what the waiters' tablets call all day."""
 
+from __future__ import annotations
+
+from flask import request, url_for
+from flask.views import MethodView
 from flask_smorest import Blueprint
 
-blp = Blueprint("orders", __name__, description="Orders")
+from app.auth.permissions import auth_required, current_user
+from app.idempotency import idempotent
+from app.orders import batch, services
+from app.orders.schemas import (
+    BatchIn,
+    BatchOut,
+    CancelIn,
+    CloseIn,
+    ItemsIn,
+    OrderIn,
+    OrderListArgs,
+    OrderOut,
+    OrderPage,
+    OrderPatch,
+)
+
+blp = Blueprint("orders", __name__, description="Orders. Waiters see and change only their own (others' are 404).")
+
+IDEMPOTENCY_DOC = {
+    "parameters": [
+        {
+            "in": "header",
+            "name": "Idempotency-Key",
+            "required": False,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+            "description": "Retries with the same key and body replay the first answer (`Idempotent-Replayed: true`); "
+            "a different body is 422 `idempotency_key_reused`; a concurrent twin waits and replays, or gets 409 "
+            "`idempotency_key_in_progress`. Keys are scoped to the caller and kept at least 24 h.",
+        }
+    ]
+}
+IF_MATCH_DOC = {
+    "parameters": [
+        {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
+         "description": 'The order\'s current version as its ETag, e.g. "3" (428 without, 412 on mismatch).'}
+    ]
+}
+
+
+def order_response(order, status: int = 200):
+    """The order with its ETag (and Location when created)."""
+    headers = {"ETag": services.etag(order)}
+    if status == 201 and request.url_rule.endpoint == "orders.Orders":
+        headers["Location"] = url_for("orders.OrderById", order_id=order.id)
+    return order, status, headers
+
+
+@blp.route("/")
+class Orders(MethodView):
+    @auth_required()
+    @blp.arguments(OrderListArgs, location="query")
+    @blp.response(200, OrderPage)
+    def get(self, args):
+        """List orders, newest first (waiters: their own)"""
+        rows, next_cursor = services.list_orders(current_user(), args)
+        return {"data": rows, "next_cursor": next_cursor}
+
+    @auth_required()
+    @idempotent
+    @blp.arguments(OrderIn, example={
+        "customer_name": "Ana", "table": "12", "notes": None, "client_order_id": "tab3-000481",
+        "items": [{"product_id": 5, "quantity": 2, "notes": "no onion"},
+                  {"product_name": "Agua de horchata", "unit_price": "25.50", "quantity": 1}]})
+    @blp.response(201, OrderOut)
+    @blp.alt_response(409, description="`duplicate_client_order_id` (with `order_id`), `idempotency_key_in_progress`.")
+    @blp.doc(**IDEMPOTENCY_DOC)
+    def post(self, data):
+        """Create an order; the caller is its waiter"""
+        return order_response(services.create_order(current_user(), data), 201)
+
+
+@blp.route("/batch")
+class OrderBatch(MethodView):
+    @auth_required()
+    @idempotent
+    @blp.arguments(BatchIn)
+    @blp.response(200, BatchOut)
+    @blp.doc(**IDEMPOTENCY_DOC)
+    def post(self, data):
+        """Offline sync: create many orders; each is created, a duplicate, or rejected on its own"""
+        return {"results": batch.sync_batch(current_user(), data["orders"])}
+
+
+@blp.route("/<int:order_id>")
+class OrderById(MethodView):
+    @auth_required()
+    @blp.response(200, OrderOut)
+    def get(self, order_id):
+        """Get an order (ETag: its version)"""
+        return order_response(services.visible_order(current_user(), order_id))
+
+    @auth_required()
+    @blp.arguments(OrderPatch)
+    @blp.response(200, OrderOut)
+    @blp.alt_response(412, description="`precondition_failed`: If-Match is not the current version.")
+    @blp.alt_response(428, description="`precondition_required`: If-Match is missing.")
+    @blp.doc(**IF_MATCH_DOC)
+    def patch(self, data, order_id):
+        """Change customer_name, table or notes of an open order (If-Match required)"""
+        order = services.patch_order(current_user(), order_id, data, request.headers.get("If-Match"))
+        return order_response(order)
+
+
+@blp.route("/<int:order_id>/items")
+class OrderItems(MethodView):
+    @auth_required()
+    @idempotent
+    @blp.arguments(ItemsIn)
+    @blp.response(201, OrderOut)
+    @blp.alt_response(409, description="`order_not_open`.")
+    @blp.doc(**IDEMPOTENCY_DOC)
+    def post(self, data, order_id):
+        """Append lines to an open order (no If-Match: concurrent appends all succeed)"""
+        return order_response(services.append_items(current_user(), order_id, data["items"]), 201)
+
+
+@blp.route("/<int:order_id>/items/<int:item_id>")
+class OrderLine(MethodView):
+    @auth_required()
+    @blp.response(200, OrderOut)
+    @blp.alt_response(409, description="`order_not_open`.")
+    def delete(self, order_id, item_id):
+        """Void a line (kept with voided: true, excluded from totals and reports)"""
+        return order_response(services.void_item(current_user(), order_id, item_id))
+
+
+@blp.route("/<int:order_id>/close")
+class OrderClose(MethodView):
+    @auth_required()
+    @idempotent
+    @blp.arguments(CloseIn)
+    @blp.response(200, OrderOut)
+    @blp.alt_response(409, description="`order_not_open`.")
+    @blp.doc(**IDEMPOTENCY_DOC)
+    def post(self, data, order_id):
+        """Close (pay) an open order"""
+        return order_response(services.close_order(current_user(), order_id, data["payment_method"]))
+
+
+@blp.route("/<int:order_id>/cancel")
+class OrderCancel(MethodView):
+    @auth_required()
+    @idempotent
+    @blp.arguments(CancelIn)
+    @blp.response(200, OrderOut)
+    @blp.alt_response(403, description="A waiter cancelling a closed order.")
+    @blp.alt_response(409, description="`order_not_open`: already cancelled.")
+    @blp.doc(**IDEMPOTENCY_DOC)
+    def post(self, data, order_id):
+        """Cancel an order (a closed one needs a manager or admin)"""
+        return order_response(services.cancel_order(current_user(), order_id, data["reason"]))

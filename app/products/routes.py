@@ -1,5 +1,56 @@
-"""Products routes."""
+"""Products routes: the catalogue."""
 
+from __future__ import annotations
+
+from flask import url_for
+from flask.views import MethodView
 from flask_smorest import Blueprint
 
-blp = Blueprint("products", __name__, description="Products")
+from app.auth.permissions import STAFF, auth_required
+from app.products import services
+from app.products.schemas import ProductIn, ProductListArgs, ProductOut, ProductPage, ProductPatch
+
+blp = Blueprint("products", __name__, description="The catalogue. Names are unique ignoring case and spacing.")
+
+
+@blp.route("/")
+class Products(MethodView):
+    @auth_required()
+    @blp.arguments(ProductListArgs, location="query")
+    @blp.response(200, ProductPage)
+    def get(self, args):
+        """List products by name"""
+        rows, next_cursor = services.list_products(args)
+        return {"data": rows, "next_cursor": next_cursor}
+
+    @auth_required(*STAFF)
+    @blp.arguments(ProductIn)
+    @blp.response(201, ProductOut)
+    @blp.alt_response(409, description="`duplicate_product`: the normalized name exists.")
+    def post(self, data):
+        """Create a product"""
+        product = services.create_product(data)
+        return product, 201, {"Location": url_for("products.ProductById", product_id=product.id)}
+
+
+@blp.route("/<int:product_id>")
+class ProductById(MethodView):
+    @auth_required()
+    @blp.response(200, ProductOut)
+    def get(self, product_id):
+        """Get a product"""
+        return services.get_product(product_id)
+
+    @auth_required(*STAFF)
+    @blp.arguments(ProductPatch)
+    @blp.response(200, ProductOut)
+    @blp.alt_response(409, description="`duplicate_product`: the new name belongs to another product.")
+    def patch(self, data, product_id):
+        """Change a product (existing orders keep their snapshots)"""
+        return services.update_product(product_id, data)
+
+    @auth_required(*STAFF)
+    @blp.response(204)
+    def delete(self, product_id):
+        """Archive a product (it stays on old orders and in reports)"""
+        services.archive_product(product_id)

@@ -1,0 +1,113 @@
+"""Idempotency-Key for POSTs: the first answer is stored with the work, in the same transaction.
+
+A concurrent request with the same key waits on the unique index until the first commits, then
+replays its answer; if it waits longer than IDEMPOTENCY_WAIT_MS it gets 409 in progress.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+
+from flask import Response, current_app, make_response, request
+from sqlalchemy import delete, select, text
+from sqlalchemy.exc import OperationalError
+
+from app.auth.permissions import current_user
+from app.database import dialect_name, insert_for_dialect
+from app.errors import Conflict, ValidationFailed
+from app.extensions import db
+from app.models import IdempotencyKey
+from app.models.types import utcnow
+
+HEADER = "Idempotency-Key"
+REPLAYED = "Idempotent-Replayed"
+KEPT_HEADERS = ("Location", "ETag")
+LOCK_NOT_AVAILABLE = "55P03"
+
+
+class KeyReused(ValidationFailed):
+    code, detail = "idempotency_key_reused", "This Idempotency-Key was used with a different request."
+
+
+class KeyInProgress(Conflict):
+    code, detail = "idempotency_key_in_progress", "A request with this Idempotency-Key is still running; retry."
+
+    def __init__(self, detail: str | None = None, **kwargs) -> None:
+        kwargs.setdefault("headers", {"Retry-After": "1"})
+        super().__init__(detail, **kwargs)
+
+
+def request_fingerprint() -> str:
+    """sha256 of method, path and the canonical JSON body."""
+    body = request.get_json(silent=True)
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{request.method}\n{request.path}\n{canonical}".encode()).hexdigest()
+
+
+def _claim(user_id: int, key: str, fingerprint: str) -> tuple[IdempotencyKey, bool]:
+    """Insert the key (or wait for a concurrent holder to finish); return the row and whether it is ours."""
+    stmt = insert_for_dialect(IdempotencyKey.__table__).on_conflict_do_nothing(index_elements=["user_id", "key"])
+    values = {"user_id": user_id, "key": key, "request_hash": fingerprint, "created_at": utcnow()}
+    postgres = dialect_name() == "postgresql"
+    if postgres:
+        db.session.execute(text(f"SET LOCAL lock_timeout = {int(current_app.config['IDEMPOTENCY_WAIT_MS'])}"))
+    try:
+        inserted = db.session.execute(stmt, values).rowcount == 1
+    except OperationalError as exc:
+        if getattr(exc.orig, "pgcode", None) == LOCK_NOT_AVAILABLE:
+            raise KeyInProgress() from None
+        raise
+    if postgres:
+        db.session.execute(text("SET LOCAL lock_timeout TO DEFAULT"))
+    row = db.session.scalar(select(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key))
+    return row, inserted
+
+
+def _replay(row: IdempotencyKey) -> Response:
+    response = current_app.response_class(row.response_body, status=row.response_status, mimetype="application/json")
+    for name, value in json.loads(row.response_headers or "{}").items():
+        response.headers[name] = value
+    response.headers[REPLAYED] = "true"
+    return response
+
+
+def idempotent(view: Callable) -> Callable:
+    """Honour an optional Idempotency-Key header (1-255 chars) scoped to the caller."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        key = request.headers.get(HEADER)
+        if key is None:
+            return view(*args, **kwargs)
+        if not 1 <= len(key) <= 255:
+            raise ValidationFailed(errors={HEADER: ["Must be 1-255 characters."]})
+        fingerprint = request_fingerprint()
+        row, ours = _claim(current_user().id, key, fingerprint)
+        if not ours:
+            if row.request_hash != fingerprint:
+                raise KeyReused()
+            if row.response_status is None:  # only if the holder committed without an answer
+                raise KeyInProgress()
+            return _replay(row)
+        response = make_response(view(*args, **kwargs))
+        if 200 <= response.status_code < 300:
+            row.response_status = response.status_code
+            row.response_body = response.get_data(as_text=True)
+            row.response_headers = json.dumps({h: response.headers[h] for h in KEPT_HEADERS if h in response.headers})
+            db.session.flush()
+        return response
+
+    return wrapper
+
+
+def purge_expired() -> int:
+    """Delete keys older than IDEMPOTENCY_TTL_HOURS (never less than 24 h)."""
+    hours = max(24, int(current_app.config["IDEMPOTENCY_TTL_HOURS"]))
+    result = db.session.execute(
+        delete(IdempotencyKey).where(IdempotencyKey.created_at < utcnow() - timedelta(hours=hours))
+    )
+    return result.rowcount

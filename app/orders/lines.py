@@ -1,0 +1,100 @@
+"""Turn requested lines into priced snapshots, finding or creating ad-hoc products in bulk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from app.database import insert_for_dialect
+from app.extensions import db
+from app.models import OrderItem, Product, clean_name, normalize_name
+from app.models.types import utcnow
+
+
+@dataclass(frozen=True)
+class Line:
+    product_id: int
+    product_name: str
+    unit_price_cents: int
+    quantity: int
+    notes: str | None
+
+    def to_item(self) -> OrderItem:
+        return OrderItem(
+            product_id=self.product_id,
+            product_name=self.product_name,
+            unit_price_cents=self.unit_price_cents,
+            quantity=self.quantity,
+            notes=self.notes,
+            voided=False,
+            created_at=utcnow(),
+        )
+
+
+Resolution = tuple[list[Line], dict[str, list[str]]]
+
+
+def _catalogue_by_id(line_sets: list[list[dict[str, Any]]]) -> dict[int, Product]:
+    ids = {line["product_id"] for lines in line_sets for line in lines if "product_id" in line}
+    if not ids:
+        return {}
+    return {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_(ids)))}
+
+
+def _catalogue_by_name(line_sets: list[list[dict[str, Any]]]) -> dict[str, Product]:
+    """Products for every ad-hoc name; missing ones are created (race-safe: ON CONFLICT DO NOTHING)."""
+    wanted: dict[str, dict[str, Any]] = {}
+    for lines in line_sets:
+        for line in lines:
+            if "product_name" in line:
+                wanted.setdefault(normalize_name(line["product_name"]), line)
+    if not wanted:
+        return {}
+    found = {p.name_key: p for p in db.session.scalars(select(Product).where(Product.name_key.in_(wanted)))}
+    missing = [key for key in wanted if key not in found]
+    if missing:
+        now = utcnow()
+        rows = [
+            {
+                "name": clean_name(wanted[key]["product_name"]),
+                "name_key": key,
+                "price_cents": wanted[key]["unit_price"],
+                "category": None,
+                "active": True,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for key in missing
+        ]
+        # A concurrent order may create the same product: its insert wins, ours does nothing.
+        db.session.execute(
+            insert_for_dialect(Product.__table__).on_conflict_do_nothing(index_elements=["name_key"]), rows
+        )
+        found.update({p.name_key: p for p in db.session.scalars(select(Product).where(Product.name_key.in_(missing)))})
+    return found
+
+
+def resolve_lines(line_sets: list[list[dict[str, Any]]]) -> list[Resolution]:
+    """For each list of requested lines: the priced lines, or errors keyed items.<i>.<field>."""
+    by_id = _catalogue_by_id(line_sets)
+    by_name = _catalogue_by_name(line_sets)
+    results: list[Resolution] = []
+    for lines in line_sets:
+        resolved: list[Line] = []
+        errors: dict[str, list[str]] = {}
+        for index, line in enumerate(lines):
+            if "product_id" in line:
+                product = by_id.get(line["product_id"])
+                if product is None or not product.active:
+                    reason = "Unknown product." if product is None else "Product is archived."
+                    errors[f"items.{index}.product_id"] = [reason]
+                    continue
+                price = product.price_cents
+            else:
+                product = by_name[normalize_name(line["product_name"])]
+                price = line["unit_price"]  # the ad-hoc line keeps the price it was sent with
+            resolved.append(Line(product.id, product.name, price, line["quantity"], line.get("notes")))
+        results.append((resolved, errors))
+    return results

@@ -1,0 +1,156 @@
+"""Order shapes. Inputs reject unknown and server-owned fields (id, total, status, version, ...)."""
+
+from __future__ import annotations
+
+from flask import current_app
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+
+from app.models import ORDER_STATUSES, PAYMENT_METHODS
+from app.money import Money, MoneyOut
+from app.schemas import PageArgs, UTCDateTime, page_schema
+from app.validation import optional_text, strict_int, trimmed
+
+MAX_LINES = 200
+MAX_BATCH = 500
+
+
+class LineIn(Schema):
+    """A catalogue line {product_id, quantity} or an ad-hoc line {product_name, unit_price, quantity}."""
+
+    product_id = strict_int(validate=validate.Range(min=1), metadata={"example": 5})
+    product_name = trimmed(1, 120, metadata={"example": "Agua de horchata"})
+    unit_price = Money(metadata={"example": "25.50"})
+    quantity = strict_int(required=True, validate=validate.Range(min=1, max=999), metadata={"example": 2})
+    notes = optional_text(500, metadata={"example": "no onion"})
+
+    @validates_schema
+    def _one_kind(self, data, **kwargs):
+        if "product_id" in data:
+            extra = [name for name in ("product_name", "unit_price") if name in data]
+            if extra:
+                raise ValidationError("Not allowed together with product_id.", extra[0])
+        elif "product_name" not in data or "unit_price" not in data:
+            missing = "unit_price" if "product_name" in data else "product_id"
+            raise ValidationError("Send product_id, or product_name with unit_price.", missing)
+
+
+def _lines(**kwargs) -> fields.List:
+    return fields.List(fields.Nested(LineIn), validate=validate.Length(min=1, max=MAX_LINES), required=True, **kwargs)
+
+
+class OrderIn(Schema):
+    customer_name = trimmed(1, 120, required=True, metadata={"example": "Ana"})
+    table = optional_text(32, metadata={"example": "12"})
+    notes = optional_text(500)
+    client_order_id = trimmed(1, 64, allow_none=True, load_default=None, metadata={"example": "tab3-000481"})
+    items = _lines()
+
+
+class BatchOrderIn(OrderIn):
+    client_order_id = trimmed(1, 64, required=True)
+    created_at = UTCDateTime(
+        load_default=None,
+        metadata={"description": "When the order was taken offline: at most 5 minutes ahead, 7 days back."},
+    )
+
+
+class BatchIn(Schema):
+    orders = fields.List(
+        fields.Raw(),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_BATCH),
+        metadata={
+            "description": "1-500 orders shaped like a create body, client_order_id required, optional created_at."
+        },
+    )
+
+
+class ItemsIn(Schema):
+    items = _lines()
+
+
+class OrderPatch(Schema):
+    customer_name = trimmed(1, 120)
+    table = optional_text(32, patch=True)
+    notes = optional_text(500, patch=True)
+
+    @validates_schema
+    def _not_empty(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Send at least one of customer_name, table, notes.", "_schema")
+
+
+class CloseIn(Schema):
+    payment_method = fields.String(required=True, validate=validate.OneOf(PAYMENT_METHODS))
+
+
+class CancelIn(Schema):
+    reason = trimmed(1, 200, required=True)
+
+
+class WaiterOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class LineOut(Schema):
+    id = fields.Integer()
+    product_id = fields.Integer()
+    product_name = fields.String()
+    unit_price = MoneyOut(attribute="unit_price_cents")
+    quantity = fields.Integer()
+    line_total = MoneyOut(attribute="line_total_cents")
+    notes = fields.String(allow_none=True)
+    voided = fields.Boolean()
+
+
+class OrderOut(Schema):
+    id = fields.Integer()
+    client_order_id = fields.String(allow_none=True)
+    customer_name = fields.String()
+    table = fields.String(attribute="table_label", allow_none=True)
+    notes = fields.String(allow_none=True)
+    status = fields.String(metadata={"enum": list(ORDER_STATUSES)})
+    waiter = fields.Nested(WaiterOut)
+    items = fields.List(fields.Nested(LineOut))
+    item_count = fields.Integer(metadata={"description": "Sum of quantities of non-voided lines."})
+    total = MoneyOut(attribute="total_cents", metadata={"description": "Sum of non-voided line totals."})
+    currency = fields.Function(lambda _order: current_app.config["CURRENCY"])
+    payment_method = fields.String(allow_none=True)
+    business_date = fields.Date()
+    created_at = UTCDateTime()
+    updated_at = UTCDateTime()
+    closed_at = UTCDateTime(allow_none=True)
+    cancelled_at = UTCDateTime(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+    version = fields.Integer()
+
+
+class OrderListArgs(PageArgs):
+    class Meta:
+        unknown = EXCLUDE
+
+    status = fields.String(validate=validate.OneOf(ORDER_STATUSES))
+    waiter_id = fields.Integer()
+    start_date = fields.Date(metadata={"description": "Inclusive, on business_date."})
+    end_date = fields.Date(metadata={"description": "Inclusive, on business_date."})
+    client_order_id = fields.String()
+
+    @validates_schema
+    def _range(self, data, **kwargs):
+        if data.get("start_date") and data.get("end_date") and data["start_date"] > data["end_date"]:
+            raise ValidationError("Must not be after end_date.", "start_date")
+
+
+class BatchResultOut(Schema):
+    client_order_id = fields.String(allow_none=True)
+    status = fields.String(metadata={"enum": ["created", "duplicate", "rejected"]})
+    id = fields.Integer(metadata={"description": "The order's id (created or duplicate)."})
+    error = fields.Dict(metadata={"description": "Problem-style {code, detail, errors} when rejected."})
+
+
+class BatchOut(Schema):
+    results = fields.List(fields.Nested(BatchResultOut))
+
+
+OrderPage = page_schema(OrderOut, "OrderPage")

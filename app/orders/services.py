@@ -1,0 +1,220 @@
+"""Order rules: create, append, void, patch, close, cancel. Services flush; the request commits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.auth.permissions import is_staff
+from app.business_time import business_date, local_hour
+from app.errors import Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired, ValidationFailed
+from app.extensions import db
+from app.models import Order, User
+from app.models.types import utcnow
+from app.orders.lines import Line, resolve_lines
+from app.pagination import Keyset, paginate
+from app.reports import rollups
+
+NEWEST_FIRST = Keyset(Order, "created_at")
+
+
+class OrderNotOpen(Conflict):
+    code, detail = "order_not_open", "The order is closed or cancelled."
+
+
+class DuplicateClientOrderId(Conflict):
+    code, detail = "duplicate_client_order_id", "An order with this client_order_id already exists."
+
+
+def etag(order: Order) -> str:
+    return f'"{order.version}"'
+
+
+def build_order(waiter: User, data: dict[str, Any], lines: list[Line], created_at: datetime) -> Order:
+    """A new open order with its lines and totals, not yet added to the session."""
+    order = Order(
+        client_order_id=data.get("client_order_id"),
+        customer_name=data["customer_name"],
+        table_label=data.get("table"),
+        notes=data.get("notes"),
+        status="open",
+        waiter_id=waiter.id,
+        waiter=waiter,
+        business_date=business_date(created_at),
+        local_hour=local_hour(created_at),
+        created_at=created_at,
+        updated_at=utcnow(),
+        version=1,
+        items=[line.to_item() for line in lines],
+    )
+    recompute_totals(order)
+    return order
+
+
+def recompute_totals(order: Order) -> None:
+    """total and item_count from the non-voided lines, in exact integer cents."""
+    live = [item for item in order.items if not item.voided]
+    order.total_cents = sum(item.line_total_cents for item in live)
+    order.item_count = sum(item.quantity for item in live)
+
+
+def _touch(order: Order) -> None:
+    order.version += 1
+    order.updated_at = utcnow()
+
+
+def existing_order_id(client_order_id: str) -> int | None:
+    return db.session.scalar(select(Order.id).where(Order.client_order_id == client_order_id))
+
+
+def resolve_or_raise(lines: list[dict[str, Any]]) -> list[Line]:
+    resolved, errors = resolve_lines([lines])[0]
+    if errors:
+        raise ValidationFailed(errors=errors)
+    return resolved
+
+
+def create_order(waiter: User, data: dict[str, Any]) -> Order:
+    """Create an open order for `waiter`; a repeated client_order_id is 409 with the existing id."""
+    lines = resolve_or_raise(data["items"])
+    order = build_order(waiter, data, lines, utcnow())
+    db.session.add(order)
+    try:
+        with db.session.begin_nested():  # a concurrent twin makes this fail cleanly
+            db.session.flush()
+    except IntegrityError:
+        order_id = existing_order_id(data["client_order_id"]) if data.get("client_order_id") else None
+        if order_id is None:
+            raise
+        raise DuplicateClientOrderId(order_id=order_id) from None
+    rollups.record([(None, rollups.contribution(order))])
+    return order
+
+
+def visible_order(user: User, order_id: int, *, lock: bool = False) -> Order:
+    """The order if `user` may see it (a waiter only their own; others' are 404), optionally row-locked."""
+    stmt = select(Order).where(Order.id == order_id).execution_options(populate_existing=True)
+    if not is_staff(user):
+        stmt = stmt.where(Order.waiter_id == user.id)
+    if lock:
+        stmt = stmt.with_for_update(of=Order)
+    order = db.session.scalar(stmt)
+    if order is None:
+        raise NotFound("No such order.")
+    return order
+
+
+def _open_for_change(user: User, order_id: int) -> Order:
+    order = visible_order(user, order_id, lock=True)
+    if order.status != "open":
+        raise OrderNotOpen()
+    return order
+
+
+def list_orders(user: User, args: dict[str, Any]) -> tuple[list[Order], str | None]:
+    """Orders newest first; waiters only see their own."""
+    stmt = select(Order)
+    if not is_staff(user):
+        stmt = stmt.where(Order.waiter_id == user.id)
+    if args.get("waiter_id") is not None:
+        stmt = stmt.where(Order.waiter_id == args["waiter_id"])
+    if args.get("status"):
+        stmt = stmt.where(Order.status == args["status"])
+    if args.get("start_date"):
+        stmt = stmt.where(Order.business_date >= args["start_date"])
+    if args.get("end_date"):
+        stmt = stmt.where(Order.business_date <= args["end_date"])
+    if args.get("client_order_id"):
+        stmt = stmt.where(Order.client_order_id == args["client_order_id"])
+    return paginate(stmt, NEWEST_FIRST, args["limit"], args.get("cursor"))
+
+
+def append_items(user: User, order_id: int, lines: list[dict[str, Any]]) -> Order:
+    """Add lines to an open order. Concurrent appends queue on the row lock; none is lost."""
+    order = _open_for_change(user, order_id)
+    resolved = resolve_or_raise(lines)
+    before = rollups.contribution(order)
+    order.items.extend(line.to_item() for line in resolved)
+    recompute_totals(order)
+    _touch(order)
+    db.session.flush()
+    rollups.record([(before, rollups.contribution(order))])
+    return order
+
+
+def void_item(user: User, order_id: int, item_id: int) -> Order:
+    """Void a line (kept, flagged, excluded from totals). Voiding a voided line changes nothing."""
+    order = _open_for_change(user, order_id)
+    item = next((item for item in order.items if item.id == item_id), None)
+    if item is None:
+        raise NotFound("No such line on this order.")
+    if item.voided:
+        return order
+    before = rollups.contribution(order)
+    item.voided = True
+    item.voided_at = utcnow()
+    recompute_totals(order)
+    _touch(order)
+    db.session.flush()
+    rollups.record([(before, rollups.contribution(order))])
+    return order
+
+
+def parse_if_match(header: str | None) -> int | None:
+    """The version in If-Match ("3", W/"3" or 3); None for '*'. 428 when absent."""
+    if header is None or not header.strip():
+        raise PreconditionRequired()
+    value = header.strip()
+    if value == "*":
+        return None
+    value = value.removeprefix("W/").strip('"')
+    return int(value) if value.isdigit() else -1
+
+
+def patch_order(user: User, order_id: int, data: dict[str, Any], if_match: str | None) -> Order:
+    """Change customer_name, table or notes, only if If-Match names the current version."""
+    expected = parse_if_match(if_match)
+    order = visible_order(user, order_id, lock=True)
+    if expected is not None and expected != order.version:
+        raise PreconditionFailed(current_version=order.version)
+    if order.status != "open":
+        raise OrderNotOpen()
+    for field, attr in (("customer_name", "customer_name"), ("table", "table_label"), ("notes", "notes")):
+        if field in data:
+            setattr(order, attr, data[field])
+    _touch(order)
+    db.session.flush()
+    return order
+
+
+def close_order(user: User, order_id: int, payment_method: str) -> Order:
+    """Close (pay) an open order."""
+    order = _open_for_change(user, order_id)
+    before = rollups.contribution(order)
+    order.status = "closed"
+    order.payment_method = payment_method
+    order.closed_at = utcnow()
+    _touch(order)
+    db.session.flush()
+    rollups.record([(before, rollups.contribution(order))])
+    return order
+
+
+def cancel_order(user: User, order_id: int, reason: str) -> Order:
+    """Cancel an order: waiters their own open ones; a closed order needs a manager or admin."""
+    order = visible_order(user, order_id, lock=True)
+    if order.status == "cancelled":
+        raise OrderNotOpen("The order is already cancelled.")
+    if order.status == "closed" and not is_staff(user):
+        raise Forbidden("Only a manager or admin may cancel a closed order.")
+    before = rollups.contribution(order)
+    order.status = "cancelled"
+    order.cancelled_at = utcnow()
+    order.cancel_reason = reason
+    _touch(order)
+    db.session.flush()
+    rollups.record([(before, rollups.contribution(order))])
+    return order

@@ -1,0 +1,50 @@
+"""Product shapes: input, patch, output, list arguments."""
+
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validates_schema
+
+from app.money import Money
+from app.schemas import PageArgs, UTCDateTime, page_schema
+from app.validation import optional_text, trimmed
+
+
+class ProductIn(Schema):
+    name = trimmed(1, 120, required=True, metadata={"example": "Taco al pastor"})
+    price = Money(required=True, metadata={"example": "25.00", "description": "String or number, 2 decimals max."})
+    category = optional_text(60, metadata={"example": "Tacos"})
+    active = fields.Boolean(load_default=True)
+
+
+class ProductPatch(Schema):
+    name = trimmed(1, 120)
+    price = Money()
+    category = optional_text(60, patch=True)
+    active = fields.Boolean()
+
+    @validates_schema
+    def _not_empty(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Send at least one field to change.", "_schema")
+
+
+class ProductOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    price = Money(attribute="price_cents")
+    category = fields.String(allow_none=True)
+    active = fields.Boolean()
+    created_at = UTCDateTime()
+    updated_at = UTCDateTime()
+
+
+class ProductListArgs(PageArgs):
+    class Meta:
+        unknown = EXCLUDE
+
+    q = fields.String(metadata={"description": "Matches part of the name (case- and space-insensitive)."})
+    active = fields.Boolean()
+    category = fields.String()
+
+
+ProductPage = page_schema(ProductOut, "ProductPage")

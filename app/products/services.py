@@ -1,0 +1,88 @@
+"""Catalogue rules. Names are unique after normalization (a unique index enforces it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+
+from app.errors import Conflict, NotFound
+from app.extensions import db
+from app.models import Product, normalize_name
+from app.models.types import utcnow
+from app.pagination import Keyset, paginate
+
+BY_NAME = Keyset(Product, "name_key", descending=False)
+
+
+class DuplicateProduct(Conflict):
+    code, detail = "duplicate_product", "A product with this name already exists."
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_products(args: dict[str, Any]) -> tuple[list[Product], str | None]:
+    """Products by name, filtered by q (name fragment), active and category."""
+    stmt: Select = select(Product)
+    if args.get("q"):
+        stmt = stmt.where(Product.name_key.like(f"%{_escape_like(normalize_name(args['q']))}%", escape="\\"))
+    if "active" in args:
+        stmt = stmt.where(Product.active == args["active"])
+    if args.get("category"):
+        stmt = stmt.where(Product.category == args["category"])
+    return paginate(stmt, BY_NAME, args["limit"], args.get("cursor"))
+
+
+def get_product(product_id: int) -> Product:
+    product = db.session.get(Product, product_id)
+    if product is None:
+        raise NotFound("No such product.")
+    return product
+
+
+def _flush_unique(product: Product) -> None:
+    """Flush in a savepoint so a concurrent duplicate becomes 409, not a broken transaction."""
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise DuplicateProduct() from None
+
+
+def create_product(data: dict[str, Any]) -> Product:
+    """Add a product; a name that normalizes to an existing one is 409 duplicate_product."""
+    if db.session.scalar(select(Product.id).where(Product.name_key == normalize_name(data["name"]))):
+        raise DuplicateProduct()
+    product = Product(
+        name=data["name"], price_cents=data["price"], category=data.get("category"), active=data["active"]
+    )
+    db.session.add(product)
+    _flush_unique(product)
+    return product
+
+
+def update_product(product_id: int, data: dict[str, Any]) -> Product:
+    """Change name, price, category or active; old orders keep their snapshots."""
+    product = get_product(product_id)
+    if "name" in data and normalize_name(data["name"]) != product.name_key:
+        clash = db.session.scalar(select(Product.id).where(Product.name_key == normalize_name(data["name"])))
+        if clash:
+            raise DuplicateProduct()
+    for field, attr in (("name", "name"), ("price", "price_cents"), ("category", "category"), ("active", "active")):
+        if field in data:
+            setattr(product, attr, data[field])
+    product.updated_at = utcnow()
+    _flush_unique(product)
+    return product
+
+
+def archive_product(product_id: int) -> None:
+    """Archive (active=false); archived products stay on old orders and in reports."""
+    product = get_product(product_id)
+    if product.active:
+        product.active = False
+        product.updated_at = utcnow()
+        db.session.flush()
