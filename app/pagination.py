@@ -13,6 +13,7 @@ from sqlalchemy import Select, and_, or_
 
 from app.errors import InvalidCursor
 from app.extensions import db
+from app.models.types import UTCDateTime
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def decode_cursor(cursor: str, keyset: Keyset) -> tuple[Any, Any]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         first, second = json.loads(raw)
         first_col, _ = keyset.columns()
-        if first_col.type.python_type is datetime:
+        if isinstance(first_col.type, UTCDateTime):
             first = datetime.fromisoformat(first)
             if first.tzinfo is None:
                 raise ValueError("naive")

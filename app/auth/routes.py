@@ -1,5 +1,5 @@
 """Auth routes."""
 
-from flask_smorest import Blueprint
+from app.blueprint import Blueprint
 
 blp = Blueprint("auth", __name__, description="Auth")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.auth.permissions import auth_required, current_user
+from app.blueprint import Blueprint
 from app.idempotency import idempotent
 from app.orders import batch, services
 from app.orders.schemas import (

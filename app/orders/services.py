@@ -81,9 +81,11 @@ def create_order(waiter: User, data: dict[str, Any]) -> Order:
     """Create an open order for `waiter`; a repeated client_order_id is 409 with the existing id."""
     lines = resolve_or_raise(data["items"])
     order = build_order(waiter, data, lines, utcnow())
-    db.session.add(order)
     try:
-        with db.session.begin_nested():  # a concurrent twin makes this fail cleanly
+        # Added inside the savepoint (begin_nested flushes what is already pending), so a
+        # concurrent twin's unique violation rolls back only this insert.
+        with db.session.begin_nested():
+            db.session.add(order)
             db.session.flush()
     except IntegrityError:
         order_id = existing_order_id(data["client_order_id"]) if data.get("client_order_id") else None

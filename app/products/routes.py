@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.auth.permissions import STAFF, auth_required
+from app.blueprint import Blueprint
 from app.products import services
 from app.products.schemas import ProductIn, ProductListArgs, ProductOut, ProductPage, ProductPatch
 

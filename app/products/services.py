@@ -43,10 +43,14 @@ def get_product(product_id: int) -> Product:
     return product
 
 
-def _flush_unique(product: Product) -> None:
-    """Flush in a savepoint so a concurrent duplicate becomes 409, not a broken transaction."""
+def _save(product: Product, changes: dict[str, Any]) -> None:
+    """Apply `changes` and flush inside a savepoint, so a concurrent duplicate name is 409, not a broken
+    transaction (begin_nested flushes what is already pending, so the changes are made inside it)."""
     try:
         with db.session.begin_nested():
+            for attr, value in changes.items():
+                setattr(product, attr, value)
+            db.session.add(product)
             db.session.flush()
     except IntegrityError:
         raise DuplicateProduct() from None
@@ -56,11 +60,9 @@ def create_product(data: dict[str, Any]) -> Product:
     """Add a product; a name that normalizes to an existing one is 409 duplicate_product."""
     if db.session.scalar(select(Product.id).where(Product.name_key == normalize_name(data["name"]))):
         raise DuplicateProduct()
-    product = Product(
-        name=data["name"], price_cents=data["price"], category=data.get("category"), active=data["active"]
-    )
-    db.session.add(product)
-    _flush_unique(product)
+    product = Product()
+    _save(product, {"name": data["name"], "price_cents": data["price"], "category": data.get("category"),
+                    "active": data["active"]})
     return product
 
 
@@ -71,11 +73,9 @@ def update_product(product_id: int, data: dict[str, Any]) -> Product:
         clash = db.session.scalar(select(Product.id).where(Product.name_key == normalize_name(data["name"])))
         if clash:
             raise DuplicateProduct()
-    for field, attr in (("name", "name"), ("price", "price_cents"), ("category", "category"), ("active", "active")):
-        if field in data:
-            setattr(product, attr, data[field])
-    product.updated_at = utcnow()
-    _flush_unique(product)
+    fields = {"name": "name", "price": "price_cents", "category": "category", "active": "active"}
+    changes = {attr: data[field] for field, attr in fields.items() if field in data}
+    _save(product, {**changes, "updated_at": utcnow()})
     return product
 
 

@@ -1,5 +1,5 @@
 """Reports routes."""
 
-from flask_smorest import Blueprint
+from app.blueprint import Blueprint
 
 blp = Blueprint("reports", __name__, description="Reports")

@@ -1,5 +1,5 @@
 """Users routes."""
 
-from flask_smorest import Blueprint
+from app.blueprint import Blueprint
 
 blp = Blueprint("users", __name__, description="Users")
