@@ -49,13 +49,27 @@ def ensure_admin() -> None:
         "Created the first admin.\n"
         f"  email:    {email}\n  password: {shown}\n"
         "Log in: curl -s -X POST http://127.0.0.1:5000/api/v1/auth/login "
-        f"-H 'Content-Type: application/json' -d '{{\"email\": \"{email}\", \"password\": \"...\"}}'\n"
+        f'-H \'Content-Type: application/json\' -d \'{{"email": "{email}", "password": "..."}}\'\n'
         "This password is shown once; change it with PATCH /api/v1/users/{id}."
     )
 
 
+idempotency_cli = AppGroup("idempotency", help="Idempotency keys.")
+
+
+@idempotency_cli.command("purge")
+def purge_idempotency_keys() -> None:
+    """Delete Idempotency-Key records older than IDEMPOTENCY_TTL_HOURS (at least 24 h)."""
+    from app.idempotency import purge_expired
+
+    removed = purge_expired()
+    db.session.commit()
+    click.echo(f"purged {removed} idempotency key(s)")
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
+    app.cli.add_command(idempotency_cli)
     from app.seed import seed_command
 
     app.cli.add_command(seed_command)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import random
+from datetime import datetime, time, timedelta, timezone
+from decimal import Decimal
+
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from app.business_time import local_time
 from app.extensions import db
-from app.models import Product, User, normalize_name
+from app.models import Order, Product, User, normalize_name
+from app.models.types import utcnow
 
 STAFF = [
     ("admin@comanda.local", "Administrator", "admin"),
@@ -36,7 +42,12 @@ MENU = [
     ("Cerveza", "45.00", "Bebidas"), ("Michelada", "65.00", "Bebidas"),
     ("Margarita", "95.00", "Bebidas"), ("Café de olla", "35.00", "Bebidas"),
     ("Flan napolitano", "55.00", "Postres"), ("Churros con chocolate", "60.00", "Postres"),
-]
+]  # fmt: skip
+
+SEED_PREFIX = "seed-"
+DAYS = 30
+# Local hours a table sits down, weighted: breakfast, a lunch peak (14-16 h) and a dinner peak (20-22 h).
+HOURS = [(8, 2), (9, 3), (10, 2), (13, 5), (14, 9), (15, 8), (16, 4), (19, 5), (20, 9), (21, 8), (22, 4), (23, 1)]
 
 
 def seed_users() -> list[User]:
@@ -50,8 +61,6 @@ def seed_users() -> list[User]:
 
 
 def seed_products() -> list[Product]:
-    from decimal import Decimal
-
     products = []
     for name, price, category in MENU:
         product = db.session.scalar(select(Product).where(Product.name_key == normalize_name(name)))
@@ -63,11 +72,61 @@ def seed_products() -> list[Product]:
     return products
 
 
+def _moment(rng: random.Random, day: int) -> datetime:
+    """A UTC moment `day` days ago at a weighted local hour."""
+    hours, weights = zip(*HOURS, strict=True)
+    local_now = local_time(utcnow())
+    local_day = (local_now - timedelta(days=day)).date()
+    local = datetime.combine(local_day, time(rng.choices(hours, weights)[0], rng.randrange(60), rng.randrange(60)))
+    moment = local.replace(tzinfo=local_now.tzinfo).astimezone(timezone.utc)
+    return moment if moment <= utcnow() else moment - timedelta(days=1)  # today's later hours: yesterday
+
+
+def seed_orders(waiters: list[User], products: list[Product], count: int = 400) -> int:
+    """A month of orders built through the same code as the API (totals, business dates, rollups)."""
+    from app.orders.lines import Line
+    from app.orders.services import build_order, recompute_totals
+    from app.reports import rollups
+
+    if db.session.scalar(select(Order.id).where(Order.client_order_id.like(f"{SEED_PREFIX}%")).limit(1)):
+        return 0
+    rng = random.Random(481)  # reproducible demo data
+    popularity = [1 / (rank + 1) ** 0.9 for rank in range(len(products))]  # a few favourites, a long tail
+    changes = []
+    for n in range(count):
+        created_at = _moment(rng, rng.randrange(DAYS))
+        picks = rng.choices(products, popularity, k=rng.randint(1, 5))
+        lines = [Line(p.id, p.name, p.price_cents, rng.choice([1, 1, 1, 2, 2, 3]), None) for p in picks]
+        data = {
+            "customer_name": rng.choice(["Ana", "Beto", "Carmen", "Diego", "Elena", "Fer", "Gaby"]),
+            "table": str(rng.randint(1, 20)),
+            "client_order_id": f"{SEED_PREFIX}{n:05d}",
+        }
+        order = build_order(rng.choice(waiters), data, lines, created_at)
+        roll = rng.random()
+        if roll < 0.05:
+            order.status, order.cancelled_at, order.cancel_reason = "cancelled", created_at, "Customer left"
+        elif roll < 0.95:
+            order.status, order.payment_method = "closed", rng.choice(["cash", "card", "card", "other"])
+            order.closed_at = min(created_at + timedelta(minutes=rng.randint(20, 90)), utcnow())
+        if len(order.items) > 1 and rng.random() < 0.08:
+            order.items[0].voided, order.items[0].voided_at = True, created_at
+        recompute_totals(order)
+        db.session.add(order)
+        changes.append(order)
+    db.session.flush()
+    rollups.record([(None, rollups.contribution(order)) for order in changes])
+    return count
+
+
 @click.command("seed")
 @with_appcontext
 def seed_command() -> None:
     """Create demo staff, the menu and (once) a month of orders. Safe to run twice."""
     users = seed_users()
     products = seed_products()
+    created = seed_orders([u for u in users if u.role == "waiter"], products)
     db.session.commit()
-    click.echo(f"seeded {len(users)} users (password {DEMO_PASSWORD!r}) and {len(products)} products")
+    click.echo(
+        f"seeded {len(users)} users (password {DEMO_PASSWORD!r}), {len(products)} products, {created} new orders"
+    )

@@ -1,0 +1,63 @@
+"""CLI: first admin, user creation, seed (idempotent), idempotency purge."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import IdempotencyKey, Order, Product, User
+from app.models.types import utcnow
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_ensure_admin_creates_once_and_prints_login(app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["users", "ensure-admin"])
+    assert first.exit_code == 0, first.output
+    assert "admin@comanda.local" in first.output and "password:" in first.output
+    password = first.output.split("password:")[1].split()[0]
+    login = app.test_client().post("/api/v1/auth/login", json={"email": "admin@comanda.local", "password": password})
+    assert login.status_code in (200, 404, 405)  # 200 once the auth routes are merged
+    second = runner.invoke(args=["users", "ensure-admin"])
+    assert "exist" in second.output
+    assert count(User) == 1
+
+
+def test_users_create_prompts_for_password(app):
+    result = app.test_cli_runner().invoke(
+        args=["users", "create", "--email", "New@Example.com", "--name", "Nuevo", "--role", "manager"],
+        input="s3cret-password\ns3cret-password\n",
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.email == "new@example.com"))
+    assert user.role == "manager" and user.password_hash.startswith("$argon2id$")
+
+
+def test_seed_is_idempotent_and_realistic(app):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed"]).exit_code == 0
+    orders, products, users = count(Order), count(Product), count(User)
+    assert orders >= 300 and products >= 30 and users >= 5
+    statuses = dict(db.session.execute(select(Order.status, func.count()).group_by(Order.status)).all())
+    assert statuses.get("cancelled") and statuses.get("closed") and statuses.get("open")
+    assert runner.invoke(args=["seed"]).exit_code == 0
+    assert (count(Order), count(Product), count(User)) == (orders, products, users)
+
+
+def test_idempotency_purge_keeps_recent_keys(app, factory):
+    user = factory.make_user()
+    db.session.add_all(
+        [
+            IdempotencyKey(user_id=user.id, key="old", request_hash="x", created_at=utcnow() - timedelta(hours=49)),
+            IdempotencyKey(user_id=user.id, key="new", request_hash="x", created_at=utcnow() - timedelta(hours=23)),
+        ]
+    )
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["idempotency", "purge"])
+    assert "purged 1" in result.output
+    assert db.session.scalars(select(IdempotencyKey.key)).all() == ["new"]
