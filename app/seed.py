@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 import click
@@ -78,7 +78,7 @@ def _moment(rng: random.Random, day: int) -> datetime:
     local_now = local_time(utcnow())
     local_day = (local_now - timedelta(days=day)).date()
     local = datetime.combine(local_day, time(rng.choices(hours, weights)[0], rng.randrange(60), rng.randrange(60)))
-    moment = local.replace(tzinfo=local_now.tzinfo).astimezone(timezone.utc)
+    moment = local.replace(tzinfo=local_now.tzinfo).astimezone(UTC)
     return moment if moment <= utcnow() else moment - timedelta(days=1)  # today's later hours: yesterday
 
 
