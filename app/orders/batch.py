@@ -1,25 +1,43 @@
-"""Offline sync: up to 500 orders, each accepted, recognised as a duplicate or rejected on its own."""
+"""Offline sync: up to 500 orders, each accepted, recognised as a duplicate or rejected on its own.
+
+Validation and product lookup happen in Python and in bulk; the writes are a handful of bulk
+statements whatever the batch size: one INSERT ... ON CONFLICT (client_order_id) DO NOTHING
+RETURNING for the orders (a concurrent writer's twin is simply not inserted and reported as a
+duplicate), one INSERT for the lines, one per rollup table.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import insert, select
 
+from app.database import insert_for_dialect
 from app.errors import flatten_errors
 from app.extensions import db
-from app.models import Order, User
+from app.models import Order, OrderItem, User
 from app.models.types import utcnow
 from app.orders.lines import Line, resolve_lines
 from app.orders.schemas import BatchOrderIn
-from app.orders.services import build_order, existing_order_id
+from app.orders.services import order_row
 from app.reports import rollups
 
 MAX_AHEAD = timedelta(minutes=5)
 MAX_BEHIND = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    """A freshly inserted order as rollups.contribution() reads it."""
+
+    waiter_id: int
+    business_date: date
+    local_hour: datetime
+    items: list[Line]
+    status: str = "open"
 
 
 def _rejected(
@@ -28,16 +46,16 @@ def _rejected(
     code: str = "validation_error",
     detail: str = "The order is invalid.",
 ) -> dict[str, Any]:
+    status = 422 if code == "validation_error" else 409
     return {
         "client_order_id": client_order_id if isinstance(client_order_id, str) else None,
         "status": "rejected",
-        "error": {
-            "status": 422 if code == "validation_error" else 409,
-            "code": code,
-            "detail": detail,
-            "errors": errors,
-        },
+        "error": {"status": status, "code": code, "detail": detail, "errors": errors},
     }
+
+
+def _duplicate(client_order_id: str, order_id: int | None) -> dict[str, Any]:
+    return {"client_order_id": client_order_id, "status": "duplicate", "id": order_id}
 
 
 def _check_created_at(created_at: datetime | None, now: datetime) -> dict[str, list[str]]:
@@ -54,44 +72,50 @@ def _validate(raw_orders: list[Any], now: datetime, results: list) -> list[tuple
     valid = []
     schema = BatchOrderIn()
     for index, raw in enumerate(raw_orders):
-        cid = raw.get("client_order_id") if isinstance(raw, dict) else None
         if not isinstance(raw, dict):
             results[index] = _rejected(None, {"_schema": ["Each order must be a JSON object."]})
             continue
         try:
             data = schema.load(raw)
         except ValidationError as exc:
-            results[index] = _rejected(cid, flatten_errors(exc.messages))
+            results[index] = _rejected(raw.get("client_order_id"), flatten_errors(exc.messages))
             continue
         errors = _check_created_at(data.get("created_at"), now)
         if errors:
-            results[index] = _rejected(cid, errors)
+            results[index] = _rejected(data["client_order_id"], errors)
             continue
         valid.append((index, data))
     return valid
 
 
-def _insert_all(waiter: User, todo: list[tuple[int, dict, list[Line]]], now: datetime) -> dict[int, Order]:
-    """One bulk flush; if a concurrent writer took a client_order_id meanwhile, fall back to one savepoint each."""
-    orders = {i: build_order(waiter, data, lines, data.get("created_at") or now) for i, data, lines in todo}
-    try:
-        with db.session.begin_nested():
-            db.session.add_all(orders.values())
-            db.session.flush()
-        return orders
-    except IntegrityError:
-        pass
-    created: dict[int, Order] = {}
-    for index, data, lines in todo:
-        order = build_order(waiter, data, lines, data.get("created_at") or now)
-        try:
-            with db.session.begin_nested():
-                db.session.add(order)
-                db.session.flush()
-            created[index] = order
-        except IntegrityError:
-            continue  # reported as a duplicate by the caller
-    return created
+def _known_ids(client_order_ids: list[str]) -> dict[str, int]:
+    if not client_order_ids:
+        return {}
+    stmt = select(Order.client_order_id, Order.id).where(Order.client_order_id.in_(client_order_ids))
+    return dict(db.session.execute(stmt).all())
+
+
+def _insert(waiter: User, todo: list[tuple[int, dict[str, Any], list[Line]]], now: datetime) -> dict[str, int]:
+    """Bulk-insert the orders, their lines and rollup deltas; returns client_order_id -> id of those inserted."""
+    rows = [order_row(waiter, data, lines, data.get("created_at") or now) for _, data, lines in todo]
+    orders = Order.__table__
+    stmt = (
+        insert_for_dialect(orders)
+        .on_conflict_do_nothing(index_elements=["client_order_id"])
+        .returning(orders.c.id, orders.c.client_order_id)
+    )
+    inserted = {cid: order_id for order_id, cid in db.session.execute(stmt, rows)}
+    item_rows, created = [], []
+    for row, (_, data, lines) in zip(rows, todo, strict=True):
+        order_id = inserted.get(data["client_order_id"])
+        if order_id is None:
+            continue
+        item_rows += [{**line.row(), "order_id": order_id} for line in lines]
+        created.append(NewOrder(waiter.id, row["business_date"], row["local_hour"], lines))
+    if item_rows:
+        db.session.execute(insert(OrderItem.__table__), item_rows)
+    rollups.record([(None, rollups.contribution(order)) for order in created])
+    return inserted
 
 
 def sync_batch(waiter: User, raw_orders: list[Any]) -> list[dict[str, Any]]:
@@ -100,19 +124,14 @@ def sync_batch(waiter: User, raw_orders: list[Any]) -> list[dict[str, Any]]:
     results: list[dict[str, Any] | None] = [None] * len(raw_orders)
     valid = _validate(raw_orders, now, results)
 
-    cids = [data["client_order_id"] for _, data in valid]
-    known = (
-        dict(db.session.execute(select(Order.client_order_id, Order.id).where(Order.client_order_id.in_(cids))).all())
-        if cids
-        else {}
-    )
+    known = _known_ids([data["client_order_id"] for _, data in valid])
     first_in_batch: dict[str, int] = {}
     fresh: list[tuple[int, dict[str, Any]]] = []
     repeats: list[tuple[int, str]] = []
     for index, data in valid:
         cid = data["client_order_id"]
         if cid in known:
-            results[index] = {"client_order_id": cid, "status": "duplicate", "id": known[cid]}
+            results[index] = _duplicate(cid, known[cid])
         elif cid in first_in_batch:
             repeats.append((index, cid))
         else:
@@ -126,18 +145,19 @@ def sync_batch(waiter: User, raw_orders: list[Any]) -> list[dict[str, Any]]:
         else:
             todo.append((index, data, lines))
 
-    created = _insert_all(waiter, todo, now) if todo else {}
-    rollups.record([(None, rollups.contribution(order)) for order in created.values()])
+    inserted = _insert(waiter, todo, now) if todo else {}
+    raced = _known_ids([data["client_order_id"] for _, data, _ in todo if data["client_order_id"] not in inserted])
     for index, data, _ in todo:
         cid = data["client_order_id"]
-        if index in created:
-            results[index] = {"client_order_id": cid, "status": "created", "id": created[index].id}
-        else:
-            results[index] = {"client_order_id": cid, "status": "duplicate", "id": existing_order_id(cid)}
+        results[index] = (
+            {"client_order_id": cid, "status": "created", "id": inserted[cid]}
+            if cid in inserted
+            else _duplicate(cid, raced.get(cid))  # a concurrent request stored it first
+        )
     for index, cid in repeats:
         first = results[first_in_batch[cid]]
         if first and first["status"] in ("created", "duplicate"):
-            results[index] = {"client_order_id": cid, "status": "duplicate", "id": first["id"]}
+            results[index] = _duplicate(cid, first["id"])
         else:
             results[index] = _rejected(
                 cid,

@@ -20,17 +20,22 @@ class Line:
     unit_price_cents: int
     quantity: int
     notes: str | None
+    voided: bool = False  # new lines never are; lets rollups read a Line like an OrderItem
+
+    def row(self) -> dict[str, Any]:
+        """Column values of the order_items row for this line."""
+        return {
+            "product_id": self.product_id,
+            "product_name": self.product_name,
+            "unit_price_cents": self.unit_price_cents,
+            "quantity": self.quantity,
+            "notes": self.notes,
+            "voided": False,
+            "created_at": utcnow(),
+        }
 
     def to_item(self) -> OrderItem:
-        return OrderItem(
-            product_id=self.product_id,
-            product_name=self.product_name,
-            unit_price_cents=self.unit_price_cents,
-            quantity=self.quantity,
-            notes=self.notes,
-            voided=False,
-            created_at=utcnow(),
-        )
+        return OrderItem(**self.row())
 
 
 Resolution = tuple[list[Line], dict[str, list[str]]]

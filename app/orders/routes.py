@@ -39,8 +39,13 @@ IDEMPOTENCY_DOC = {
 }
 IF_MATCH_DOC = {
     "parameters": [
-        {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
-         "description": 'The order\'s current version as its ETag, e.g. "3" (428 without, 412 on mismatch).'}
+        {
+            "in": "header",
+            "name": "If-Match",
+            "required": True,
+            "schema": {"type": "string"},
+            "description": 'The order\'s current version as its ETag, e.g. "3" (428 without, 412 on mismatch).',
+        }
     ]
 }
 
@@ -65,10 +70,19 @@ class Orders(MethodView):
 
     @auth_required()
     @idempotent
-    @blp.arguments(OrderIn, example={
-        "customer_name": "Ana", "table": "12", "notes": None, "client_order_id": "tab3-000481",
-        "items": [{"product_id": 5, "quantity": 2, "notes": "no onion"},
-                  {"product_name": "Agua de horchata", "unit_price": "25.50", "quantity": 1}]})
+    @blp.arguments(
+        OrderIn,
+        example={
+            "customer_name": "Ana",
+            "table": "12",
+            "notes": None,
+            "client_order_id": "tab3-000481",
+            "items": [
+                {"product_id": 5, "quantity": 2, "notes": "no onion"},
+                {"product_name": "Agua de horchata", "unit_price": "25.50", "quantity": 1},
+            ],
+        },
+    )
     @blp.response(201, OrderOut)
     @blp.alt_response(409, description="`duplicate_client_order_id` (with `order_id`), `idempotency_key_in_progress`.")
     @blp.doc(**IDEMPOTENCY_DOC)

@@ -33,25 +33,28 @@ def etag(order: Order) -> str:
     return f'"{order.version}"'
 
 
+def order_row(waiter: User, data: dict[str, Any], lines: list[Line], created_at: datetime) -> dict[str, Any]:
+    """Column values of a new open order with its totals (business date computed once, here)."""
+    return {
+        "client_order_id": data.get("client_order_id"),
+        "customer_name": data["customer_name"],
+        "table_label": data.get("table"),
+        "notes": data.get("notes"),
+        "status": "open",
+        "waiter_id": waiter.id,
+        "total_cents": sum(line.unit_price_cents * line.quantity for line in lines),
+        "item_count": sum(line.quantity for line in lines),
+        "business_date": business_date(created_at),
+        "local_hour": local_hour(created_at),
+        "created_at": created_at,
+        "updated_at": utcnow(),
+        "version": 1,
+    }
+
+
 def build_order(waiter: User, data: dict[str, Any], lines: list[Line], created_at: datetime) -> Order:
     """A new open order with its lines and totals, not yet added to the session."""
-    order = Order(
-        client_order_id=data.get("client_order_id"),
-        customer_name=data["customer_name"],
-        table_label=data.get("table"),
-        notes=data.get("notes"),
-        status="open",
-        waiter_id=waiter.id,
-        waiter=waiter,
-        business_date=business_date(created_at),
-        local_hour=local_hour(created_at),
-        created_at=created_at,
-        updated_at=utcnow(),
-        version=1,
-        items=[line.to_item() for line in lines],
-    )
-    recompute_totals(order)
-    return order
+    return Order(**order_row(waiter, data, lines, created_at), waiter=waiter, items=[line.to_item() for line in lines])
 
 
 def recompute_totals(order: Order) -> None:
