@@ -91,10 +91,8 @@ def main() -> None:
 
     batch_ms = statistics.median(batch_times) * 1000
     single_ms = statistics.median(single_times) * 1000
-    cpu = next(
-        (line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-        platform.processor(),
-    )
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "")
     print(f"machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}")
     print("| benchmark | median | baseline (same run) | ratio |")
     print("|---|---|---|---|")
