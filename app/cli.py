@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -36,15 +37,23 @@ def ensure_admin() -> None:
     from app.users.services import UserInput
     from app.users.services import create_user as create
 
+    saved = Path(current_app.instance_path) / "first-admin.txt"
     count = db.session.scalar(select(func.count()).select_from(User).where(User.role == "admin", User.active))
     if count:
-        click.echo(f"{count} active admin(s) exist; log in with POST /api/v1/auth/login.")
+        hint = f" (first admin's credentials: {saved})" if saved.exists() else ""
+        click.echo(f"{count} active admin(s) exist; log in with POST /api/v1/auth/login{hint}.")
         return
     email = current_app.config["ADMIN_EMAIL"] or "admin@comanda.local"
     password = current_app.config["ADMIN_PASSWORD"] or secrets.token_urlsafe(12)
     create(UserInput(email=email, name="Administrator", password=password, role="admin"))
     db.session.commit()
     shown = "(from ADMIN_PASSWORD)" if current_app.config["ADMIN_PASSWORD"] else password
+    if current_app.config["ENV_NAME"] == "development" and not current_app.config["ADMIN_PASSWORD"]:
+        # Local convenience only: instance/ is git-ignored; production prints once and keeps nothing.
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        saved.write_text(f"email: {email}\npassword: {password}\n")
+        saved.chmod(0o600)
+        shown += f"  (also saved in {saved})"
     click.echo(
         "Created the first admin.\n"
         f"  email:    {email}\n  password: {shown}\n"
