@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 
 from app.auth.passwords import hash_password
-from app.errors import Conflict
+from app.auth.permissions import is_staff
+from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.models import User
+from app.pagination import paginate
 
 
 class DuplicateEmail(Conflict):
     code, detail = "duplicate_email", "A user with this email already exists."
+
+
+class CannotDeactivateSelf(Conflict):
+    code, detail = "cannot_deactivate_self", "Admins cannot deactivate themselves; ask another admin."
+
+
+class CannotChangeOwnRole(Conflict):
+    code, detail = "cannot_change_own_role", "Admins cannot change their own role; ask another admin."
 
 
 @dataclass
@@ -38,5 +50,73 @@ def create_user(data: UserInput) -> User:
         token_version=1,
     )
     db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:  # a concurrent request inserted the same email after our check
+        raise DuplicateEmail() from None
+    return user
+
+
+def get_user(user_id: int) -> User:
+    """The user with this id, or 404."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+def get_visible_user(viewer: User, user_id: int) -> User:
+    """Managers and admins see every user; anybody else only themself (others are 404)."""
+    if not is_staff(viewer) and viewer.id != user_id:
+        raise NotFound("No such user.")
+    return get_user(user_id)
+
+
+def list_users(
+    *, limit: int, cursor: str | None, role: str | None = None, active: bool | None = None, q: str | None = None
+) -> tuple[list[User], str | None]:
+    """One page of users, newest first, filtered by role, active flag and a name/email substring."""
+    stmt = select(User)
+    if role is not None:
+        stmt = stmt.where(User.role == role)
+    if active is not None:
+        stmt = stmt.where(User.active.is_(active))
+    if q:
+        stmt = stmt.where(or_(User.name.icontains(q, autoescape=True), User.email.icontains(q, autoescape=True)))
+    return paginate(stmt, (User.created_at, User.id), limit=limit, cursor=cursor)
+
+
+def update_user(actor: User, user_id: int, changes: dict[str, Any]) -> User:
+    """Apply a PATCH. Deactivation, a role change or a new password end all the user's sessions."""
+    user = get_user(user_id)
+    if user.id == actor.id and changes.get("active") is False:
+        raise CannotDeactivateSelf()
+    if user.id == actor.id and changes.get("role", user.role) != user.role:
+        raise CannotChangeOwnRole()
+    ends_sessions = (
+        changes.get("role", user.role) != user.role
+        or (user.active and changes.get("active") is False)
+        or "password" in changes
+    )
+    if "name" in changes:
+        user.name = changes["name"]
+    if "role" in changes:
+        user.role = changes["role"]
+    if "active" in changes:
+        user.active = changes["active"]
+    if "password" in changes:
+        user.password_hash = hash_password(changes["password"])
+    if ends_sessions:
+        revoke_all_tokens(user)
     db.session.flush()
     return user
+
+
+def deactivate_user(actor: User, user_id: int) -> None:
+    """DELETE /users/{id}: deactivate (orders keep their waiter); repeating it is harmless."""
+    update_user(actor, user_id, {"active": False})
+
+
+def revoke_all_tokens(user: User) -> None:
+    """Every access and refresh token issued to `user` so far stops working."""
+    user.token_version += 1
