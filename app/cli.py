@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
-from app.errors import flatten_errors
+from app.errors import APIError, flatten_errors
 from app.extensions import db
 from app.models import ROLES, User
 
@@ -24,7 +24,6 @@ users_cli = AppGroup("users", help="Manage users.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def create_user(email: str, name: str, role: str, password: str) -> None:
     """Create a user (prompts for the password when --password is missing); same rules as POST /users."""
-    from app.errors import APIError
     from app.users.schemas import UserIn
     from app.users.services import UserInput
     from app.users.services import create_user as create

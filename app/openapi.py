@@ -101,7 +101,7 @@ def standard_errors(path: str, operation: dict[str, Any]) -> list[int]:
         statuses += [400, 413, 415, 422]
     if any(p.get("in") == "query" for p in operation.get("parameters", []) if isinstance(p, dict)):
         statuses += [400, 422]
-    return statuses
+    return list(dict.fromkeys(statuses))
 
 
 class ProblemResponsesPlugin(BasePlugin):

@@ -17,11 +17,12 @@ from app.errors import InvalidCredentials, Unauthorized, ValidationFailed
 from app.extensions import db
 from app.models import RevokedToken, User
 from app.models.types import utcnow
+from app.users.services import normalize_email
 
 
 def login(email: str, password: str) -> dict[str, Any]:
     """A token pair for valid credentials; one answer for every failure, in comparable time."""
-    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
     if user is None:
         verify_dummy(password)
         raise InvalidCredentials()

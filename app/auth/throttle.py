@@ -11,6 +11,7 @@ from flask import Response, current_app, request
 from flask_limiter.util import get_remote_address
 
 from app.extensions import limiter
+from app.users.services import normalize_email
 
 F = TypeVar("F", bound=Callable)
 
@@ -30,7 +31,7 @@ def login_email_key() -> str:
     email = body.get("email") if isinstance(body, dict) else None
     if not isinstance(email, str) or not email.strip():
         return "-"  # malformed: answered 422, which never counts
-    return email.strip().lower()
+    return normalize_email(email)
 
 
 def is_failed_login(response: Response) -> bool:

@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate, val
 from app.models import ROLES
 from app.pagination import PageQuery, page_schema
 from app.schemas import TrimmedString, UTCDateTime
+from app.users.services import normalize_email
 
 NAME = validate.Length(1, 120)
 PASSWORD = validate.Length(8, 128)
@@ -22,7 +23,7 @@ class EmailAddress(fields.String):
         super().__init__(validate=[validate.Length(max=254), validate.Email()], **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        return super()._deserialize(value, attr, data, **kwargs).strip().lower()
+        return normalize_email(super()._deserialize(value, attr, data, **kwargs))
 
 
 class UserOut(Schema):

@@ -28,6 +28,11 @@ class CannotChangeOwnRole(Conflict):
     code, detail = "cannot_change_own_role", "Admins cannot change their own role; ask another admin."
 
 
+def normalize_email(email: str) -> str:
+    """Emails are stored and looked up trimmed and lowercased: that is what makes them case-insensitive."""
+    return email.strip().lower()
+
+
 @dataclass
 class UserInput:
     email: str
@@ -38,7 +43,7 @@ class UserInput:
 
 def create_user(data: UserInput) -> User:
     """Create a user with a lowercased email and an argon2id hash."""
-    email = data.email.strip().lower()
+    email = normalize_email(data.email)
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
         raise DuplicateEmail()
     user = User(
@@ -89,21 +94,16 @@ def list_users(
 def update_user(actor: User, user_id: int, changes: dict[str, Any]) -> User:
     """Apply a PATCH. Deactivation, a role change or a new password end all the user's sessions."""
     user = get_user(user_id)
+    new_role = changes.get("role", user.role) != user.role
+    deactivating = user.active and changes.get("active") is False
     if user.id == actor.id and changes.get("active") is False:
         raise CannotDeactivateSelf()
-    if user.id == actor.id and changes.get("role", user.role) != user.role:
+    if user.id == actor.id and new_role:
         raise CannotChangeOwnRole()
-    ends_sessions = (
-        changes.get("role", user.role) != user.role
-        or (user.active and changes.get("active") is False)
-        or "password" in changes
-    )
-    if "name" in changes:
-        user.name = changes["name"]
-    if "role" in changes:
-        user.role = changes["role"]
-    if "active" in changes:
-        user.active = changes["active"]
+    ends_sessions = new_role or deactivating or "password" in changes
+    for field in ("name", "role", "active"):
+        if field in changes:
+            setattr(user, field, changes[field])
     if "password" in changes:
         user.password_hash = hash_password(changes["password"])
     if ends_sessions:
