@@ -96,7 +96,7 @@ def update_user(actor: User, user_id: int, changes: dict[str, Any]) -> User:
     user = get_user(user_id)
     new_role = changes.get("role", user.role) != user.role
     deactivating = user.active and changes.get("active") is False
-    if user.id == actor.id and changes.get("active") is False:
+    if user.id == actor.id and deactivating:  # the actor is active, or their token would have been refused
         raise CannotDeactivateSelf()
     if user.id == actor.id and new_role:
         raise CannotChangeOwnRole()
