@@ -130,6 +130,14 @@ class Config:
     def SQLALCHEMY_ENGINE_OPTIONS(self) -> dict:  # noqa: N802 - Flask config key
         return engine_options(self)
 
+    @property
+    def RATELIMIT_STORAGE_OPTIONS(self) -> dict:  # noqa: N802 - Flask-Limiter config key
+        """Redis keys live under RATELIMIT_KEY_PREFIX, so limiter.reset() clears only ours.
+
+        (limits' Redis storage otherwise deletes every `LIMITS:*` key of the database on reset.)
+        """
+        return {"key_prefix": self.RATELIMIT_KEY_PREFIX} if self.RATELIMIT_STORAGE_URI.startswith("redis") else {}
+
     def validate(self) -> None:
         """Raise ConfigError if the settings cannot run this environment."""
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError

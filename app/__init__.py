@@ -47,9 +47,7 @@ def register_extensions(app: Flask) -> None:
     register_jwt_callbacks(jwt)
     limiter.init_app(app)
     api.init_app(app, spec_kwargs={"info": {"description": _api_description()}})
-    api.spec.components.security_scheme(
-        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-    )
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -8,8 +8,10 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from marshmallow import ValidationError
 from sqlalchemy import func, select
 
+from app.errors import APIError, flatten_errors
 from app.extensions import db
 from app.models import ROLES, User
 
@@ -22,11 +24,19 @@ users_cli = AppGroup("users", help="Manage users.")
 @click.option("--role", type=click.Choice(ROLES), default="waiter", show_default=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def create_user(email: str, name: str, role: str, password: str) -> None:
-    """Create a user (prompts for the password when --password is missing)."""
+    """Create a user (prompts for the password when --password is missing); same rules as POST /users."""
+    from app.users.schemas import UserIn
     from app.users.services import UserInput
     from app.users.services import create_user as create
 
-    user = create(UserInput(email=email, name=name, password=password, role=role))
+    try:
+        data = UserIn().load({"email": email, "name": name, "password": password, "role": role})
+        user = create(UserInput(**data))
+    except ValidationError as exc:
+        messages = flatten_errors(exc.messages)
+        raise click.ClickException("; ".join(f"{k}: {' '.join(v)}" for k, v in messages.items())) from None
+    except APIError as exc:
+        raise click.ClickException(exc.detail) from None
     db.session.commit()
     click.echo(f"created {user.role} {user.email} (id {user.id})")
 
@@ -76,9 +86,23 @@ def purge_idempotency_keys() -> None:
     click.echo(f"purged {removed} idempotency key(s)")
 
 
+tokens_cli = AppGroup("tokens", help="Manage the token blocklist.")
+
+
+@tokens_cli.command("purge")
+def purge_tokens() -> None:
+    """Delete blocklist rows of tokens that have expired anyway (safe to run from cron)."""
+    from app.auth.services import purge_expired_tokens
+
+    count = purge_expired_tokens()
+    db.session.commit()
+    click.echo(f"purged {count} expired revoked token(s)")
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(idempotency_cli)
+    app.cli.add_command(tokens_cli)
     from app.seed import seed_command
 
     app.cli.add_command(seed_command)

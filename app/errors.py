@@ -6,6 +6,8 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, current_app, g, json, request
+from flask_jwt_extended.exceptions import JWTExtendedException
+from jwt import PyJWTError
 from marshmallow import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -218,6 +220,11 @@ def handle_validation_error(exc: ValidationError) -> Response:
     return problem(422, "validation_error", DETAILS[422], errors=flatten_errors(exc.messages))
 
 
+def handle_token_error(exc: Exception) -> Response:
+    """Any JWT failure flask-jwt-extended's own callbacks do not answer is a plain 401."""
+    return handle_api_error(Unauthorized("The token is invalid."))
+
+
 def handle_db_error(exc: DBAPIError) -> Response:
     if isinstance(exc, OperationalError) or exc.connection_invalidated:
         log.warning("database unavailable: %s", type(exc.orig).__name__ if exc.orig else exc)
@@ -235,5 +242,8 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(APIError, handle_api_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(ValidationError, handle_validation_error)
+    # flask-jwt-extended registers handlers for the errors it knows; these catch any other one.
+    app.register_error_handler(JWTExtendedException, handle_token_error)
+    app.register_error_handler(PyJWTError, handle_token_error)
     app.register_error_handler(DBAPIError, handle_db_error)
     app.register_error_handler(Exception, handle_unexpected)

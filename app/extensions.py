@@ -30,13 +30,25 @@ limiter = Limiter(key_func=get_remote_address)
 
 
 class ComandaApi(Api):
-    """flask-smorest Api documenting our problem+json error body."""
+    """flask-smorest Api documenting our problem+json error body (see app/openapi.py)."""
 
     DEFAULT_RESPONSE_CONTENT_TYPE = "application/json"
 
     def _register_error_handlers(self):
         # app/errors.py installs the single problem+json handler instead.
         pass
+
+    def _init_spec(self, **options):
+        from app.openapi import ProblemResponsesPlugin
+
+        options["extra_plugins"] = [*(options.get("extra_plugins") or ()), ProblemResponsesPlugin()]
+        super()._init_spec(**options)
+
+    def _register_responses(self):
+        # Error responses are problem+json, described with our codes, instead of flask-smorest's ErrorSchema.
+        from app.openapi import register_problem_responses
+
+        register_problem_responses(self.spec)
 
 
 api = ComandaApi()

@@ -26,7 +26,7 @@ class Money(fields.Field):
     """A price: JSON string or number, at most two decimals, 0 <= x <= 999999.99. Loads to cents."""
 
     default_error_messages = {
-        "invalid": "Must be a decimal amount such as \"12.50\".",
+        "invalid": 'Must be a decimal amount such as "12.50".',
         "places": "Must have at most two decimal places.",
         "range": "Must be between 0 and 999999.99.",
     }

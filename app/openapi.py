@@ -1,4 +1,27 @@
-"""Text of the OpenAPI description (rendered at /docs)."""
+"""The OpenAPI document: description text, problem+json error responses, and the plugin that adds
+the standard error answers to every operation so no blueprint has to list them by hand.
+
+Every operation gets, when it applies:
+- 401 when it is protected (`auth_required` puts `security` in its doc), 403 when only some roles
+  may call it (the roles are also written into its description), 404 when its path has a parameter,
+  400/413/415/422 when it takes a JSON body, 400/422 when it takes query parameters, and a default
+  problem+json answer for everything else (500, 503, ...).
+- Route-specific errors (409 `duplicate_email`, 429 on login, ...) are added on the route with
+  `@blp.alt_response(409, **problem_doc("..."))`; the plugin never overrides what a route documents.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from apispec import APISpec, BasePlugin
+
+from app.errors import PROBLEM_MIMETYPE
+from app.models import ROLES
+from app.schemas import ProblemSchema
+
+ROLES_EXTENSION = "x-roles"  # set on operations by auth_required (app/auth/permissions.py)
 
 API_DESCRIPTION = """
 Backend of the Comanda restaurant point-of-sale system. All endpoints live under `/api/v1`
@@ -14,3 +37,86 @@ with at most two decimals. **Timestamps** are UTC ISO 8601 with `Z`. **Lists** t
 (1-200, default 50) and an opaque `cursor`, and answer `{"data": [...], "next_cursor": ...}`.
 Unknown fields in a body are rejected with 422.
 """
+
+RETRY_AFTER = {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}
+
+# What each error status means in this API; the codes are the stable `code` values.
+ERROR_DESCRIPTIONS: dict[int, str] = {
+    400: "`malformed_json` (body is not a JSON object), `invalid_cursor` or `invalid_query`.",
+    401: "`unauthorized`: no token, or a malformed, expired or revoked one, or its user is inactive.",
+    403: "`forbidden`: your role may not do this.",
+    404: "`not_found`: no such resource, or one you may not see.",
+    405: "`method_not_allowed`.",
+    409: "Conflict with the current state; see `code`.",
+    412: "`precondition_failed`: `If-Match` does not match the current version.",
+    413: "`payload_too_large`: the body is over 1 MiB.",
+    415: "`unsupported_media_type`: send the body as `application/json`.",
+    422: "`validation_error`: `errors` maps dotted field paths to messages.",
+    428: "`precondition_required`: this request needs `If-Match`.",
+    429: "`rate_limited`: too many requests; see `Retry-After`.",
+    500: "`internal_error`.",
+    503: "`service_unavailable`: the database is unreachable; see `Retry-After`.",
+}
+ERROR_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"description": "`Bearer`", "schema": {"type": "string"}}},
+    429: {"Retry-After": RETRY_AFTER},
+    503: {"Retry-After": RETRY_AFTER},
+}
+DEFAULT_ERROR = "DEFAULT_ERROR"  # flask-smorest's name for the catch-all response
+
+
+def problem_doc(description: str, *, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Keyword arguments for `blp.alt_response(status, **problem_doc(...))`: a problem+json answer."""
+    doc: dict[str, Any] = {"schema": ProblemSchema, "content_type": PROBLEM_MIMETYPE, "description": description}
+    if headers:
+        doc["headers"] = headers
+    return doc
+
+
+def register_problem_responses(spec: APISpec) -> None:
+    """Register one problem+json response component per error status, named like flask-smorest's."""
+    for status, description in ERROR_DESCRIPTIONS.items():
+        spec.components.response(HTTPStatus(status).name, _problem_response(description, status), lazy=True)
+    default = _problem_response("Any other error, e.g. 500 `internal_error` or 503 `service_unavailable`.", 503)
+    spec.components.response(DEFAULT_ERROR, default, lazy=True)
+
+
+def _problem_response(description: str, status: int) -> dict[str, Any]:
+    response: dict[str, Any] = {"description": description, "content": {PROBLEM_MIMETYPE: {"schema": ProblemSchema}}}
+    if status in ERROR_HEADERS:
+        response["headers"] = ERROR_HEADERS[status]
+    return response
+
+
+def standard_errors(path: str, operation: dict[str, Any]) -> list[int]:
+    """The error statuses every operation of this shape can answer."""
+    statuses = []
+    if operation.get("security"):
+        statuses.append(401)
+        if set(operation.get(ROLES_EXTENSION, ROLES)) != set(ROLES):
+            statuses.append(403)
+    if "{" in path:
+        statuses.append(404)
+    if "requestBody" in operation:
+        statuses += [400, 413, 415, 422]
+    if any(p.get("in") == "query" for p in operation.get("parameters", []) if isinstance(p, dict)):
+        statuses += [400, 422]
+    return list(dict.fromkeys(statuses))
+
+
+class ProblemResponsesPlugin(BasePlugin):
+    """apispec plugin: add the standard problem+json errors and the allowed roles to every operation."""
+
+    def operation_helper(self, path: str | None = None, operations: dict | None = None, **kwargs: Any) -> None:
+        for operation in (operations or {}).values():
+            responses = operation.setdefault("responses", {})
+            for status in standard_errors(path or "", operation):
+                current = responses.get(status, responses.get(str(status)))
+                if current is None or isinstance(current, str):  # absent, or flask-smorest's generic ref
+                    responses.pop(str(status), None)
+                    responses[status] = HTTPStatus(status).name
+            roles = operation.get(ROLES_EXTENSION)
+            if roles:
+                who = "any signed-in user" if set(roles) == set(ROLES) else ", ".join(roles)
+                parts = [operation.get("description"), f"**Roles:** {who}."]
+                operation["description"] = "\n\n".join(p for p in parts if p)

@@ -1,74 +1,121 @@
-"""Keyset pagination: stable under concurrent inserts, opaque cursors, one query per page."""
+"""Keyset (cursor) pagination shared by every list endpoint.
+
+A page is `{"data": [...], "next_cursor": "..." | null}`. The cursor is an opaque URL-safe string
+holding the ordering values of the last row of the page; the next page continues strictly after
+them. Because the position is a value, not an offset, rows inserted between fetches never cause
+duplicates or gaps. A cursor that cannot be decoded is 400 `invalid_cursor`.
+
+Usage (ORM entities, ordering columns that end with a unique one such as the id):
+
+    rows, next_cursor = paginate(select(User).where(...), (User.created_at, User.id),
+                                 limit=args["limit"], cursor=args["cursor"])
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, or_
+from marshmallow import Schema, fields, validate
+from sqlalchemy import Select, literal, tuple_
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.types import TypeDecorator
 
 from app.errors import InvalidCursor
 from app.extensions import db
-from app.models.types import UTCDateTime
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
 
 
-@dataclass(frozen=True)
-class Keyset:
-    """Two columns that order rows uniquely (the last is the primary key), and the direction."""
+class PageQuery(Schema):
+    """`?limit=&cursor=`; list query schemas inherit from it."""
 
-    model: Any
-    first: str
-    second: str = "id"
-    descending: bool = True
-
-    def columns(self):
-        return getattr(self.model, self.first), getattr(self.model, self.second)
+    limit = fields.Integer(
+        load_default=DEFAULT_LIMIT,
+        validate=validate.Range(1, MAX_LIMIT),
+        metadata={"description": f"Page size, 1-{MAX_LIMIT} (default {DEFAULT_LIMIT})."},
+    )
+    cursor = fields.String(load_default=None, metadata={"description": "Opaque `next_cursor` from the previous page."})
 
 
-NEWEST_FIRST = "created_at"
+def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
+    """The `{"data": [...], "next_cursor": ...}` envelope around `item_schema`, named for OpenAPI."""
+    return Schema.from_dict(
+        {
+            "data": fields.List(fields.Nested(item_schema)),
+            "next_cursor": fields.String(
+                allow_none=True, metadata={"description": "Pass as `?cursor=` for the next page; null on the last."}
+            ),
+        },
+        name=name,
+    )
 
 
-def encode_cursor(values: tuple[Any, Any]) -> str:
-    plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+def encode_cursor(values: Sequence[Any]) -> str:
+    """Opaque cursor for a row's ordering values."""
+    plain = [v.isoformat() if isinstance(v, date) else v for v in values]  # datetime is a date too
     raw = json.dumps(plain, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, keyset: Keyset) -> tuple[Any, Any]:
-    """Inverse of encode_cursor for this keyset; anything else is 400 invalid_cursor."""
+def decode_cursor(cursor: str, columns: Sequence[InstrumentedAttribute]) -> list[Any]:
+    """The ordering values in `cursor`, typed like `columns`; InvalidCursor when it is not ours."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        first, second = json.loads(raw)
-        first_col, _ = keyset.columns()
-        if isinstance(first_col.type, UTCDateTime):
-            first = datetime.fromisoformat(first)
-            if first.tzinfo is None:
-                raise ValueError("naive")
-        elif not isinstance(first, first_col.type.python_type):
-            raise ValueError("type")
-        if not isinstance(second, int) or isinstance(second, bool):
-            raise ValueError("id")
-        return first, second
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, AttributeError):
+        values = json.loads(raw)
+        if not isinstance(values, list) or len(values) != len(columns):
+            raise ValueError("wrong shape")
+        return [_typed(value, _python_type(column)) for value, column in zip(values, columns, strict=True)]
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         raise InvalidCursor() from None
 
 
-def paginate(stmt: Select, keyset: Keyset, limit: int, cursor: str | None) -> tuple[list[Any], str | None]:
-    """Run `stmt` in keyset order from `cursor`; return one page and the next cursor (or None)."""
-    first_col, second_col = keyset.columns()
+def _python_type(column: InstrumentedAttribute) -> type:
+    sql_type = column.type
+    if isinstance(sql_type, TypeDecorator):  # e.g. UTCDateTime: the Python type is the wrapped one's
+        sql_type = sql_type.impl_instance
+    return sql_type.python_type
+
+
+def _typed(value: Any, python_type: type) -> Any:
+    if python_type is datetime:
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise ValueError("naive timestamp")
+        return parsed
+    if python_type is date:
+        return date.fromisoformat(value)
+    if python_type is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise TypeError("not an integer")
+    if python_type is str and not isinstance(value, str):
+        raise TypeError("not a string")
+    return value
+
+
+def paginate(
+    stmt: Select,
+    columns: Sequence[InstrumentedAttribute],
+    *,
+    limit: int,
+    cursor: str | None,
+    descending: bool = True,
+) -> tuple[list[Any], str | None]:
+    """Run `stmt` ordered by `columns` (all descending or all ascending) and return one page.
+
+    `columns` must end with a unique column (the id) so the order is total.
+    """
     if cursor:
-        first, second = decode_cursor(cursor, keyset)
-        if keyset.descending:
-            stmt = stmt.where(or_(first_col < first, and_(first_col == first, second_col < second)))
-        else:
-            stmt = stmt.where(or_(first_col > first, and_(first_col == first, second_col > second)))
-    order = (first_col.desc(), second_col.desc()) if keyset.descending else (first_col.asc(), second_col.asc())
-    rows = list(db.session.scalars(stmt.order_by(*order).limit(limit + 1)).unique())
+        values = decode_cursor(cursor, columns)
+        after = tuple_(*(literal(v, type_=c.type) for v, c in zip(values, columns, strict=True)))
+        stmt = stmt.where(tuple_(*columns) < after if descending else tuple_(*columns) > after)
+    stmt = stmt.order_by(*(c.desc() if descending else c.asc() for c in columns)).limit(limit + 1)
+    rows = list(db.session.scalars(stmt).unique())
     if len(rows) <= limit:
         return rows, None
-    last = rows[limit - 1]
-    return rows[:limit], encode_cursor((getattr(last, keyset.first), getattr(last, keyset.second)))
+    rows = rows[:limit]
+    return rows, encode_cursor([getattr(rows[-1], c.key) for c in columns])

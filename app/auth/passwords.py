@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
@@ -9,12 +11,7 @@ from flask import current_app
 
 def hasher() -> PasswordHasher:
     """A PasswordHasher built from ARGON2_* settings (argon2id)."""
-    cfg = current_app.config
-    return PasswordHasher(
-        time_cost=cfg["ARGON2_TIME_COST"],
-        memory_cost=cfg["ARGON2_MEMORY_COST"],
-        parallelism=cfg["ARGON2_PARALLELISM"],
-    )
+    return _hasher(*_parameters())
 
 
 def hash_password(password: str) -> str:
@@ -30,4 +27,25 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 def needs_rehash(password_hash: str) -> bool:
+    """True when the hash was made with other parameters than the configured ones."""
     return hasher().check_needs_rehash(password_hash)
+
+
+def verify_dummy(password: str) -> None:
+    """Spend what a real verification costs, so an unknown email answers in comparable time."""
+    verify_password(_dummy_hash(*_parameters()), password)
+
+
+def _parameters() -> tuple[int, int, int]:
+    cfg = current_app.config
+    return cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"], cfg["ARGON2_PARALLELISM"]
+
+
+@lru_cache(maxsize=8)
+def _hasher(time_cost: int, memory_cost: int, parallelism: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+
+
+@lru_cache(maxsize=8)
+def _dummy_hash(time_cost: int, memory_cost: int, parallelism: int) -> str:
+    return _hasher(time_cost, memory_cost, parallelism).hash("comanda: no such user")

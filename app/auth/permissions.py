@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from copy import deepcopy
 from functools import wraps
 from typing import TypeVar
 
 from flask_jwt_extended import current_user as _jwt_current_user
 from flask_jwt_extended import verify_jwt_in_request
+from flask_smorest.utils import deepupdate
 
 from app.errors import Forbidden
 from app.models import ROLES, User
+from app.openapi import ROLES_EXTENSION
 
 F = TypeVar("F", bound=Callable)
 STAFF = ("manager", "admin")
 
 
-def auth_required(*roles: str) -> Callable[[F], F]:
-    """Require a valid access token, and one of `roles` when given (default: any role)."""
+def auth_required(*roles: str, refresh: bool = False) -> Callable[[F], F]:
+    """Require a valid access token (a refresh token with `refresh=True`), and one of `roles` when given."""
     allowed = roles or ROLES
     unknown = set(allowed) - set(ROLES)
     if unknown:
@@ -26,16 +29,17 @@ def auth_required(*roles: str) -> Callable[[F], F]:
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapper(*args, **kwargs):
-            verify_jwt_in_request()
+            verify_jwt_in_request(refresh=refresh)
             if current_user().role not in allowed:
                 raise Forbidden()
             return view(*args, **kwargs)
 
-        # Read by app/openapi.py to document the security scheme and the 401/403 answers.
         wrapper._comanda_roles = tuple(allowed)  # type: ignore[attr-defined]
-        apidoc = getattr(view, "_apidoc", None)
-        if apidoc is not None:
-            wrapper._apidoc = apidoc  # type: ignore[attr-defined]
+        # The security requirement and the roles travel with flask-smorest's doc info.
+        apidoc = deepcopy(getattr(view, "_apidoc", {}))
+        wrapper._apidoc = deepupdate(  # type: ignore[attr-defined]
+            apidoc, {"manual_doc": {"security": [{"bearerAuth": []}], ROLES_EXTENSION: list(allowed)}}
+        )
         return wrapper  # type: ignore[return-value]
 
     return decorator

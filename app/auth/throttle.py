@@ -1,11 +1,19 @@
-"""Login throttling helpers (Flask-Limiter)."""
+"""Login throttling (Flask-Limiter): only failed logins count, per email and per client address."""
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import Response, current_app, request
+from flask_limiter.util import get_remote_address
 
 from app.extensions import limiter
+from app.users.services import normalize_email
+
+F = TypeVar("F", bound=Callable)
 
 
 def retry_after_seconds() -> int:
@@ -13,4 +21,32 @@ def retry_after_seconds() -> int:
     limit = limiter.current_limit
     if limit is None:
         return 60
-    return max(1, math.ceil(limit.reset_at - time.time()))
+    # window[0] is the exact reset time; RequestLimit.reset_at rounds it up by a further second.
+    return max(1, math.ceil(limit.window[0] - time.time()))
+
+
+def login_email_key() -> str:
+    """The email of a login attempt, normalized like the lookup, so case does not dodge the limit."""
+    body = request.get_json(silent=True)
+    email = body.get("email") if isinstance(body, dict) else None
+    if not isinstance(email, str) or not email.strip():
+        return "-"  # malformed: answered 422, which never counts
+    return normalize_email(email)
+
+
+def is_failed_login(response: Response) -> bool:
+    """Only wrong credentials count: successes and malformed requests never use up the allowance."""
+    return response.status_code == 401
+
+
+def throttle_login(view: F) -> F:
+    """Over LOGIN_FAILURES_PER_EMAIL or LOGIN_FAILURES_PER_ADDRESS failed logins, answer 429."""
+    per_address = limiter.limit(
+        lambda: current_app.config["LOGIN_FAILURES_PER_ADDRESS"],
+        key_func=get_remote_address,
+        deduct_when=is_failed_login,
+    )
+    per_email = limiter.limit(
+        lambda: current_app.config["LOGIN_FAILURES_PER_EMAIL"], key_func=login_email_key, deduct_when=is_failed_login
+    )
+    return per_address(per_email(view))

@@ -42,6 +42,8 @@ def register_jwt_callbacks(jwt: JWTManager) -> None:
     @jwt.token_in_blocklist_loader
     def _revoked(_header: dict, payload: dict) -> bool:
         jti = payload.get("jti")
+        if not jti:  # a token that could never be revoked is refused outright
+            return True
         return db.session.scalar(select(RevokedToken.id).where(RevokedToken.jti == jti)) is not None
 
     jwt.unauthorized_loader(lambda _msg: _unauthorized("A bearer token is required."))

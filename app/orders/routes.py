@@ -8,6 +8,7 @@ from flask.views import MethodView
 from app.auth.permissions import auth_required, current_user
 from app.blueprint import Blueprint
 from app.idempotency import idempotent
+from app.openapi import problem_doc
 from app.orders import batch, services
 from app.orders.schemas import (
     BatchIn,
@@ -58,7 +59,7 @@ def order_response(order, status: int = 200):
     return order, status, headers
 
 
-@blp.route("/")
+@blp.route("")
 class Orders(MethodView):
     @auth_required()
     @blp.arguments(OrderListArgs, location="query")
@@ -84,7 +85,9 @@ class Orders(MethodView):
         },
     )
     @blp.response(201, OrderOut)
-    @blp.alt_response(409, description="`duplicate_client_order_id` (with `order_id`), `idempotency_key_in_progress`.")
+    @blp.alt_response(
+        409, **problem_doc("`duplicate_client_order_id` (body has `order_id`), `idempotency_key_in_progress`.")
+    )
     @blp.doc(**IDEMPOTENCY_DOC)
     def post(self, data):
         """Create an order; the caller is its waiter"""
@@ -114,8 +117,8 @@ class OrderById(MethodView):
     @auth_required()
     @blp.arguments(OrderPatch)
     @blp.response(200, OrderOut)
-    @blp.alt_response(412, description="`precondition_failed`: If-Match is not the current version.")
-    @blp.alt_response(428, description="`precondition_required`: If-Match is missing.")
+    @blp.alt_response(412, **problem_doc("`precondition_failed`: If-Match is not the current version."))
+    @blp.alt_response(428, **problem_doc("`precondition_required`: If-Match is missing."))
     @blp.doc(**IF_MATCH_DOC)
     def patch(self, data, order_id):
         """Change customer_name, table or notes of an open order (If-Match required)"""
@@ -129,7 +132,7 @@ class OrderItems(MethodView):
     @idempotent
     @blp.arguments(ItemsIn)
     @blp.response(201, OrderOut)
-    @blp.alt_response(409, description="`order_not_open`.")
+    @blp.alt_response(409, **problem_doc("`order_not_open`."))
     @blp.doc(**IDEMPOTENCY_DOC)
     def post(self, data, order_id):
         """Append lines to an open order (no If-Match: concurrent appends all succeed)"""
@@ -140,7 +143,7 @@ class OrderItems(MethodView):
 class OrderLine(MethodView):
     @auth_required()
     @blp.response(200, OrderOut)
-    @blp.alt_response(409, description="`order_not_open`.")
+    @blp.alt_response(409, **problem_doc("`order_not_open`."))
     def delete(self, order_id, item_id):
         """Void a line (kept with voided: true, excluded from totals and reports)"""
         return order_response(services.void_item(current_user(), order_id, item_id))
@@ -152,7 +155,7 @@ class OrderClose(MethodView):
     @idempotent
     @blp.arguments(CloseIn)
     @blp.response(200, OrderOut)
-    @blp.alt_response(409, description="`order_not_open`.")
+    @blp.alt_response(409, **problem_doc("`order_not_open`."))
     @blp.doc(**IDEMPOTENCY_DOC)
     def post(self, data, order_id):
         """Close (pay) an open order"""
@@ -165,8 +168,8 @@ class OrderCancel(MethodView):
     @idempotent
     @blp.arguments(CancelIn)
     @blp.response(200, OrderOut)
-    @blp.alt_response(403, description="A waiter cancelling a closed order.")
-    @blp.alt_response(409, description="`order_not_open`: already cancelled.")
+    @blp.alt_response(403, **problem_doc("`forbidden`: a waiter may not cancel a closed order."))
+    @blp.alt_response(409, **problem_doc("`order_not_open`: already cancelled."))
     @blp.doc(**IDEMPOTENCY_DOC)
     def post(self, data, order_id):
         """Cancel an order (a closed one needs a manager or admin)"""

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask import current_app
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.models import ORDER_STATUSES, PAYMENT_METHODS
 from app.money import Money, MoneyOut
-from app.schemas import PageArgs, UTCDateTime, page_schema
+from app.pagination import PageQuery, page_schema
+from app.schemas import UTCDateTime
 from app.validation import optional_text, strict_int, trimmed
 
 MAX_LINES = 200
@@ -126,10 +127,7 @@ class OrderOut(Schema):
     version = fields.Integer()
 
 
-class OrderListArgs(PageArgs):
-    class Meta:
-        unknown = EXCLUDE
-
+class OrderListArgs(PageQuery):
     status = fields.String(validate=validate.OneOf(ORDER_STATUSES))
     waiter_id = fields.Integer()
     start_date = fields.Date(metadata={"description": "Inclusive, on business_date."})

@@ -15,10 +15,8 @@ from app.extensions import db
 from app.models import Order, User
 from app.models.types import utcnow
 from app.orders.lines import Line, resolve_lines
-from app.pagination import Keyset, paginate
+from app.pagination import paginate
 from app.reports import rollups
-
-NEWEST_FIRST = Keyset(Order, "created_at")
 
 
 class OrderNotOpen(Conflict):
@@ -134,7 +132,7 @@ def list_orders(user: User, args: dict[str, Any]) -> tuple[list[Order], str | No
         stmt = stmt.where(Order.business_date <= args["end_date"])
     if args.get("client_order_id"):
         stmt = stmt.where(Order.client_order_id == args["client_order_id"])
-    return paginate(stmt, NEWEST_FIRST, args["limit"], args.get("cursor"))
+    return paginate(stmt, (Order.created_at, Order.id), limit=args["limit"], cursor=args["cursor"])
 
 
 def append_items(user: User, order_id: int, lines: list[dict[str, Any]]) -> Order:

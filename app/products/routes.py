@@ -7,13 +7,14 @@ from flask.views import MethodView
 
 from app.auth.permissions import STAFF, auth_required
 from app.blueprint import Blueprint
+from app.openapi import problem_doc
 from app.products import services
 from app.products.schemas import ProductIn, ProductListArgs, ProductOut, ProductPage, ProductPatch
 
 blp = Blueprint("products", __name__, description="The catalogue. Names are unique ignoring case and spacing.")
 
 
-@blp.route("/")
+@blp.route("")
 class Products(MethodView):
     @auth_required()
     @blp.arguments(ProductListArgs, location="query")
@@ -26,7 +27,7 @@ class Products(MethodView):
     @auth_required(*STAFF)
     @blp.arguments(ProductIn)
     @blp.response(201, ProductOut)
-    @blp.alt_response(409, description="`duplicate_product`: the normalized name exists.")
+    @blp.alt_response(409, **problem_doc("`duplicate_product`: the normalized name exists."))
     def post(self, data):
         """Create a product"""
         product = services.create_product(data)
@@ -44,7 +45,7 @@ class ProductById(MethodView):
     @auth_required(*STAFF)
     @blp.arguments(ProductPatch)
     @blp.response(200, ProductOut)
-    @blp.alt_response(409, description="`duplicate_product`: the new name belongs to another product.")
+    @blp.alt_response(409, **problem_doc("`duplicate_product`: the new name belongs to another product."))
     def patch(self, data, product_id):
         """Change a product (existing orders keep their snapshots)"""
         return services.update_product(product_id, data)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validates_schema
+from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from app.money import Money
-from app.schemas import PageArgs, UTCDateTime, page_schema
+from app.pagination import PageQuery, page_schema
+from app.schemas import UTCDateTime
 from app.validation import optional_text, trimmed
 
 
@@ -38,10 +39,7 @@ class ProductOut(Schema):
     updated_at = UTCDateTime()
 
 
-class ProductListArgs(PageArgs):
-    class Meta:
-        unknown = EXCLUDE
-
+class ProductListArgs(PageQuery):
     q = fields.String(metadata={"description": "Matches part of the name (case- and space-insensitive)."})
     active = fields.Boolean()
     category = fields.String()

@@ -11,9 +11,7 @@ from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.models import Product, normalize_name
 from app.models.types import utcnow
-from app.pagination import Keyset, paginate
-
-BY_NAME = Keyset(Product, "name_key", descending=False)
+from app.pagination import paginate
 
 
 class DuplicateProduct(Conflict):
@@ -33,7 +31,7 @@ def list_products(args: dict[str, Any]) -> tuple[list[Product], str | None]:
         stmt = stmt.where(Product.active == args["active"])
     if args.get("category"):
         stmt = stmt.where(Product.category == args["category"])
-    return paginate(stmt, BY_NAME, args["limit"], args.get("cursor"))
+    return paginate(stmt, (Product.name_key, Product.id), limit=args["limit"], cursor=args["cursor"], descending=False)
 
 
 def get_product(product_id: int) -> Product:
@@ -61,8 +59,15 @@ def create_product(data: dict[str, Any]) -> Product:
     if db.session.scalar(select(Product.id).where(Product.name_key == normalize_name(data["name"]))):
         raise DuplicateProduct()
     product = Product()
-    _save(product, {"name": data["name"], "price_cents": data["price"], "category": data.get("category"),
-                    "active": data["active"]})
+    _save(
+        product,
+        {
+            "name": data["name"],
+            "price_cents": data["price"],
+            "category": data.get("category"),
+            "active": data["active"],
+        },
+    )
     return product
 
 

@@ -1,5 +1,73 @@
-"""Users routes."""
+"""Users routes: staff accounts (admins manage them; managers may look)."""
 
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+from flask.views import MethodView
+
+from app.auth.permissions import auth_required, current_user
 from app.blueprint import Blueprint
+from app.models import User
+from app.openapi import problem_doc
+from app.users import services
+from app.users.schemas import UserIn, UserListQuery, UserOut, UserPage, UserPatchIn
 
-blp = Blueprint("users", __name__, description="Users")
+blp = Blueprint("users", __name__, description="Staff accounts: waiters, managers and admins.")
+
+SELF_CONFLICT = problem_doc(
+    "`cannot_deactivate_self` or `cannot_change_own_role`: admins cannot lock themselves out; another admin can."
+)
+LOCATION = {"Location": {"description": "URL of the new user.", "schema": {"type": "string"}}}
+
+
+@blp.route("")
+class Users(MethodView):
+    @auth_required("manager", "admin")
+    @blp.arguments(UserListQuery, location="query")
+    @blp.response(200, UserPage)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """List users, newest first.
+
+        `q` matches name or email, case-insensitively. Paginated with `limit` and `cursor`.
+        """
+        rows, next_cursor = services.list_users(**args)
+        return {"data": rows, "next_cursor": next_cursor}
+
+    @auth_required("admin")
+    @blp.arguments(UserIn)
+    @blp.response(201, UserOut, headers=LOCATION)
+    @blp.alt_response(409, **problem_doc("`duplicate_email`: a user with this email exists."))
+    def post(self, data: dict[str, Any]) -> tuple[User, int, dict[str, str]]:
+        """Create a user (role defaults to waiter)."""
+        user = services.create_user(services.UserInput(**data))
+        return user, 201, {"Location": url_for("users.UserItem", user_id=user.id)}
+
+
+@blp.route("/<int:user_id>")
+class UserItem(MethodView):
+    @auth_required()
+    @blp.response(200, UserOut)
+    def get(self, user_id: int) -> User:
+        """Get a user: managers and admins see anyone, others only themselves (else 404)."""
+        return services.get_visible_user(current_user(), user_id)
+
+    @auth_required("admin")
+    @blp.arguments(UserPatchIn)
+    @blp.response(200, UserOut)
+    @blp.alt_response(409, **SELF_CONFLICT)
+    def patch(self, changes: dict[str, Any], user_id: int) -> User:
+        """Change a user's name, role, active flag or password.
+
+        The email never changes (422). Deactivating, changing the role or the password ends all
+        of that user's sessions at once.
+        """
+        return services.update_user(current_user(), user_id, changes)
+
+    @auth_required("admin")
+    @blp.response(204)
+    @blp.alt_response(409, **SELF_CONFLICT)
+    def delete(self, user_id: int) -> None:
+        """Deactivate a user; their orders keep them as waiter and their tokens stop working."""
+        services.deactivate_user(current_user(), user_id)

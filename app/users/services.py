@@ -3,17 +3,34 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 
 from app.auth.passwords import hash_password
-from app.errors import Conflict
+from app.auth.permissions import is_staff
+from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.models import User
+from app.pagination import paginate
 
 
 class DuplicateEmail(Conflict):
     code, detail = "duplicate_email", "A user with this email already exists."
+
+
+class CannotDeactivateSelf(Conflict):
+    code, detail = "cannot_deactivate_self", "Admins cannot deactivate themselves; ask another admin."
+
+
+class CannotChangeOwnRole(Conflict):
+    code, detail = "cannot_change_own_role", "Admins cannot change their own role; ask another admin."
+
+
+def normalize_email(email: str) -> str:
+    """Emails are stored and looked up trimmed and lowercased: that is what makes them case-insensitive."""
+    return email.strip().lower()
 
 
 @dataclass
@@ -26,7 +43,7 @@ class UserInput:
 
 def create_user(data: UserInput) -> User:
     """Create a user with a lowercased email and an argon2id hash."""
-    email = data.email.strip().lower()
+    email = normalize_email(data.email)
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
         raise DuplicateEmail()
     user = User(
@@ -38,5 +55,68 @@ def create_user(data: UserInput) -> User:
         token_version=1,
     )
     db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:  # a concurrent request inserted the same email after our check
+        raise DuplicateEmail() from None
+    return user
+
+
+def get_user(user_id: int) -> User:
+    """The user with this id, or 404."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+def get_visible_user(viewer: User, user_id: int) -> User:
+    """Managers and admins see every user; anybody else only themself (others are 404)."""
+    if not is_staff(viewer) and viewer.id != user_id:
+        raise NotFound("No such user.")
+    return get_user(user_id)
+
+
+def list_users(
+    *, limit: int, cursor: str | None, role: str | None = None, active: bool | None = None, q: str | None = None
+) -> tuple[list[User], str | None]:
+    """One page of users, newest first, filtered by role, active flag and a name/email substring."""
+    stmt = select(User)
+    if role is not None:
+        stmt = stmt.where(User.role == role)
+    if active is not None:
+        stmt = stmt.where(User.active.is_(active))
+    if q:
+        stmt = stmt.where(or_(User.name.icontains(q, autoescape=True), User.email.icontains(q, autoescape=True)))
+    return paginate(stmt, (User.created_at, User.id), limit=limit, cursor=cursor)
+
+
+def update_user(actor: User, user_id: int, changes: dict[str, Any]) -> User:
+    """Apply a PATCH. Deactivation, a role change or a new password end all the user's sessions."""
+    user = get_user(user_id)
+    new_role = changes.get("role", user.role) != user.role
+    deactivating = user.active and changes.get("active") is False
+    if user.id == actor.id and deactivating:  # the actor is active, or their token would have been refused
+        raise CannotDeactivateSelf()
+    if user.id == actor.id and new_role:
+        raise CannotChangeOwnRole()
+    ends_sessions = new_role or deactivating or "password" in changes
+    for field in ("name", "role", "active"):
+        if field in changes:
+            setattr(user, field, changes[field])
+    if "password" in changes:
+        user.password_hash = hash_password(changes["password"])
+    if ends_sessions:
+        revoke_all_tokens(user)
     db.session.flush()
     return user
+
+
+def deactivate_user(actor: User, user_id: int) -> None:
+    """DELETE /users/{id}: deactivate (orders keep their waiter); repeating it is harmless."""
+    update_user(actor, user_id, {"active": False})
+
+
+def revoke_all_tokens(user: User) -> None:
+    """Every access and refresh token issued to `user` so far stops working."""
+    user.token_version += 1
