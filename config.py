@@ -99,6 +99,8 @@ class Config:
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_KEY_PREFIX = env.get("RATELIMIT_KEY_PREFIX", "comanda")
         self.RATELIMIT_HEADERS_ENABLED = False
+        # Redis down must not mean logins down: count in process memory until it is back.
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 
         # Business rules
         self.BUSINESS_TIMEZONE = env.get("BUSINESS_TIMEZONE", "UTC")

@@ -109,3 +109,19 @@ def test_redis_storage_is_used_and_reset_only_clears_our_prefix(client, app):
         assert login(client, "ana@example.com").status_code == 401
     finally:
         conn.delete(*foreign)
+
+
+def test_logins_keep_working_and_throttled_when_redis_is_down(tmp_path):
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from tests.conftest import make_config
+
+    cfg = make_config(f"sqlite:///{tmp_path / 'down.db'}", RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")
+    app = create_app(cfg)
+    with app.app_context():
+        upgrade()
+    client = app.test_client()
+    for _ in range(5):
+        assert_problem(login(client, "nobody@example.com"), 401, "invalid_credentials")
+    assert_rate_limited(login(client, "nobody@example.com"))  # the in-memory fallback still counts
