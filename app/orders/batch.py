@@ -97,6 +97,8 @@ def _known_ids(client_order_ids: list[str]) -> dict[str, int]:
 
 def _insert(waiter: User, todo: list[tuple[int, dict[str, Any], list[Line]]], now: datetime) -> dict[str, int]:
     """Bulk-insert the orders, their lines and rollup deltas; returns client_order_id -> id of those inserted."""
+    # Sorted by client_order_id, so overlapping batches racing each other lock rows in the same order.
+    todo = sorted(todo, key=lambda entry: entry[1]["client_order_id"])
     rows = [order_row(waiter, data, lines, data.get("created_at") or now) for _, data, lines in todo]
     orders = Order.__table__
     stmt = (

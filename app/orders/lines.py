@@ -58,7 +58,8 @@ def _catalogue_by_name(line_sets: list[list[dict[str, Any]]]) -> dict[str, Produ
     if not wanted:
         return {}
     found = {p.name_key: p for p in db.session.scalars(select(Product).where(Product.name_key.in_(wanted)))}
-    missing = [key for key in wanted if key not in found]
+    # Sorted, so two requests introducing the same new names lock them in the same order (no deadlock).
+    missing = sorted(key for key in wanted if key not in found)
     if missing:
         now = utcnow()
         rows = [
