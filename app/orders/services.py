@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.permissions import is_staff
 from app.business_time import business_date, local_hour
 from app.errors import Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired, ValidationFailed
 from app.extensions import db
-from app.models import Order, User
+from app.models import Order, OrderItem, User
 from app.models.types import utcnow
 from app.orders.lines import Line, resolve_lines
 from app.pagination import paginate
@@ -55,6 +55,13 @@ def build_order(waiter: User, data: dict[str, Any], lines: list[Line], created_a
     return Order(**order_row(waiter, data, lines, created_at), waiter=waiter, items=[line.to_item() for line in lines])
 
 
+def _insert_lines(order: Order, lines: list[Line]) -> None:
+    """All lines in one INSERT whatever their number (the ORM would send one per row on SQLite),
+    then the order's lines are read back once."""
+    db.session.execute(insert(OrderItem.__table__), [{**line.row(), "order_id": order.id} for line in lines])
+    db.session.refresh(order, attribute_names=["items"])
+
+
 def recompute_totals(order: Order) -> None:
     """total and item_count from the non-voided lines, in exact integer cents."""
     live = [item for item in order.items if not item.voided]
@@ -81,7 +88,7 @@ def resolve_or_raise(lines: list[dict[str, Any]]) -> list[Line]:
 def create_order(waiter: User, data: dict[str, Any]) -> Order:
     """Create an open order for `waiter`; a repeated client_order_id is 409 with the existing id."""
     lines = resolve_or_raise(data["items"])
-    order = build_order(waiter, data, lines, utcnow())
+    order = Order(**order_row(waiter, data, lines, utcnow()), waiter=waiter)
     try:
         # Added inside the savepoint (begin_nested flushes what is already pending), so a
         # concurrent twin's unique violation rolls back only this insert.
@@ -93,6 +100,7 @@ def create_order(waiter: User, data: dict[str, Any]) -> Order:
         if order_id is None:
             raise
         raise DuplicateClientOrderId(order_id=order_id) from None
+    _insert_lines(order, lines)
     rollups.record([(None, rollups.contribution(order))])
     return order
 
@@ -140,7 +148,7 @@ def append_items(user: User, order_id: int, lines: list[dict[str, Any]]) -> Orde
     order = _open_for_change(user, order_id)
     resolved = resolve_or_raise(lines)
     before = rollups.contribution(order)
-    order.items.extend(line.to_item() for line in resolved)
+    _insert_lines(order, resolved)
     recompute_totals(order)
     _touch(order)
     db.session.flush()

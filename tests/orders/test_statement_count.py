@@ -12,17 +12,6 @@ from sqlalchemy import event
 from app.extensions import db
 
 ORDERS = "/api/v1/orders"
-ORM_ROW_AT_A_TIME = (
-    "BUG (SQLite only): app/orders/services.py create_order/append_items insert order_items through an ORM "
-    "flush; SQLAlchemy cannot batch RETURNING inserts on SQLite, so it sends one INSERT per line"
-)
-
-
-def xfail_on_sqlite(request, backend: str) -> None:
-    if backend == "sqlite":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=ORM_ROW_AT_A_TIME))
-
-
 @contextmanager
 def statements() -> Iterator[list[str]]:
     """Every statement the engine sends to the database while the block runs."""
@@ -90,15 +79,13 @@ def mixed_lines(shop, n: int) -> list[dict]:
         pytest.param(mixed_lines, 2, id="mixed"),  # the smallest cart with both kinds
     ],
 )
-def test_create_statement_count_does_not_grow_with_lines(request, backend, client, shop, make_lines, small):
-    xfail_on_sqlite(request, backend)
+def test_create_statement_count_does_not_grow_with_lines(client, shop, make_lines, small):
     few = count_create(client, shop, make_lines(shop, small))
     fifty = count_create(client, shop, make_lines(shop, 50))
     assert len(fifty) == len(few), describe(few, fifty)
 
 
-def test_append_statement_count_does_not_grow_with_lines(request, backend, client, shop):
-    xfail_on_sqlite(request, backend)
+def test_append_statement_count_does_not_grow_with_lines(client, shop):
     order_id = client.post(ORDERS, json={"customer_name": "Ana", "items": catalogue_lines(shop, 1)},
                            headers=shop["headers"]).json["id"]
 
