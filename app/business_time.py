@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -26,10 +26,25 @@ def local_time(moment: datetime, tz_name: str | None = None) -> datetime:
 
 
 def business_date(moment: datetime, tz_name: str | None = None, day_starts_at: str | None = None) -> date:
-    """Local date of `moment`, minus the day-start offset: 01:30 with a 04:00 start is the previous day."""
+    """The business day `moment` falls in: 01:30 local with a 04:00 start is the previous day.
+
+    Local date D's business day starts when the wall clock first shows D + day start. Comparing wall
+    clocks handles a start inside a skipped spring-forward hour (it starts at the jump); during the
+    second pass of a repeated fall-back hour the start may already have passed in the first pass,
+    which keeps business dates monotonic across daylight-saving changes.
+    """
     day_starts_at = day_starts_at or current_app.config["BUSINESS_DAY_STARTS_AT"]
-    local = local_time(moment, tz_name).replace(tzinfo=None)  # wall-clock arithmetic
-    return (local - _day_start_offset(day_starts_at)).date()
+    local = local_time(moment, tz_name)
+    day = local.date()
+    start = datetime.combine(day, time()) + _day_start_offset(day_starts_at)
+    if local.replace(tzinfo=None) >= start:
+        return day
+    first = start.replace(tzinfo=local.tzinfo, fold=0).astimezone(UTC)
+    shown_twice = start.replace(tzinfo=local.tzinfo, fold=1).astimezone(UTC) != first
+    exists = first.astimezone(local.tzinfo).replace(tzinfo=None) == start  # not inside a skipped hour
+    if local.fold and shown_twice and exists and first <= moment:
+        return day
+    return day - timedelta(days=1)
 
 
 def local_hour(moment: datetime, tz_name: str | None = None) -> datetime:

@@ -137,11 +137,6 @@ def test_business_date_never_goes_backwards_across_a_dst_day(tz, starts, day):
         previous = current
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: app/business_time.py business_date subtracts the day start on the naive wall clock, so a "
-    "BUSINESS_DAY_STARTS_AT inside a repeated (fall-back) hour makes business dates go backwards",
-)
 def test_day_start_inside_the_repeated_hour_is_monotonic():
     # New York 2026-11-01: 01:00-02:00 happens twice. With a 01:30 start the business day 11-01 begins at
     # the first 01:30 (05:30Z); 01:10 EST (06:10Z) comes 40 minutes later and must not fall back to 10-31.
