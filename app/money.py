@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from marshmallow import ValidationError, fields
 
 CENT = Decimal("0.01")
+PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 MAX_UNIT_PRICE = Decimal("999999.99")
 
 
@@ -35,8 +37,10 @@ class Money(fields.Field):
         # Numbers arrive as Decimal (the JSON provider never makes floats); bools are not money.
         if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
             raise self.make_error("invalid")
+        if isinstance(value, str) and not PLAIN_DECIMAL.fullmatch(value):
+            raise self.make_error("invalid")  # Decimal() would also take "1_000", "1e2", Arabic digits
         try:
-            amount = Decimal(value.strip() if isinstance(value, str) else value)
+            amount = Decimal(value)
         except (InvalidOperation, ValueError):
             raise self.make_error("invalid") from None
         if not amount.is_finite():
