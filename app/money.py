@@ -27,6 +27,19 @@ def to_cents(amount: Decimal) -> int:
 class Money(fields.Field):
     """A price: JSON string or number, at most two decimals, 0 <= x <= 999999.99. Loads to cents."""
 
+    OPENAPI = {
+        "oneOf": [
+            {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$"},
+            {"type": "number", "minimum": 0, "maximum": 999999.99, "multipleOf": 0.01},
+        ],
+        "description": "Exact amount: a decimal string (\"25.50\") or a JSON number, at most two decimals, "
+        "0 to 999999.99.",
+        "example": "25.50",
+    }
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**{**kwargs, "metadata": {**self.OPENAPI, **kwargs.get("metadata", {})}})
+
     default_error_messages = {
         "invalid": 'Must be a decimal amount such as "12.50".',
         "places": "Must have at most two decimal places.",
@@ -57,6 +70,16 @@ class Money(fields.Field):
 
 class MoneyOut(fields.Field):
     """Cents -> "12.50" for any amount (totals may exceed the unit-price cap)."""
+
+    OPENAPI = {
+        "type": "string",
+        "pattern": r"^-?[0-9]+\.[0-9]{2}$",
+        "description": "Exact decimal amount with two places.",
+        "example": "75.50",
+    }
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**{**kwargs, "metadata": {**self.OPENAPI, **kwargs.get("metadata", {})}})
 
     def _serialize(self, value, attr, obj, **kwargs) -> str | None:
         return None if value is None else cents_to_str(value)

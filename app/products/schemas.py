@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
-from app.money import Money
+from app.money import Money, MoneyOut
 from app.pagination import PageQuery, page_schema
 from app.schemas import UTCDateTime
 from app.validation import optional_text, trimmed
@@ -32,7 +32,7 @@ class ProductPatch(Schema):
 class ProductOut(Schema):
     id = fields.Integer()
     name = fields.String()
-    price = Money(attribute="price_cents")
+    price = MoneyOut(attribute="price_cents")
     category = fields.String(allow_none=True)
     active = fields.Boolean()
     created_at = UTCDateTime()
