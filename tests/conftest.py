@@ -73,7 +73,7 @@ def backend(app) -> str:
 @pytest.fixture
 def postgres_only(backend):
     if backend != "postgresql":
-        pytest.skip("concurrency test: runs on PostgreSQL (set TEST_DATABASE_URL)")
+        pytest.skip("PostgreSQL-only concurrency test (this is the SQLite run; TEST_DATABASE_URL enables PostgreSQL)")
 
 
 def delete_all_rows() -> None:
