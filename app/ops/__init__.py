@@ -1,20 +1,36 @@
-"""Operations endpoints: health and the locally served Swagger UI assets."""
+"""Operations: the documented health check, and the Swagger UI assets served from a local package."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, send_from_directory
+from flask import Blueprint as FlaskBlueprint
+from flask import Flask, current_app, send_from_directory
+from marshmallow import Schema, fields
 from sqlalchemy import text
 from swagger_ui_bundle import swagger_ui_path
 
+from app.blueprint import Blueprint
 from app.errors import ServiceUnavailable
 from app.extensions import db
+from app.openapi import ERROR_HEADERS, problem_doc
 
-bp = Blueprint("ops", __name__)
+blp = Blueprint("operations", __name__, description="Health of the service.")
+assets = FlaskBlueprint("docs_assets", __name__)
 
 
-@bp.get("/health")
+class HealthOut(Schema):
+    status = fields.String(metadata={"example": "ok"})
+    database = fields.String(metadata={"example": "ok"})
+    version = fields.String(metadata={"example": "1.0.0"})
+
+
+@blp.route("/health", methods=["GET"])
+@blp.response(200, HealthOut)
+@blp.alt_response(
+    503,
+    **problem_doc('`service_unavailable` with `"database": "unavailable"`.', headers=ERROR_HEADERS[503]),
+)
 def health():
-    """Liveness and database reachability."""
+    """Liveness and database reachability (no authentication)"""
     try:
         db.session.execute(text("SELECT 1"))
     except Exception:
@@ -23,11 +39,14 @@ def health():
     return {"status": "ok", "database": "ok", "version": current_app.config["APP_VERSION"]}
 
 
-@bp.get("/docs/assets/<path:filename>")
+@assets.get("/docs/assets/<path:filename>")
 def swagger_assets(filename: str):
     """Swagger UI files from the swagger-ui-bundle package: /docs works offline."""
     return send_from_directory(swagger_ui_path, filename, max_age=86400)
 
 
 def register_ops(app: Flask) -> None:
-    app.register_blueprint(bp)
+    from app.extensions import api
+
+    api.register_blueprint(blp)
+    app.register_blueprint(assets)
