@@ -18,7 +18,7 @@ def create_app(config: Config | str | None = None) -> Flask:
     app.config.from_object(config if isinstance(config, Config) else load_config(config))
     app.config["APP_VERSION"] = __version__
     app.json = ExactJSONProvider(app)
-    app.url_map.strict_slashes = False  # /api/v1/orders and /api/v1/orders/ are the same collection
+    register_routing(app)
     register_logging(app)
     register_extensions(app)
     register_request_hooks(app)
@@ -26,6 +26,12 @@ def create_app(config: Config | str | None = None) -> Flask:
     register_error_handlers(app)
     register_cli(app)
     return app
+
+
+def register_routing(app: Flask) -> None:
+    from app.routing import register_converters
+
+    register_converters(app)
 
 
 def register_logging(app: Flask) -> None:

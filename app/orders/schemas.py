@@ -9,7 +9,7 @@ from app.models import ORDER_STATUSES, PAYMENT_METHODS
 from app.money import Money, MoneyOut
 from app.pagination import PageQuery, page_schema
 from app.schemas import UTCDateTime
-from app.validation import optional_text, strict_int, trimmed
+from app.validation import id_field, optional_text, strict_int, trimmed
 
 MAX_LINES = 200
 MAX_BATCH = 500
@@ -18,7 +18,7 @@ MAX_BATCH = 500
 class LineIn(Schema):
     """A catalogue line {product_id, quantity} or an ad-hoc line {product_name, unit_price, quantity}."""
 
-    product_id = strict_int(validate=validate.Range(min=1), metadata={"example": 5})
+    product_id = id_field(strict=True, metadata={"example": 5})
     product_name = trimmed(1, 120, metadata={"example": "Agua de horchata"})
     unit_price = Money(metadata={"example": "25.50"})
     quantity = strict_int(required=True, validate=validate.Range(min=1, max=999), metadata={"example": 2})
@@ -129,7 +129,7 @@ class OrderOut(Schema):
 
 class OrderListArgs(PageQuery):
     status = fields.String(validate=validate.OneOf(ORDER_STATUSES))
-    waiter_id = fields.Integer()
+    waiter_id = id_field()
     start_date = fields.Date(metadata={"description": "Inclusive, on business_date."})
     end_date = fields.Date(metadata={"description": "Inclusive, on business_date."})
     client_order_id = fields.String()

@@ -330,3 +330,27 @@ def test_unauthenticated_requests_are_401(client, menu):
     resp = client.post(ORDERS, json={"customer_name": "A", "items": [{"product_id": menu["taco"].id, "quantity": 1}]})
     assert resp.status_code == 401 and resp.headers["WWW-Authenticate"] == "Bearer"
     assert resp.json["code"] == "unauthorized"
+
+
+def test_blank_optional_texts_become_null(client, factory, waiter, menu, place):
+    order = place(waiter, [{"product_id": menu["taco"].id, "quantity": 1, "notes": "  "}], table="", notes="")
+    assert (order["table"], order["notes"], order["items"][0]["notes"]) == (None, None, None)
+    resp = client.patch(
+        f"{ORDERS}/{order['id']}",
+        json={"notes": "", "table": " 7 "},
+        headers=factory.headers(waiter, **{"If-Match": '"1"'}),
+    )
+    assert resp.status_code == 200 and (resp.json["notes"], resp.json["table"]) == (None, "7")
+
+
+def test_absurd_ids_are_404_or_422_never_500(client, factory, waiter, menu):
+    headers = factory.headers(waiter)
+    huge = 744882009299395280896
+    assert client.get(f"{ORDERS}/{huge}", headers=headers).status_code == 404
+    assert client.post(f"{ORDERS}/{2**31}/close", json={"payment_method": "card"}, headers=headers).status_code == 404
+    assert client.get(f"{ORDERS}/0", headers=headers).status_code == 404
+    resp = client.post(
+        ORDERS, json={"customer_name": "A", "items": [{"product_id": huge, "quantity": 1}]}, headers=headers
+    )
+    assert resp.status_code == 422 and "items.0.product_id" in resp.json["errors"]
+    assert client.get(f"{ORDERS}?waiter_id={huge}", headers=headers).status_code in (400, 422)

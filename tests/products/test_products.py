@@ -140,3 +140,10 @@ def test_malformed_cursor_and_limit(client, waiter):
     assert client.get(f"{URL}?cursor=not-a-cursor", headers=waiter).json["code"] == "invalid_cursor"
     assert client.get(f"{URL}?limit=201", headers=waiter).status_code in (400, 422)
     assert client.get(f"{URL}?limit=0", headers=waiter).status_code in (400, 422)
+
+
+def test_blank_category_becomes_null(client, manager):
+    resp = client.post(URL, json={"name": "Tamal", "price": "20.00", "category": ""}, headers=manager)
+    assert resp.status_code == 201 and resp.json["category"] is None
+    patched = client.patch(f"{URL}/{resp.json['id']}", json={"category": "  "}, headers=manager)
+    assert patched.status_code == 200 and patched.json["category"] is None

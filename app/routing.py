@@ -1,0 +1,21 @@
+"""URL converters: path ids beyond what a database integer holds simply match nothing (404)."""
+
+from __future__ import annotations
+
+from flask import Flask
+from werkzeug.routing import IntegerConverter
+
+from app.validation import MAX_ID
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` limited to 1..2^31-1, the range of our id columns."""
+
+    def __init__(self, url_map, *args, **kwargs) -> None:
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def register_converters(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter
