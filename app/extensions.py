@@ -39,9 +39,10 @@ class ComandaApi(Api):
         pass
 
     def _init_spec(self, **options):
-        from app.openapi import ProblemResponsesPlugin
+        from app.openapi import ProblemResponsesPlugin, SchemaExtrasPlugin
 
-        options["extra_plugins"] = [*(options.get("extra_plugins") or ()), ProblemResponsesPlugin()]
+        plugins = [*(options.get("extra_plugins") or ()), SchemaExtrasPlugin(), ProblemResponsesPlugin()]
+        options["extra_plugins"] = plugins
         super()._init_spec(**options)
 
     def _register_responses(self):

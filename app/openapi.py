@@ -104,6 +104,15 @@ def standard_errors(path: str, operation: dict[str, Any]) -> list[int]:
     return list(dict.fromkeys(statuses))
 
 
+class SchemaExtrasPlugin(BasePlugin):
+    """apispec plugin: merge a schema class's `OPENAPI_EXTRA` (JSON Schema keywords that marshmallow
+    fields cannot express, such as `oneOf` or `minProperties`) into its component."""
+
+    def schema_helper(self, name: str, definition: dict, schema: Any = None, **kwargs: Any) -> dict | None:
+        extra = getattr(schema, "OPENAPI_EXTRA", None)
+        return {**definition, **extra} if extra else None
+
+
 class ProblemResponsesPlugin(BasePlugin):
     """apispec plugin: add the standard problem+json errors and the allowed roles to every operation."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import Schema, fields
+from marshmallow import INCLUDE, Schema, fields
 
 
 class UTCDateTime(fields.DateTime):
@@ -55,3 +55,9 @@ class ProblemSchema(Schema):
         },
     )
     request_id = fields.String(metadata={"description": "Also sent as the X-Request-ID header."})
+    order_id = fields.Integer(metadata={"description": "409 `duplicate_client_order_id`: the existing order."})
+    current_version = fields.Integer(metadata={"description": "412 `precondition_failed`: the order's version."})
+    database = fields.String(metadata={"description": "503 from /health: `unavailable`."})
+
+    class Meta:
+        unknown = INCLUDE  # documents that a problem may carry members specific to its code

@@ -18,6 +18,20 @@ MAX_BATCH = 500
 class LineIn(Schema):
     """A catalogue line {product_id, quantity} or an ad-hoc line {product_name, unit_price, quantity}."""
 
+    OPENAPI_EXTRA = {
+        "description": "A catalogue line (`product_id`: price from the catalogue) or an ad-hoc line "
+        "(`product_name` + `unit_price`: found by name or created, keeps the price sent).",
+        "oneOf": [
+            {
+                "title": "Catalogue line",
+                "required": ["product_id", "quantity"],
+                "not": {"anyOf": [{"required": ["product_name"]}, {"required": ["unit_price"]}]},
+            },
+            {"title": "Ad-hoc line", "required": ["product_name", "unit_price", "quantity"],
+             "not": {"required": ["product_id"]}},
+        ],
+    }
+
     product_id = id_field(strict=True, metadata={"example": 5})
     product_name = trimmed(1, 120, metadata={"example": "Agua de horchata"})
     unit_price = Money(metadata={"example": "25.50"})
@@ -71,6 +85,8 @@ class ItemsIn(Schema):
 
 
 class OrderPatch(Schema):
+    OPENAPI_EXTRA = {"minProperties": 1}
+
     customer_name = trimmed(1, 120)
     table = optional_text(32, patch=True)
     notes = optional_text(500, patch=True)

@@ -18,6 +18,8 @@ class ProductIn(Schema):
 
 
 class ProductPatch(Schema):
+    OPENAPI_EXTRA = {"minProperties": 1}
+
     name = trimmed(1, 120)
     price = Money()
     category = optional_text(60, patch=True)

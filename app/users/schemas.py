@@ -47,6 +47,8 @@ class UserIn(Schema):
 class UserPatchIn(Schema):
     """PATCH /users/{id}: any of the fields; the email never changes."""
 
+    OPENAPI_EXTRA = {"minProperties": 1}
+
     name = TrimmedString(validate=NAME)
     role = fields.String(validate=ROLE)
     active = fields.Boolean(metadata={"description": "false deactivates (like DELETE), true reactivates."})
