@@ -56,6 +56,8 @@ def ensure_admin() -> None:
 
 def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
+    from app.reports.maintenance import reports_cli
     from app.seed import seed_command
 
     app.cli.add_command(seed_command)
+    app.cli.add_command(reports_cli)
