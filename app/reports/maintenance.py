@@ -8,17 +8,18 @@ Both are exact while orders keep being written:
   (`WITH d AS (DELETE ... RETURNING ...) INSERT ... SELECT ... FROM d GROUP BY ...`), or
   DELETE ... RETURNING plus an INSERT in one transaction on SQLite. Rows inserted by other
   transactions after its snapshot are not deleted, so they survive untouched.
-The caller commits (the CLI commands below); compact commits once per table.
+The caller commits (the CLI commands below); compact commits once per table. Both lift the
+request statement timeout (DB_STATEMENT_TIMEOUT_MS) for their own transaction: they are batch work.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import delete, func, insert, or_, select, true
+from sqlalchemy import delete, func, insert, or_, select, text, true
 
 from app.database import dialect_name
 from app.extensions import db
@@ -32,10 +33,26 @@ class Counts:
     written: int
 
 
+REBUILD_CHUNK_DAYS = 31
+
+
+def _batch_transaction(isolation_level: str | None = None) -> None:
+    """Start the session's transaction for maintenance work (PostgreSQL: no statement timeout)."""
+    if dialect_name() != "postgresql":
+        return
+    if db.session().in_transaction():
+        raise RuntimeError("report maintenance needs a fresh transaction: commit or roll back first")
+    options = {"isolation_level": isolation_level} if isolation_level else {}
+    db.session.connection(execution_options=options)
+    db.session.execute(text("SET LOCAL statement_timeout = 0"))
+
+
 def rebuild(start: date, end: date) -> dict[str, Counts]:
-    """Replace the rollup rows of business dates start..end by sums recomputed from the raw orders."""
-    if dialect_name() == "postgresql":
-        db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    """Replace the rollup rows of business dates start..end by sums recomputed from the raw orders.
+
+    Must start a fresh transaction (it sets REPEATABLE READ); the caller commits.
+    """
+    _batch_transaction("REPEATABLE READ")
     counts = {}
     for rollup in ROLLUPS:
         t = rollup.table
@@ -50,6 +67,7 @@ def compact_table(rollup: Rollup, before: date | None = None) -> Counts:
     """Fold the rows of one rollup (business dates before `before`, or all) into one row per key."""
     t = rollup.table
     where = t.c.business_date < before if before else true()
+    _batch_transaction()
     if dialect_name() == "postgresql":
         return _compact_postgresql(rollup, where)
     return _compact_sqlite(rollup, where)
@@ -105,21 +123,32 @@ def compact(before: date | None = None) -> dict[str, Counts]:
 reports_cli = AppGroup("reports", help="Maintain the report rollups.")
 
 
+def rebuild_in_chunks(start: date, end: date, days: int = REBUILD_CHUNK_DAYS):
+    """rebuild() over start..end, one transaction per `days` business dates; yields each chunk's counts."""
+    chunk_start = start
+    while chunk_start <= end:
+        chunk_end = min(end, chunk_start + timedelta(days=days - 1))
+        try:
+            counts = rebuild(chunk_start, chunk_end)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+        yield chunk_start, chunk_end, counts
+        chunk_start = chunk_end + timedelta(days=1)
+
+
 @reports_cli.command("rebuild")
 @click.option("--start", type=click.DateTime(["%Y-%m-%d"]), required=True, help="First business date.")
 @click.option("--end", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Last business date (inclusive).")
 def rebuild_command(start, end) -> None:
-    """Recompute the rollups of a business-date range from the raw orders (exact, one transaction)."""
+    """Recompute the rollups of a business-date range from the raw orders (exact; a transaction per 31 days)."""
     if start > end:
         raise click.BadParameter("--start is after --end")
-    try:
-        counts = rebuild(start.date(), end.date())
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    for name, c in counts.items():
-        click.echo(f"{name}: removed {c.removed} rows, wrote {c.written}")
+    db.session.rollback()  # a command owns its transactions: start from a clean session
+    for first, last, counts in rebuild_in_chunks(start.date(), end.date()):
+        summary = ", ".join(f"{name} {c.removed} -> {c.written} rows" for name, c in counts.items())
+        click.echo(f"{first}..{last}: {summary}")
 
 
 @reports_cli.command("compact")
@@ -127,6 +156,7 @@ def rebuild_command(start, end) -> None:
               help="Only business dates before this one (default: every date).")
 def compact_command(before) -> None:
     """Fold the append-only delta rows into one row per key; reports do not change."""
+    db.session.rollback()  # a command owns its transactions: start from a clean session
     counts = compact(before.date() if before else None)
     for name, c in counts.items():
         click.echo(f"{name}: folded {c.removed} rows into {c.written}")
