@@ -61,3 +61,31 @@ def days(start: date, end: date) -> Iterator[date]:
     while day <= end:
         yield day
         day += timedelta(days=1)
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(day: date) -> date:
+    """The first day of the month after `day`'s month."""
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def split_months(start: date, end: date) -> tuple[list[tuple[date, date]], tuple[date, date] | None]:
+    """Split start..end into whole calendar months and the partial-month edges around them.
+
+    Returns (edges, whole): edges are (first, last) date ranges; whole is (first month, last month)
+    as first-of-month dates, or None when no whole month fits.
+    """
+    first_whole = start if start.day == 1 else next_month(start)
+    after_whole = month_start(end + timedelta(days=1))  # the first day not inside a whole month
+    if first_whole >= after_whole:
+        return [(start, end)], None
+    edges = []
+    if start < first_whole:
+        edges.append((start, first_whole - timedelta(days=1)))
+    if after_whole <= end:
+        edges.append((after_whole, end))
+    last_whole = month_start(after_whole - timedelta(days=1))
+    return edges, (first_whole, last_whole)

@@ -1,22 +1,27 @@
 """Every aggregate query behind the reports, in SQLAlchemy Core; the same SQL on SQLite and PostgreSQL.
 
 Two paths, one set of definitions (see app/reports/rollups.py):
-- chain-wide (no waiter): SUM ... GROUP BY over the rollup tables, exact whether or not the
-  delta rows were compacted;
+- chain-wide (no waiter): SUM ... GROUP BY over the rollups. A range is cut into whole calendar
+  months, read from the monthly folds plus the daily rows not folded yet (a partial index finds
+  them), and partial-month edges, read from the daily rows. A 365-day range reads ~13 months of
+  monthly rows and ~30 days of daily rows instead of 365 days of daily rows.
 - one waiter: the raw orders and order_items through ix_orders_waiter_business_date (a waiter's
-  year is a few thousand orders). `/reports/waiters` reads report_waiter_daily in both cases.
-Dates always filter on the stored business_date, never on created_at.
+  year is a few thousand orders). `/reports/waiters` reads the waiter rollups in both cases.
+Every path is exact whether or not compaction ran. Dates filter on the stored business_date,
+never on created_at.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, Select, Subquery, false, func, select
+from sqlalchemy import ColumnElement, Select, Subquery, false, func, select, union_all
 
 from app.extensions import db
-from app.models import Order, OrderItem, Product, ProductDaily, SalesHourly, User, WaiterDaily
+from app.models import Order, OrderItem, Product, User
+from app.reports.periods import next_month, split_months
+from app.reports.rollups import BY_NAME, Rollup
 
 
 @dataclass(frozen=True)
@@ -40,13 +45,35 @@ class Sums:
     revenue_cents: int = 0
 
 
-def _rollup_where(table, scope: Scope) -> list[ColumnElement]:
-    where = [table.c.business_date.between(scope.start, scope.end)]
+def _bucket_where(table, scope: Scope) -> list[ColumnElement]:
+    where = []
     if scope.status:
         where.append(table.c.closed == (scope.status == "closed"))
     if scope.waiter_id is not None and "waiter_id" in table.c:
         where.append(table.c.waiter_id == scope.waiter_id)
     return where
+
+
+def rollup_rows(rollup: Rollup, scope: Scope, group: tuple[str, ...]) -> Subquery:
+    """The rollup rows that add up to the scope's figures: `group` columns and the value columns."""
+    daily, monthly = rollup.table, rollup.monthly
+
+    def rows(table, *where) -> Select:
+        columns = [table.c[name] for name in (*group, *rollup.values)]
+        return select(*columns).where(*where, *_bucket_where(table, scope))
+
+    edges, whole = split_months(scope.start, scope.end)
+    parts = [rows(daily, daily.c.business_date.between(first, last)) for first, last in edges]
+    if whole:
+        first_month, last_month = whole
+        last_day = next_month(last_month) - timedelta(days=1)
+        parts.append(rows(daily, daily.c.business_date.between(first_month, last_day), ~daily.c.folded))
+        parts.append(rows(monthly, monthly.c.month.between(first_month, last_month)))
+    return (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("rollup_rows")
+
+
+def _sums(rows: Subquery, names: tuple[str, ...]) -> list:
+    return [func.sum(rows.c[name]).label(name) for name in names]
 
 
 def counted_lines_where(scope: Scope) -> list[ColumnElement]:
@@ -117,13 +144,12 @@ def rollup_source(name: str, start: date, end: date) -> Select:
 def product_rows(scope: Scope) -> list[tuple[int, str, int, int, int]]:
     """(product_id, current catalogue name, quantity, revenue_cents, orders) for every product sold."""
     if scope.waiter_id is None:
-        t = ProductDaily.__table__
+        rollup = BY_NAME["products"]
+        rows = rollup_rows(rollup, scope, ("product_id",))
         sums = (
-            select(t.c.product_id, func.sum(t.c.quantity).label("quantity"),
-                   func.sum(t.c.revenue_cents).label("revenue_cents"), func.sum(t.c.orders).label("orders"))
-            .where(*_rollup_where(t, scope))
-            .group_by(t.c.product_id)
-            .having(func.sum(t.c.orders) > 0)
+            select(rows.c.product_id, *_sums(rows, rollup.values))
+            .group_by(rows.c.product_id)
+            .having(func.sum(rows.c.orders) > 0)
             .subquery("sums")
         )
     else:
@@ -137,10 +163,8 @@ def product_rows(scope: Scope) -> list[tuple[int, str, int, int, int]]:
 def order_sums(scope: Scope) -> Sums:
     """Distinct counted orders, items and revenue of the scope."""
     if scope.waiter_id is None:
-        t = SalesHourly.__table__
-        stmt = select(func.sum(t.c.orders), func.sum(t.c["items"]), func.sum(t.c.revenue_cents)).where(
-            *_rollup_where(t, scope)
-        )
+        rows = rollup_rows(BY_NAME["hours"], scope, ())
+        stmt = select(*_sums(rows, ("orders", "items", "revenue_cents")))
     else:
         c = counted_orders(scope)
         stmt = select(func.count(), func.sum(c.c["items"]), func.sum(c.c.revenue_cents)).select_from(c)
@@ -150,13 +174,11 @@ def order_sums(scope: Scope) -> Sums:
 
 def waiter_rows(scope: Scope) -> list[tuple[int, str, int, int, int]]:
     """(waiter_id, name, orders, items, revenue_cents) per waiter with counted orders."""
-    t = WaiterDaily.__table__
+    rows = rollup_rows(BY_NAME["waiters"], scope, ("waiter_id",))
     sums = (
-        select(t.c.waiter_id, func.sum(t.c.orders).label("orders"), func.sum(t.c["items"]).label("items"),
-               func.sum(t.c.revenue_cents).label("revenue_cents"))
-        .where(*_rollup_where(t, scope))
-        .group_by(t.c.waiter_id)
-        .having(func.sum(t.c.orders) > 0)
+        select(rows.c.waiter_id, *_sums(rows, ("orders", "items", "revenue_cents")))
+        .group_by(rows.c.waiter_id)
+        .having(func.sum(rows.c.orders) > 0)
         .subquery("sums")
     )
     stmt = select(sums.c.waiter_id, User.name, sums.c.orders, sums.c["items"], sums.c.revenue_cents).join(
@@ -168,11 +190,11 @@ def waiter_rows(scope: Scope) -> list[tuple[int, str, int, int, int]]:
 def sales_rows(scope: Scope, granularity: str) -> list[tuple]:
     """(period, orders, items, revenue_cents) for periods with counted orders; period is a date or naive hour."""
     if scope.waiter_id is None:
-        t = SalesHourly.__table__
+        t = BY_NAME["hours"].table  # every period needs its own days and hours: the daily rows only
         period = t.c.business_date if granularity == "day" else t.c.local_hour
         stmt = (
             select(period, func.sum(t.c.orders), func.sum(t.c["items"]), func.sum(t.c.revenue_cents))
-            .where(*_rollup_where(t, scope))
+            .where(t.c.business_date.between(scope.start, scope.end), *_bucket_where(t, scope))
             .group_by(period)
             .having(func.sum(t.c.orders) > 0)
         )

@@ -29,7 +29,7 @@ from datetime import date, datetime
 from sqlalchemy import Table, insert
 
 from app.extensions import db
-from app.models import ProductDaily, SalesHourly, WaiterDaily
+from app.models import ProductDaily, ProductMonthly, SalesHourly, SalesMonthly, WaiterDaily, WaiterMonthly
 
 ProductKey = tuple[date, int, bool]  # business_date, product_id, closed
 WaiterKey = tuple[date, int, bool]  # business_date, waiter_id, closed
@@ -39,22 +39,26 @@ Values = tuple[int, ...]
 
 @dataclass(frozen=True)
 class Rollup:
-    """One rollup table: its attribute on Contribution, key columns and value columns."""
+    """One rollup: its attribute on Contribution, its delta table, key and value columns, and the
+    monthly table compaction folds it into (keyed by `month` plus `monthly_keys`)."""
 
     name: str
     table: Table
-    keys: tuple[str, ...]
+    keys: tuple[str, ...]  # business_date first
     values: tuple[str, ...]
+    monthly: Table
+    monthly_keys: tuple[str, ...]
 
 
 ROLLUPS = (
     Rollup("products", ProductDaily.__table__, ("business_date", "product_id", "closed"),
-           ("quantity", "revenue_cents", "orders")),
+           ("quantity", "revenue_cents", "orders"), ProductMonthly.__table__, ("product_id", "closed")),
     Rollup("waiters", WaiterDaily.__table__, ("business_date", "waiter_id", "closed"),
-           ("orders", "items", "revenue_cents")),
+           ("orders", "items", "revenue_cents"), WaiterMonthly.__table__, ("waiter_id", "closed")),
     Rollup("hours", SalesHourly.__table__, ("business_date", "local_hour", "closed"),
-           ("orders", "items", "revenue_cents")),
+           ("orders", "items", "revenue_cents"), SalesMonthly.__table__, ("closed",)),
 )
+BY_NAME = {rollup.name: rollup for rollup in ROLLUPS}
 
 
 @dataclass(frozen=True)
