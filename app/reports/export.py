@@ -9,6 +9,8 @@ from collections.abc import Iterable, Iterator
 from flask import Response, request, stream_with_context
 from marshmallow import Schema
 
+from app.reports.schemas import present, row_plan
+
 CSV_MIMETYPE = "text/csv"
 ROWS_PER_CHUNK = 500
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection): such text
@@ -30,14 +32,13 @@ def _safe(value):
     return value
 
 
-def csv_lines(rows: Iterable[dict], row_schema: Schema, text_columns: frozenset[str]) -> Iterator[str]:
-    """The header row, then every row dumped by `row_schema`, RFC 4180 (CRLF, minimal quoting)."""
-    columns = list(row_schema.fields)
+def csv_lines(rows: Iterable[dict], row_schema: type[Schema], text_columns: frozenset[str]) -> Iterator[str]:
+    """The header row, then every row as `row_schema` dumps it, RFC 4180 (CRLF, minimal quoting)."""
+    columns = [name for name, _, _ in row_plan(row_schema)]
     buffer = io.StringIO()
     writer = csv.writer(buffer)  # the "excel" dialect is RFC 4180
     writer.writerow(columns)
-    for n, row in enumerate(rows, start=1):
-        dumped = row_schema.dump(row)
+    for n, dumped in enumerate(present(row_schema, rows), start=1):
         writer.writerow([_safe(dumped[c]) if c in text_columns else dumped[c] for c in columns])
         if n % ROWS_PER_CHUNK == 0:
             yield buffer.getvalue()
@@ -46,7 +47,7 @@ def csv_lines(rows: Iterable[dict], row_schema: Schema, text_columns: frozenset[
     yield buffer.getvalue()
 
 
-def csv_response(rows: Iterable[dict], row_schema: Schema, filename: str,
+def csv_response(rows: Iterable[dict], row_schema: type[Schema], filename: str,
                  text_columns: frozenset[str] = frozenset()) -> Response:
     """A streamed text/csv attachment."""
     response = Response(stream_with_context(csv_lines(rows, row_schema, text_columns)), mimetype=CSV_MIMETYPE)

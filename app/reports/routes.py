@@ -56,7 +56,7 @@ def products_report(args: dict):
     """
     report = services.products_report(args, current_user())
     if wants_csv(args):
-        return csv_response(report.data, ProductRowOut(), _filename("products", args), frozenset({"product_name"}))
+        return csv_response(report.data, ProductRowOut, _filename("products", args), frozenset({"product_name"}))
     return report
 
 
@@ -69,7 +69,7 @@ def waiters_report(args: dict):
     """Sales per waiter: orders, items, revenue and average ticket, highest revenue first."""
     report = services.waiters_report(args, current_user())
     if wants_csv(args):
-        return csv_response(report.data, WaiterRowOut(), _filename("waiters", args), frozenset({"waiter_name"}))
+        return csv_response(report.data, WaiterRowOut, _filename("waiters", args), frozenset({"waiter_name"}))
     return report
 
 
@@ -87,5 +87,5 @@ def sales_report(args: dict):
     """
     report = services.sales_report(args, current_user())
     if wants_csv(args):
-        return csv_response(report.data, SalesRowOut(), _filename(f"sales_{args['granularity']}", args))
+        return csv_response(report.data, SalesRowOut, _filename(f"sales_{args['granularity']}", args))
     return report

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
+from functools import cache
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
 
@@ -25,6 +27,32 @@ class Money(fields.String):
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else format_cents(value)
+
+
+@cache
+def row_plan(schema_class: type[Schema]) -> tuple[tuple[str, str, bool], ...]:
+    """(output name, row key, is money) for each field of a row schema, in declaration order."""
+    return tuple((name, field.attribute or name, isinstance(field, Money))
+                 for name, field in schema_class().fields.items())
+
+
+def present(schema_class: type[Schema], rows: Iterable[dict]) -> Iterator[dict]:
+    """Rows dumped as `schema_class` would, without marshmallow's per-field machinery (about 4x
+    faster: it matters for a year of hourly rows)."""
+    plan = row_plan(schema_class)
+    for row in rows:
+        yield {name: format_cents(row[key]) if money else row[key] for name, key, money in plan}
+
+
+class Rows(fields.List):
+    """A list of report rows: documented as a list of the nested schema, dumped with `present`."""
+
+    def __init__(self, row_schema: type[Schema], **kwargs) -> None:
+        super().__init__(fields.Nested(row_schema), **kwargs)
+        self.row_schema = row_schema
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else list(present(self.row_schema, value))
 
 
 class ReportQuery(Schema):
@@ -103,7 +131,7 @@ class ProductTotalsOut(Schema):
 
 class ProductsReportOut(ReportOut):
     totals = fields.Nested(ProductTotalsOut)
-    data = fields.List(fields.Nested(ProductRowOut))
+    data = Rows(ProductRowOut)
 
 
 class WaiterRowOut(Schema):
@@ -124,7 +152,7 @@ class SalesTotalsOut(Schema):
 
 class WaitersReportOut(ReportOut):
     totals = fields.Nested(SalesTotalsOut)
-    data = fields.List(fields.Nested(WaiterRowOut))
+    data = Rows(WaiterRowOut)
 
 
 class SalesRowOut(Schema):
@@ -136,4 +164,4 @@ class SalesRowOut(Schema):
 
 class SalesReportOut(ReportOut):
     totals = fields.Nested(SalesTotalsOut)
-    data = fields.List(fields.Nested(SalesRowOut))
+    data = Rows(SalesRowOut)
