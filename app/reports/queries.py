@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 
-from sqlalchemy import ColumnElement, Select, Subquery, false, func, select, union_all
+from sqlalchemy import ColumnElement, Select, Subquery, bindparam, false, func, select, union_all
 
 from app.extensions import db
 from app.models import Order, OrderItem, Product, User
@@ -39,37 +40,46 @@ class Scope:
 
 
 @dataclass(frozen=True)
-class Sums:
-    orders: int = 0
-    items: int = 0
-    revenue_cents: int = 0
+class Shape:
+    """What a rollup read looks like for a scope; its statement is built once per shape, dates bound."""
+
+    edges: int  # partial-month date ranges read from the daily rows (0-2)
+    whole: bool  # whole months read from the monthly rows (+ daily rows not folded yet)
+    status: bool  # open/closed bucket filter
+    waiter: bool  # waiter filter (waiter rollup only)
 
 
-def _bucket_where(table, scope: Scope) -> list[ColumnElement]:
-    where = []
-    if scope.status:
-        where.append(table.c.closed == (scope.status == "closed"))
-    if scope.waiter_id is not None and "waiter_id" in table.c:
-        where.append(table.c.waiter_id == scope.waiter_id)
-    return where
+def shape_and_params(scope: Scope) -> tuple[Shape, dict]:
+    """The shape of the rollup read for `scope` and the values of its bound parameters."""
+    edges, whole = split_months(scope.start, scope.end)
+    params: dict = {"closed": scope.status == "closed", "waiter_id": scope.waiter_id}
+    for n, (first, last) in enumerate(edges):
+        params[f"edge{n}_first"], params[f"edge{n}_last"] = first, last
+    if whole:
+        params["first_month"], params["last_month"] = whole
+        params["last_day"] = next_month(whole[1]) - timedelta(days=1)
+    return Shape(len(edges), whole is not None, scope.status is not None, scope.waiter_id is not None), params
 
 
-def rollup_rows(rollup: Rollup, scope: Scope, group: tuple[str, ...]) -> Subquery:
-    """The rollup rows that add up to the scope's figures: `group` columns and the value columns."""
+def rollup_rows(rollup: Rollup, shape: Shape, group: tuple[str, ...]) -> Subquery:
+    """The rollup rows that add up to a scope's figures: `group` columns and the value columns."""
     daily, monthly = rollup.table, rollup.monthly
 
     def rows(table, *where) -> Select:
         columns = [table.c[name] for name in (*group, *rollup.values)]
-        return select(*columns).where(*where, *_bucket_where(table, scope))
+        if shape.status:
+            where += (table.c.closed == bindparam("closed"),)
+        if shape.waiter and "waiter_id" in table.c:
+            where += (table.c.waiter_id == bindparam("waiter_id"),)
+        return select(*columns).where(*where)
 
-    edges, whole = split_months(scope.start, scope.end)
-    parts = [rows(daily, daily.c.business_date.between(first, last)) for first, last in edges]
-    if whole:
-        first_month, last_month = whole
-        last_day = next_month(last_month) - timedelta(days=1)
-        parts.append(rows(daily, daily.c.business_date.between(first_month, last_day), ~daily.c.folded))
-        parts.append(rows(monthly, monthly.c.month.between(first_month, last_month)))
-    return (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("rollup_rows")
+    parts = [rows(daily, daily.c.business_date.between(bindparam(f"edge{n}_first"), bindparam(f"edge{n}_last")))
+             for n in range(shape.edges)]
+    if shape.whole:
+        parts.append(rows(daily, daily.c.business_date.between(bindparam("first_month"), bindparam("last_day")),
+                          ~daily.c.folded))
+        parts.append(rows(monthly, monthly.c.month.between(bindparam("first_month"), bindparam("last_month"))))
+    return (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
 
 
 def _sums(rows: Subquery, names: tuple[str, ...]) -> list:
@@ -141,50 +151,58 @@ def rollup_source(name: str, start: date, end: date) -> Select:
     return select(c.c.business_date, key, c.c.status == "closed", *sums).group_by(c.c.business_date, key, c.c.status)
 
 
-def product_rows(scope: Scope) -> list[tuple[int, str, int, int, int]]:
-    """(product_id, current catalogue name, quantity, revenue_cents, orders) for every product sold."""
+@cache
+def _products_statement(shape: Shape) -> Select:
+    """Per product sums with the catalogue name, and the range's distinct orders in the same statement."""
+    rollup = BY_NAME["products"]
+    rows = rollup_rows(rollup, shape, ("product_id",))
+    sums = (
+        select(rows.c.product_id, *_sums(rows, rollup.values))
+        .group_by(rows.c.product_id)
+        .having(func.sum(rows.c.orders) > 0)
+        .subquery("sums")
+    )
+    hours = rollup_rows(BY_NAME["hours"], shape, ())
+    total_orders = select(func.sum(hours.c.orders)).scalar_subquery()
+    return select(sums.c.product_id, Product.name, sums.c.quantity, sums.c.revenue_cents, sums.c.orders,
+                  total_orders).join(Product, Product.id == sums.c.product_id)
+
+
+def product_report_rows(scope: Scope) -> tuple[list[tuple[int, str, int, int, int]], int]:
+    """([(product_id, current catalogue name, quantity, revenue_cents, orders)], distinct counted orders)."""
     if scope.waiter_id is None:
-        rollup = BY_NAME["products"]
-        rows = rollup_rows(rollup, scope, ("product_id",))
-        sums = (
-            select(rows.c.product_id, *_sums(rows, rollup.values))
-            .group_by(rows.c.product_id)
-            .having(func.sum(rows.c.orders) > 0)
-            .subquery("sums")
-        )
-    else:
-        sums = raw_product_sums(scope).subquery("sums")
+        shape, params = shape_and_params(scope)
+        result = db.session.execute(_products_statement(shape), params).all()
+        total = int(result[0][5]) if result else 0  # no product sold: no order counts either
+        return [(pid, name, int(q), int(r), int(o)) for pid, name, q, r, o, _ in result], total
+    sums = raw_product_sums(scope).subquery("sums")
     stmt = select(sums.c.product_id, Product.name, sums.c.quantity, sums.c.revenue_cents, sums.c.orders).join(
         Product, Product.id == sums.c.product_id
     )
-    return [(pid, name, int(q), int(r), int(o)) for pid, name, q, r, o in db.session.execute(stmt)]
+    rows = [(pid, name, int(q), int(r), int(o)) for pid, name, q, r, o in db.session.execute(stmt)]
+    orders = db.session.execute(select(func.count()).select_from(counted_orders(scope))).scalar_one()
+    return rows, orders
 
 
-def order_sums(scope: Scope) -> Sums:
-    """Distinct counted orders, items and revenue of the scope."""
-    if scope.waiter_id is None:
-        rows = rollup_rows(BY_NAME["hours"], scope, ())
-        stmt = select(*_sums(rows, ("orders", "items", "revenue_cents")))
-    else:
-        c = counted_orders(scope)
-        stmt = select(func.count(), func.sum(c.c["items"]), func.sum(c.c.revenue_cents)).select_from(c)
-    orders, items, revenue = db.session.execute(stmt).one()
-    return Sums(int(orders or 0), int(items or 0), int(revenue or 0))
-
-
-def waiter_rows(scope: Scope) -> list[tuple[int, str, int, int, int]]:
-    """(waiter_id, name, orders, items, revenue_cents) per waiter with counted orders."""
-    rows = rollup_rows(BY_NAME["waiters"], scope, ("waiter_id",))
+@cache
+def _waiters_statement(shape: Shape) -> Select:
+    rows = rollup_rows(BY_NAME["waiters"], shape, ("waiter_id",))
     sums = (
         select(rows.c.waiter_id, *_sums(rows, ("orders", "items", "revenue_cents")))
         .group_by(rows.c.waiter_id)
         .having(func.sum(rows.c.orders) > 0)
         .subquery("sums")
     )
-    stmt = select(sums.c.waiter_id, User.name, sums.c.orders, sums.c["items"], sums.c.revenue_cents).join(
+    return select(sums.c.waiter_id, User.name, sums.c.orders, sums.c["items"], sums.c.revenue_cents).join(
         User, User.id == sums.c.waiter_id
     )
-    return [(wid, name, int(o), int(i), int(r)) for wid, name, o, i, r in db.session.execute(stmt)]
+
+
+def waiter_rows(scope: Scope) -> list[tuple[int, str, int, int, int]]:
+    """(waiter_id, name, orders, items, revenue_cents) per waiter with counted orders."""
+    shape, params = shape_and_params(scope)
+    result = db.session.execute(_waiters_statement(shape), params)
+    return [(wid, name, int(o), int(i), int(r)) for wid, name, o, i, r in result]
 
 
 def sales_rows(scope: Scope, granularity: str) -> list[tuple]:
@@ -194,7 +212,8 @@ def sales_rows(scope: Scope, granularity: str) -> list[tuple]:
         period = t.c.business_date if granularity == "day" else t.c.local_hour
         stmt = (
             select(period, func.sum(t.c.orders), func.sum(t.c["items"]), func.sum(t.c.revenue_cents))
-            .where(t.c.business_date.between(scope.start, scope.end), *_bucket_where(t, scope))
+            .where(t.c.business_date.between(scope.start, scope.end),
+                   *([t.c.closed == (scope.status == "closed")] if scope.status else []))
             .group_by(period)
             .having(func.sum(t.c.orders) > 0)
         )

@@ -11,7 +11,7 @@ from flask import current_app
 from app.auth.permissions import is_staff
 from app.models import User
 from app.reports import periods, queries
-from app.reports.queries import Scope, Sums
+from app.reports.queries import Scope
 
 
 @dataclass
@@ -47,7 +47,7 @@ def _report(args: dict, totals: dict, data: list[dict]) -> Report:
 def products_report(args: dict, user: User) -> Report:
     """Products sold in the range; totals over every product whatever the limit."""
     scope = resolve_scope(args, user)
-    rows = queries.product_rows(scope) if scope else []
+    rows, total_orders = queries.product_report_rows(scope) if scope else ([], 0)
     data = [
         {"product_id": pid, "product_name": name, "quantity": q, "revenue_cents": r, "orders": o}
         for pid, name, q, r, o in rows
@@ -55,7 +55,7 @@ def products_report(args: dict, user: User) -> Report:
     totals = {
         "quantity": sum(row["quantity"] for row in data),
         "revenue_cents": sum(row["revenue_cents"] for row in data),
-        "orders": (queries.order_sums(scope) if scope else Sums()).orders,
+        "orders": total_orders,
     }
     data = sort_products(data, args["sort"], args.get("order"))
     if args.get("limit"):

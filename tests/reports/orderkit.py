@@ -9,6 +9,7 @@ A rejected operation (the API's 409 order_not_open) raises `Rejected`.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -42,9 +43,6 @@ class OrderDriver(Protocol):
 class OrmDriver:
     """Orders written through the ORM, with the rollup calls the services make."""
 
-    def __init__(self) -> None:
-        self._seq = 0
-
     # -- helpers ---------------------------------------------------------------------------------
     def _lines(self, lines: list[Line]) -> list[OrderItem]:
         items = []
@@ -58,10 +56,9 @@ class OrmDriver:
     def _new_order(self, waiter: User, lines: list[Line], created_at: datetime | None) -> Order:
         created_at = created_at or datetime.now(UTC)
         business_date, local_hour = business_clock(created_at)
-        self._seq += 1
         order = Order(customer_name="Ana", waiter_id=waiter.id, status="open", business_date=business_date,
                       local_hour=local_hour, created_at=created_at, updated_at=created_at, version=1,
-                      client_order_id=f"kit-{id(self)}-{self._seq}", items=self._lines(lines))
+                      client_order_id=f"kit-{uuid.uuid4().hex}", items=self._lines(lines))
         self._totals(order)
         db.session.add(order)
         return order
