@@ -46,7 +46,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_report_sales_hourly'))
     )
     with op.batch_alter_table('report_sales_hourly', schema=None) as batch_op:
-        batch_op.create_index('ix_report_sales_hourly_key', ['business_date', 'local_hour', 'closed'], unique=False)
+        batch_op.create_index('ix_report_sales_hourly_key', ['business_date', 'local_hour', 'closed'], unique=False, postgresql_include=['orders', 'items', 'revenue_cents'])
         batch_op.create_index('ix_report_sales_hourly_unfolded', ['business_date'], unique=False, postgresql_where=sa.text('NOT folded'), sqlite_where=sa.text('NOT folded'))
 
     op.create_table('users',
@@ -122,7 +122,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_report_product_daily'))
     )
     with op.batch_alter_table('report_product_daily', schema=None) as batch_op:
-        batch_op.create_index('ix_report_product_daily_key', ['business_date', 'product_id', 'closed'], unique=False)
+        batch_op.create_index('ix_report_product_daily_key', ['business_date', 'product_id', 'closed'], unique=False, postgresql_include=['quantity', 'revenue_cents', 'orders'])
         batch_op.create_index('ix_report_product_daily_unfolded', ['business_date'], unique=False, postgresql_where=sa.text('NOT folded'), sqlite_where=sa.text('NOT folded'))
 
     op.create_table('report_waiter_daily',
@@ -138,7 +138,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_report_waiter_daily'))
     )
     with op.batch_alter_table('report_waiter_daily', schema=None) as batch_op:
-        batch_op.create_index('ix_report_waiter_daily_key', ['business_date', 'waiter_id', 'closed'], unique=False)
+        batch_op.create_index('ix_report_waiter_daily_key', ['business_date', 'waiter_id', 'closed'], unique=False, postgresql_include=['orders', 'items', 'revenue_cents'])
         batch_op.create_index('ix_report_waiter_daily_unfolded', ['business_date'], unique=False, postgresql_where=sa.text('NOT folded'), sqlite_where=sa.text('NOT folded'))
 
     op.create_table('revoked_tokens',
@@ -187,7 +187,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_report_sales_monthly'))
     )
     with op.batch_alter_table('report_sales_monthly', schema=None) as batch_op:
-        batch_op.create_index('ix_report_sales_monthly_key', ['month', 'closed'], unique=False)
+        batch_op.create_index('ix_report_sales_monthly_key', ['month', 'closed'], unique=False, postgresql_include=['orders', 'items', 'revenue_cents'])
 
     op.create_table('report_product_monthly',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -201,7 +201,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_report_product_monthly'))
     )
     with op.batch_alter_table('report_product_monthly', schema=None) as batch_op:
-        batch_op.create_index('ix_report_product_monthly_key', ['month', 'product_id', 'closed'], unique=False)
+        batch_op.create_index('ix_report_product_monthly_key', ['month', 'product_id', 'closed'], unique=False, postgresql_include=['quantity', 'revenue_cents', 'orders'])
 
     op.create_table('report_waiter_monthly',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -215,7 +215,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_report_waiter_monthly'))
     )
     with op.batch_alter_table('report_waiter_monthly', schema=None) as batch_op:
-        batch_op.create_index('ix_report_waiter_monthly_key', ['month', 'waiter_id', 'closed'], unique=False)
+        batch_op.create_index('ix_report_waiter_monthly_key', ['month', 'waiter_id', 'closed'], unique=False, postgresql_include=['orders', 'items', 'revenue_cents'])
 
     # ### end Alembic commands ###
 
