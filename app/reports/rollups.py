@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 
-from sqlalchemy import Table, TextClause, insert, text
+from sqlalchemy import Table, insert
 from sqlalchemy.dialects import postgresql
 
 from app.extensions import db
@@ -139,25 +139,27 @@ def record(changes: list[tuple[Contribution | None, Contribution | None]]) -> No
         for rollup in present:
             db.session.execute(insert(rollup.table), rows[rollup.name])
         return
-    stmt = _one_statement(tuple(rollup.name for rollup in present))
+    sql = _one_statement(tuple(rollup.name for rollup in present))
     params = {k: v for rollup in present for k, v in _arrays(rollup, rows[rollup.name]).items()}
-    db.session.execute(stmt, params)
+    # Straight to the driver (still through the session's connection and transaction): this runs on
+    # every order change, and SQLAlchemy's statement handling was a third of its cost.
+    db.session.connection().exec_driver_sql(sql, params)
 
 
 @cache
-def _one_statement(names: tuple[str, ...]) -> TextClause:
-    """WITH ... one `INSERT ... SELECT * FROM unnest(arrays)` per table (PostgreSQL), built from the
-    table metadata once per combination of tables."""
+def _one_statement(names: tuple[str, ...]) -> str:
+    """WITH ... one `INSERT ... SELECT * FROM unnest(arrays)` per table (PostgreSQL, psycopg2
+    parameter style), built from the table metadata once per combination of tables."""
     *firsts, last = (_unnest_insert_sql(BY_NAME[name]) for name in names)
     with_clause = ", ".join(f"delta_{n} AS ({sql})" for n, sql in enumerate(firsts))
-    return text(f"WITH {with_clause} {last}" if firsts else last)
+    return f"WITH {with_clause} {last}" if firsts else last
 
 
 def _unnest_insert_sql(rollup: Rollup) -> str:
     """INSERT INTO <table> (cols) SELECT * FROM unnest(:col1, :col2, ...), one typed array per column."""
     dialect = postgresql.dialect()
     cols = (*rollup.keys, *rollup.values)
-    arrays = ", ".join(f"CAST(:{rollup.name}_{c} AS {rollup.table.c[c].type.compile(dialect=dialect)}[])"
+    arrays = ", ".join(f"CAST(%({rollup.name}_{c})s AS {rollup.table.c[c].type.compile(dialect=dialect)}[])"
                        for c in cols)
     # Identifiers and types come from our own table metadata; every value is a bound parameter.
     return f"INSERT INTO {rollup.table.name} ({', '.join(cols)}) SELECT * FROM unnest({arrays})"  # noqa: S608
