@@ -8,9 +8,13 @@ How the order services use it (every change to an order, in the same transaction
     db.session.flush()
     record([(before, contribution(order))])
 
-Batch sync calls `record()` once with every (before, after) pair. `record()` only INSERTs
-delta rows (after - before), never updates a shared row, so concurrent order writes never wait
-on each other here. It must run in the transaction that changes the order, and `before` must be
+Batch sync calls `record()` once with every (before, after) pair. `contribution()` reads
+`order.items`, so append lines through the relationship (or refresh it) before calling it, and
+store `business_date, local_hour = app.reports.periods.business_clock(created_at)` on creation.
+Lock with `with_for_update={"of": Order}`: the joined `waiter` would otherwise lock the user row.
+
+`record()` only INSERTs delta rows (after - before), never updates a shared row, so concurrent
+order writes never wait on each other here. It must run in the transaction that changes the order, and `before` must be
 taken under the order's row lock: two unserialized changes to one order would each subtract a
 stale "before" (the 0/1 `orders` flags are not additive).
 
