@@ -103,6 +103,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(idempotency_cli)
     app.cli.add_command(tokens_cli)
+    from app.reports.maintenance import reports_cli
     from app.seed import seed_command
 
     app.cli.add_command(seed_command)
+    app.cli.add_command(reports_cli)

@@ -3,7 +3,7 @@
 from app.models.idempotency import IdempotencyKey
 from app.models.order import ORDER_STATUSES, PAYMENT_METHODS, Order, OrderItem
 from app.models.product import Product, clean_name, normalize_name
-from app.models.report import ProductDaily, SalesHourly, WaiterDaily
+from app.models.report import ProductDaily, ProductMonthly, SalesHourly, SalesMonthly, WaiterDaily, WaiterMonthly
 from app.models.token import RevokedToken
 from app.models.user import ROLES, User
 
@@ -15,11 +15,14 @@ __all__ = [
     "PAYMENT_METHODS",
     "Product",
     "ProductDaily",
+    "ProductMonthly",
     "ROLES",
     "RevokedToken",
     "SalesHourly",
+    "SalesMonthly",
     "User",
     "WaiterDaily",
+    "WaiterMonthly",
     "clean_name",
     "normalize_name",
 ]

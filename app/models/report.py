@@ -1,28 +1,100 @@
-"""Daily rollups behind the reports.
+"""Rollups behind the reports: daily (and hourly) delta rows, and their monthly folds.
 
-Rows are append-only deltas (writers never update a shared row, so order creation is not
-serialized); `flask reports compact` folds them into one row per key. Readers always SUM,
-so the answer is exact whether or not compaction has run.
+Writers only INSERT delta rows into the daily tables (`folded` false), so order creation is never
+serialized on a shared row. `flask reports compact` merges the rows of each key into one `folded`
+row and adds what it folded to the monthly table, in one statement. Readers always SUM: a whole
+month in a range is its monthly rows plus the daily rows not folded yet; a partial month is its
+daily rows. So the answer is exact whether or not, and however often, compaction ran.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
+
+ID = BigInteger().with_variant(Integer, "sqlite")
+# The key indexes carry the values too (PostgreSQL INCLUDE): report reads are index-only scans.
+VALUES_P = ["quantity", "revenue_cents", "orders"]
+VALUES_S = ["orders", "items", "revenue_cents"]
+
+
+def _unfolded_index(table: str) -> Index:
+    """The rows compaction has not folded yet, found without scanning the table."""
+    return Index(f"ix_{table}_unfolded", "business_date", postgresql_where=text("NOT folded"),
+                 sqlite_where=text("NOT folded"))
 
 
 class ProductDaily(db.Model):
     """Per business day, product and open/closed bucket: quantity, revenue, orders with the product."""
 
     __tablename__ = "report_product_daily"
-    __table_args__ = (Index("ix_report_product_daily_key", "business_date", "product_id", "closed"),)
+    __table_args__ = (
+        Index("ix_report_product_daily_key", "business_date", "product_id", "closed", postgresql_include=VALUES_P),
+        _unfolded_index("report_product_daily"),
+    )
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
     business_date: Mapped[date] = mapped_column(Date)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    closed: Mapped[bool] = mapped_column(Boolean)
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    revenue_cents: Mapped[int] = mapped_column(BigInteger)
+    orders: Mapped[int] = mapped_column(BigInteger)
+    folded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+
+
+class WaiterDaily(db.Model):
+    """Per business day, waiter and bucket: orders, items, revenue."""
+
+    __tablename__ = "report_waiter_daily"
+    __table_args__ = (
+        Index("ix_report_waiter_daily_key", "business_date", "waiter_id", "closed", postgresql_include=VALUES_S),
+        _unfolded_index("report_waiter_daily"),
+    )
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    business_date: Mapped[date] = mapped_column(Date)
+    waiter_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    closed: Mapped[bool] = mapped_column(Boolean)
+    orders: Mapped[int] = mapped_column(BigInteger)
+    items: Mapped[int] = mapped_column(BigInteger)
+    revenue_cents: Mapped[int] = mapped_column(BigInteger)
+    folded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+
+
+class SalesHourly(db.Model):
+    """Per business day, local hour and bucket: orders, items, revenue (all waiters)."""
+
+    __tablename__ = "report_sales_hourly"
+    __table_args__ = (
+        Index("ix_report_sales_hourly_key", "business_date", "local_hour", "closed", postgresql_include=VALUES_S),
+        _unfolded_index("report_sales_hourly"),
+    )
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    business_date: Mapped[date] = mapped_column(Date)
+    local_hour: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+    closed: Mapped[bool] = mapped_column(Boolean)
+    orders: Mapped[int] = mapped_column(BigInteger)
+    items: Mapped[int] = mapped_column(BigInteger)
+    revenue_cents: Mapped[int] = mapped_column(BigInteger)
+    folded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+
+
+class ProductMonthly(db.Model):
+    """The folded product rows of a month (`month` is its first day); written only by maintenance."""
+
+    __tablename__ = "report_product_monthly"
+    __table_args__ = (
+        Index("ix_report_product_monthly_key", "month", "product_id", "closed", postgresql_include=VALUES_P),
+    )
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    month: Mapped[date] = mapped_column(Date)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
     closed: Mapped[bool] = mapped_column(Boolean)
     quantity: Mapped[int] = mapped_column(BigInteger)
@@ -30,14 +102,16 @@ class ProductDaily(db.Model):
     orders: Mapped[int] = mapped_column(BigInteger)
 
 
-class WaiterDaily(db.Model):
-    """Per business day, waiter and bucket: orders, items, revenue."""
+class WaiterMonthly(db.Model):
+    """The folded waiter rows of a month."""
 
-    __tablename__ = "report_waiter_daily"
-    __table_args__ = (Index("ix_report_waiter_daily_key", "business_date", "waiter_id", "closed"),)
+    __tablename__ = "report_waiter_monthly"
+    __table_args__ = (
+        Index("ix_report_waiter_monthly_key", "month", "waiter_id", "closed", postgresql_include=VALUES_S),
+    )
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    business_date: Mapped[date] = mapped_column(Date)
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    month: Mapped[date] = mapped_column(Date)
     waiter_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     closed: Mapped[bool] = mapped_column(Boolean)
     orders: Mapped[int] = mapped_column(BigInteger)
@@ -45,15 +119,14 @@ class WaiterDaily(db.Model):
     revenue_cents: Mapped[int] = mapped_column(BigInteger)
 
 
-class SalesHourly(db.Model):
-    """Per business day, local hour and bucket: orders, items, revenue (all waiters)."""
+class SalesMonthly(db.Model):
+    """The folded sales rows of a month (hours summed up)."""
 
-    __tablename__ = "report_sales_hourly"
-    __table_args__ = (Index("ix_report_sales_hourly_key", "business_date", "local_hour", "closed"),)
+    __tablename__ = "report_sales_monthly"
+    __table_args__ = (Index("ix_report_sales_monthly_key", "month", "closed", postgresql_include=VALUES_S),)
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    business_date: Mapped[date] = mapped_column(Date)
-    local_hour: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    month: Mapped[date] = mapped_column(Date)
     closed: Mapped[bool] = mapped_column(Boolean)
     orders: Mapped[int] = mapped_column(BigInteger)
     items: Mapped[int] = mapped_column(BigInteger)

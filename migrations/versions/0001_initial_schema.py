@@ -42,10 +42,12 @@ def upgrade():
     sa.Column('orders', sa.BigInteger(), nullable=False),
     sa.Column('items', sa.BigInteger(), nullable=False),
     sa.Column('revenue_cents', sa.BigInteger(), nullable=False),
+    sa.Column('folded', sa.Boolean(), server_default=sa.text('false'), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_report_sales_hourly'))
     )
     with op.batch_alter_table('report_sales_hourly', schema=None) as batch_op:
-        batch_op.create_index('ix_report_sales_hourly_key', ['business_date', 'local_hour', 'closed'], unique=False)
+        batch_op.create_index('ix_report_sales_hourly_key', ['business_date', 'local_hour', 'closed'], unique=False, postgresql_include=['orders', 'items', 'revenue_cents'])
+        batch_op.create_index('ix_report_sales_hourly_unfolded', ['business_date'], unique=False, postgresql_where=sa.text('NOT folded'), sqlite_where=sa.text('NOT folded'))
 
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -116,11 +118,13 @@ def upgrade():
     sa.Column('quantity', sa.BigInteger(), nullable=False),
     sa.Column('revenue_cents', sa.BigInteger(), nullable=False),
     sa.Column('orders', sa.BigInteger(), nullable=False),
+    sa.Column('folded', sa.Boolean(), server_default=sa.text('false'), nullable=False),
     sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_report_product_daily_product_id_products')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_report_product_daily'))
     )
     with op.batch_alter_table('report_product_daily', schema=None) as batch_op:
-        batch_op.create_index('ix_report_product_daily_key', ['business_date', 'product_id', 'closed'], unique=False)
+        batch_op.create_index('ix_report_product_daily_key', ['business_date', 'product_id', 'closed'], unique=False, postgresql_include=['quantity', 'revenue_cents', 'orders'])
+        batch_op.create_index('ix_report_product_daily_unfolded', ['business_date'], unique=False, postgresql_where=sa.text('NOT folded'), sqlite_where=sa.text('NOT folded'))
 
     op.create_table('report_waiter_daily',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -130,11 +134,13 @@ def upgrade():
     sa.Column('orders', sa.BigInteger(), nullable=False),
     sa.Column('items', sa.BigInteger(), nullable=False),
     sa.Column('revenue_cents', sa.BigInteger(), nullable=False),
+    sa.Column('folded', sa.Boolean(), server_default=sa.text('false'), nullable=False),
     sa.ForeignKeyConstraint(['waiter_id'], ['users.id'], name=op.f('fk_report_waiter_daily_waiter_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_report_waiter_daily'))
     )
     with op.batch_alter_table('report_waiter_daily', schema=None) as batch_op:
-        batch_op.create_index('ix_report_waiter_daily_key', ['business_date', 'waiter_id', 'closed'], unique=False)
+        batch_op.create_index('ix_report_waiter_daily_key', ['business_date', 'waiter_id', 'closed'], unique=False, postgresql_include=['orders', 'items', 'revenue_cents'])
+        batch_op.create_index('ix_report_waiter_daily_unfolded', ['business_date'], unique=False, postgresql_where=sa.text('NOT folded'), sqlite_where=sa.text('NOT folded'))
 
     op.create_table('revoked_tokens',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -172,11 +178,56 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_order_items_order_id'), ['order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_order_items_product_id'), ['product_id'], unique=False)
 
+    op.create_table('report_sales_monthly',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('closed', sa.Boolean(), nullable=False),
+    sa.Column('orders', sa.BigInteger(), nullable=False),
+    sa.Column('items', sa.BigInteger(), nullable=False),
+    sa.Column('revenue_cents', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_report_sales_monthly'))
+    )
+    with op.batch_alter_table('report_sales_monthly', schema=None) as batch_op:
+        batch_op.create_index('ix_report_sales_monthly_key', ['month', 'closed'], unique=False, postgresql_include=['orders', 'items', 'revenue_cents'])
+
+    op.create_table('report_product_monthly',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=False),
+    sa.Column('closed', sa.Boolean(), nullable=False),
+    sa.Column('quantity', sa.BigInteger(), nullable=False),
+    sa.Column('revenue_cents', sa.BigInteger(), nullable=False),
+    sa.Column('orders', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_report_product_monthly_product_id_products')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_report_product_monthly'))
+    )
+    with op.batch_alter_table('report_product_monthly', schema=None) as batch_op:
+        batch_op.create_index('ix_report_product_monthly_key', ['month', 'product_id', 'closed'], unique=False, postgresql_include=['quantity', 'revenue_cents', 'orders'])
+
+    op.create_table('report_waiter_monthly',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('waiter_id', sa.Integer(), nullable=False),
+    sa.Column('closed', sa.Boolean(), nullable=False),
+    sa.Column('orders', sa.BigInteger(), nullable=False),
+    sa.Column('items', sa.BigInteger(), nullable=False),
+    sa.Column('revenue_cents', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['waiter_id'], ['users.id'], name=op.f('fk_report_waiter_monthly_waiter_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_report_waiter_monthly'))
+    )
+    with op.batch_alter_table('report_waiter_monthly', schema=None) as batch_op:
+        batch_op.create_index('ix_report_waiter_monthly_key', ['month', 'waiter_id', 'closed'], unique=False, postgresql_include=['orders', 'items', 'revenue_cents'])
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    for table in ('report_waiter_monthly', 'report_product_monthly', 'report_sales_monthly'):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_index(f'ix_{table}_key')
+        op.drop_table(table)
+
     with op.batch_alter_table('order_items', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_order_items_product_id'))
         batch_op.drop_index(batch_op.f('ix_order_items_order_id'))
@@ -188,10 +239,12 @@ def downgrade():
 
     op.drop_table('revoked_tokens')
     with op.batch_alter_table('report_waiter_daily', schema=None) as batch_op:
+        batch_op.drop_index('ix_report_waiter_daily_unfolded', postgresql_where=sa.text('NOT folded'), sqlite_where=sa.text('NOT folded'))
         batch_op.drop_index('ix_report_waiter_daily_key')
 
     op.drop_table('report_waiter_daily')
     with op.batch_alter_table('report_product_daily', schema=None) as batch_op:
+        batch_op.drop_index('ix_report_product_daily_unfolded', postgresql_where=sa.text('NOT folded'), sqlite_where=sa.text('NOT folded'))
         batch_op.drop_index('ix_report_product_daily_key')
 
     op.drop_table('report_product_daily')
@@ -208,6 +261,7 @@ def downgrade():
     op.drop_table('idempotency_keys')
     op.drop_table('users')
     with op.batch_alter_table('report_sales_hourly', schema=None) as batch_op:
+        batch_op.drop_index('ix_report_sales_hourly_unfolded', postgresql_where=sa.text('NOT folded'), sqlite_where=sa.text('NOT folded'))
         batch_op.drop_index('ix_report_sales_hourly_key')
 
     op.drop_table('report_sales_hourly')

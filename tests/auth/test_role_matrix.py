@@ -62,6 +62,10 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("DELETE", "/api/v1/orders/<int:order_id>/items/<int:item_id>"): row(401, 404, 200, 200),
     ("POST", "/api/v1/orders/<int:order_id>/close"):  row(401, 404, 200, 200),
     ("POST", "/api/v1/orders/<int:order_id>/cancel"): row(401, 404, 200, 200),
+    # Reports: every role; a waiter's report covers only their own orders.
+    ("GET", "/api/v1/reports/products"):              row(401, 200, 200, 200),
+    ("GET", "/api/v1/reports/waiters"):               row(401, 200, 200, 200),
+    ("GET", "/api/v1/reports/sales"):                 row(401, 200, 200, 200),
 }
 
 

@@ -1,0 +1,91 @@
+"""The business clock: business dates, local hours and the hourly slots of a business day.
+
+A business date is the calendar date of the local wall-clock time minus BUSINESS_DAY_STARTS_AT
+(with `04:00`, 02:30 on the 22nd belongs to the 21st). Local hours are naive wall-clock hours,
+so a DST change never shifts a slot: the hour that does not exist shows zeros and the hour that
+happens twice is one slot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+
+def day_start(starts_at: str | None = None) -> time:
+    """BUSINESS_DAY_STARTS_AT as a time (`HH:MM`, validated by the config)."""
+    raw = starts_at if starts_at is not None else current_app.config["BUSINESS_DAY_STARTS_AT"]
+    hh, _, mm = raw.partition(":")
+    return time(int(hh), int(mm))
+
+
+def timezone_name() -> str:
+    return current_app.config["BUSINESS_TIMEZONE"]
+
+
+def business_clock(moment: datetime, tz_name: str | None = None, starts_at: str | None = None) -> tuple[date, datetime]:
+    """(business_date, local_hour) of an aware instant: what an order stores when it is created."""
+    if moment.tzinfo is None:
+        raise ValueError("business_clock needs an aware datetime")
+    local = moment.astimezone(ZoneInfo(tz_name or timezone_name())).replace(tzinfo=None)
+    start = day_start(starts_at)
+    business_date = (local - timedelta(hours=start.hour, minutes=start.minute)).date()
+    return business_date, local.replace(minute=0, second=0, microsecond=0)
+
+
+def today(now: datetime | None = None) -> date:
+    """Today's business date in the restaurant's time zone."""
+    return business_clock(now or datetime.now(UTC))[0]
+
+
+def hour_slots(start: date, end: date, starts_at: str | None = None) -> Iterator[datetime]:
+    """Every local wall-clock hour that business days start..end touch, in order, without repeats.
+
+    With a day start on the hour that is 24 slots a day; with minutes (`04:30`) the hour the
+    day turns over in is shared by two business dates, so the range has one slot more.
+    """
+    first = day_start(starts_at)
+    slot = datetime.combine(start, time(first.hour))
+    stop = datetime.combine(end + timedelta(days=1), first)  # exclusive end of the last business day
+    while slot < stop:
+        yield slot
+        slot += timedelta(hours=1)
+
+
+def days(start: date, end: date) -> Iterator[date]:
+    """Every business date from start to end, inclusive."""
+    day = start
+    while day <= end:
+        yield day
+        day += timedelta(days=1)
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(day: date) -> date:
+    """The first day of the month after `day`'s month."""
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def split_months(start: date, end: date) -> tuple[list[tuple[date, date]], tuple[date, date] | None]:
+    """Split start..end into whole calendar months and the partial-month edges around them.
+
+    Returns (edges, whole): edges are (first, last) date ranges; whole is (first month, last month)
+    as first-of-month dates, or None when no whole month fits.
+    """
+    first_whole = start if start.day == 1 else next_month(start)
+    after_whole = month_start(end + timedelta(days=1))  # the first day not inside a whole month
+    if first_whole >= after_whole:
+        return [(start, end)], None
+    edges = []
+    if start < first_whole:
+        edges.append((start, first_whole - timedelta(days=1)))
+    if after_whole <= end:
+        edges.append((after_whole, end))
+    last_whole = month_start(after_whole - timedelta(days=1))
+    return edges, (first_whole, last_whole)

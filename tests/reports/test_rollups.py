@@ -1,0 +1,115 @@
+"""contribution() and record(): the delta rows the order services write."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import event, func, select
+
+from app.extensions import db
+from app.models import Order, OrderItem, ProductDaily, SalesHourly, WaiterDaily
+from app.reports import rollups
+from app.reports.rollups import EMPTY, contribution, deltas, record
+from tests.reports.orderkit import Line
+
+DAY = date(2026, 11, 21)
+HOUR = datetime(2026, 11, 21, 20)
+
+
+def make_order(status="open", lines=((1, 2, 2500, False),), waiter_id=7) -> Order:
+    """An in-memory order (never added to the session)."""
+    items = [OrderItem(product_id=p, quantity=q, unit_price_cents=c, voided=v, product_name="x")
+             for p, q, c, v in lines]
+    return Order(status=status, waiter_id=waiter_id, business_date=DAY, local_hour=HOUR, items=items)
+
+
+def test_contribution_of_an_open_order(app):
+    order = make_order(lines=((1, 2, 2500, False), (2, 1, 2550, False), (1, 1, 2000, False), (3, 5, 100, True)))
+    c = contribution(order)
+    assert c.products == (((DAY, 1, False), (3, 7000, 1)), ((DAY, 2, False), (1, 2550, 1)))
+    assert c.waiters == (((DAY, 7, False), (1, 4, 9550)),)
+    assert c.hours == (((DAY, HOUR, False), (1, 4, 9550)),)
+
+
+def test_closed_orders_go_to_the_closed_bucket(app):
+    c = contribution(make_order(status="closed"))
+    assert c.waiters == (((DAY, 7, True), (1, 2, 5000)),)
+
+
+@pytest.mark.parametrize("order", [
+    None,
+    make_order(status="cancelled"),
+    make_order(lines=((1, 2, 2500, True),)),  # every line voided: the order does not count
+])
+def test_empty_contributions(app, order):
+    assert contribution(order) == EMPTY
+    assert not contribution(order)
+
+
+def test_contribution_is_a_snapshot(app):
+    order = make_order()
+    before = contribution(order)
+    order.items[0].voided = True
+    assert before.products == (((DAY, 1, False), (2, 5000, 1)),)
+    with pytest.raises(AttributeError):
+        before.products = ()  # type: ignore[misc]
+
+
+def test_deltas_subtract_before_and_drop_zero_rows(app):
+    open_, closed = make_order(), make_order(status="closed")
+    assert deltas([(contribution(open_), contribution(open_))]) == {"products": [], "waiters": [], "hours": []}
+    moved = deltas([(contribution(open_), contribution(closed))])
+    assert sorted((r["closed"], r["orders"], r["revenue_cents"]) for r in moved["waiters"]) == [
+        (False, -1, -5000), (True, 1, 5000)]
+    gone = deltas([(contribution(open_), EMPTY)])["products"]
+    assert gone == [{"business_date": DAY, "product_id": 1, "closed": False, "quantity": -2,
+                     "revenue_cents": -5000, "orders": -1}]
+
+
+def test_appending_the_same_product_keeps_one_order(app):
+    before = make_order()
+    after = make_order(lines=((1, 2, 2500, False), (1, 3, 2500, False)))
+    (row,) = deltas([(contribution(before), contribution(after))])["products"]
+    assert (row["quantity"], row["revenue_cents"], row["orders"]) == (3, 7500, 0)
+
+
+def _rollup_inserts(fn) -> list[str]:
+    statements: list[str] = []
+
+    def spy(_conn, _cursor, statement, *_args):
+        if "INSERT INTO REPORT_" in statement.upper():
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", spy)
+    try:
+        fn()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", spy)
+    return statements
+
+
+def test_record_statement_count_does_not_grow_with_lines(app, backend, kit, menu, waiters):
+    small = [Line(menu[0].id, 1)]
+    big = [Line(p.id, q) for q in range(1, 21) for p in menu]  # 60 lines
+    one = _rollup_inserts(lambda: kit.create(waiters[0], small))
+    many = _rollup_inserts(lambda: kit.batch(waiters[1], [(big, datetime.now(UTC))] * 10))  # 600 lines
+    # PostgreSQL: one statement for the three tables; SQLite: one executemany per table
+    expected = 1 if backend == "postgresql" else 3
+    assert len(one) == expected
+    assert len(many) == expected, many
+
+
+def test_record_inserts_only(app, kit, menu, waiters):
+    oid = kit.create(waiters[0], [Line(menu[0].id, 2)])
+    kit.close(oid)
+    kit.cancel(oid)
+    counts = [db.session.scalar(select(func.count()).select_from(m)) for m in (ProductDaily, WaiterDaily, SalesHourly)]
+    assert counts == [4, 4, 4]  # create (+open), close (-open, +closed), cancel (-closed)
+    sums = db.session.execute(select(func.sum(WaiterDaily.orders), func.sum(WaiterDaily.revenue_cents))).one()
+    assert tuple(sums) == (0, 0)
+
+
+def test_record_with_nothing_to_do_writes_nothing(app):
+    assert _rollup_inserts(lambda: record([(None, None), (EMPTY, EMPTY)])) == []
+    assert rollups.ROLLUPS[0].table is ProductDaily.__table__
