@@ -21,6 +21,8 @@ def _day_start_offset(value: str) -> timedelta:
 
 def local_time(moment: datetime, tz_name: str | None = None) -> datetime:
     """The aware UTC `moment` on the restaurant's wall clock."""
+    if moment.tzinfo is None:
+        raise ValueError("business time needs an aware datetime")
     tz_name = tz_name or current_app.config["BUSINESS_TIMEZONE"]
     return moment.astimezone(_zone(tz_name))
 

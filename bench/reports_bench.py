@@ -11,9 +11,7 @@
    GROUP BY over orders JOIN order_items for the same range (the same report computed from raw
    lines, SQL only, so the ratio is conservative), measured in the same run.
 4. Measures order-creation throughput with rollup maintenance (record()) and with a no-op
-   record(), alternating rounds of --procs processes. It uses POST /api/v1/orders when that
-   route exists, otherwise the service-level stand-in tests/reports/orderkit.py (the exact
-   calls app/orders/services.py makes), and says which.
+   record(), alternating rounds of --procs processes posting POST /api/v1/orders end to end.
 
     python bench/reports_bench.py                       # DATABASE: postgresql://postgres@127.0.0.1:5432/comanda_bench
     BENCH_DATABASE=other python bench/reports_bench.py --runs 50
@@ -149,7 +147,7 @@ _worker_app = None
 
 def _worker(task: tuple) -> int:
     """One process: create orders from start_at until start_at + seconds; returns how many."""
-    env, mode, start_at, seconds, n, http = task
+    env, mode, start_at, seconds, n = task
     global _worker_app
     if _worker_app is None:
         _worker_app = make_app(env)
@@ -175,28 +173,10 @@ def _worker(task: tuple) -> int:
         while time.time() < start_at:
             time.sleep(0.005)
         deadline = start_at + seconds
-        create_orders = _http_orders if http else _service_orders
-        count = create_orders(app, rng, deadline, n)
+        count = _http_orders(app, rng, deadline, n)
     finally:
         for module, attr, value in patched:
             setattr(module, attr, value)
-    return count
-
-
-def _service_orders(app, rng: random.Random, deadline: float, n: int) -> int:
-    from app.extensions import db
-    from app.models import User
-    from tests.reports.orderkit import Line, OrmDriver
-
-    count = 0
-    with app.app_context():
-        kit = OrmDriver()
-        waiter = db.session.get(User, 2 + n)
-        while time.time() < deadline:
-            lines = [Line(rng.randrange(1, 121), rng.choice((1, 1, 2))) for _ in range(3)]
-            kit.create(waiter, lines)
-            count += 1
-        db.session.remove()
     return count
 
 
@@ -223,8 +203,6 @@ def _http_orders(app, rng: random.Random, deadline: float, n: int) -> int:
 
 def throughput(env: dict, app, db_name: str, procs: int, seconds: float, rounds: int) -> dict:
     """Alternate rounds with and without rollup maintenance (ABBA order), after a discarded warm-up."""
-    http = "/api/v1/orders" in {rule.rule.rstrip("/") for rule in app.url_map.iter_rules()
-                                if "POST" in (rule.methods or ())}
     conn = connect(db_name)
     conn.autocommit = True
     with conn.cursor() as cur:
@@ -236,11 +214,11 @@ def throughput(env: dict, app, db_name: str, procs: int, seconds: float, rounds:
 
     def run(mode: str) -> float:
         start_at = time.time() + 1.0
-        counts = pool.map(_worker, [(env, mode, start_at, seconds, n, http) for n in range(procs)])
+        counts = pool.map(_worker, [(env, mode, start_at, seconds, n) for n in range(procs)])
         return sum(counts) / seconds
 
     with ctx.Pool(procs) as pool:
-        pool.map(_worker, [(env, "noop", time.time() + 4, 0.5, n, http) for n in range(procs)])  # start the apps
+        pool.map(_worker, [(env, "noop", time.time() + 4, 0.5, n) for n in range(procs)])  # start the apps
         run("rollups"), run("noop")  # warm-up, discarded
         for r in range(rounds):
             order = ("rollups", "noop") if r % 2 == 0 else ("noop", "rollups")
@@ -248,7 +226,7 @@ def throughput(env: dict, app, db_name: str, procs: int, seconds: float, rounds:
             for mode, rate in pair.items():
                 rates[mode].append(rate)
             pairs.append(pair["rollups"] / pair["noop"])
-    return {"path": "HTTP POST /api/v1/orders" if http else "service layer (tests/reports/orderkit.py)",
+    return {"path": "HTTP POST /api/v1/orders",
             "procs": procs, "seconds": seconds, "rounds": rounds, "pair_ratios": pairs, **rates}
 
 

@@ -85,10 +85,11 @@ def resolve_or_raise(lines: list[dict[str, Any]]) -> list[Line]:
     return resolved
 
 
-def create_order(waiter: User, data: dict[str, Any]) -> Order:
-    """Create an open order for `waiter`; a repeated client_order_id is 409 with the existing id."""
+def create_order(waiter: User, data: dict[str, Any], *, created_at: datetime | None = None) -> Order:
+    """Create an open order for `waiter` (taken now, or at `created_at` for imports and tests);
+    a repeated client_order_id is 409 with the existing id."""
     lines = resolve_or_raise(data["items"])
-    order = Order(**order_row(waiter, data, lines, utcnow()), waiter=waiter)
+    order = Order(**order_row(waiter, data, lines, created_at or utcnow()), waiter=waiter)
     try:
         # Added inside the savepoint (begin_nested flushes what is already pending), so a
         # concurrent twin's unique violation rolls back only this insert.

@@ -1,16 +1,14 @@
-"""The business clock: business dates, local hours and the hourly slots of a business day.
+"""Calendar arithmetic of reports: the hourly slots of business days, days and months.
 
-A business date is the calendar date of the local wall-clock time minus BUSINESS_DAY_STARTS_AT
-(with `04:00`, 02:30 on the 22nd belongs to the 21st). Local hours are naive wall-clock hours,
-so a DST change never shifts a slot: the hour that does not exist shows zeros and the hour that
-happens twice is one slot.
+Business dates and local hours themselves come from app/business_time.py. Local hours are naive
+wall-clock hours, so a DST change never shifts a slot: the hour that does not exist shows zeros
+and the hour that happens twice is one slot.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timedelta
 
 from flask import current_app
 
@@ -20,25 +18,6 @@ def day_start(starts_at: str | None = None) -> time:
     raw = starts_at if starts_at is not None else current_app.config["BUSINESS_DAY_STARTS_AT"]
     hh, _, mm = raw.partition(":")
     return time(int(hh), int(mm))
-
-
-def timezone_name() -> str:
-    return current_app.config["BUSINESS_TIMEZONE"]
-
-
-def business_clock(moment: datetime, tz_name: str | None = None, starts_at: str | None = None) -> tuple[date, datetime]:
-    """(business_date, local_hour) of an aware instant: what an order stores when it is created."""
-    if moment.tzinfo is None:
-        raise ValueError("business_clock needs an aware datetime")
-    local = moment.astimezone(ZoneInfo(tz_name or timezone_name())).replace(tzinfo=None)
-    start = day_start(starts_at)
-    business_date = (local - timedelta(hours=start.hour, minutes=start.minute)).date()
-    return business_date, local.replace(minute=0, second=0, microsecond=0)
-
-
-def today(now: datetime | None = None) -> date:
-    """Today's business date in the restaurant's time zone."""
-    return business_clock(now or datetime.now(UTC))[0]
 
 
 def hour_slots(start: date, end: date, starts_at: str | None = None) -> Iterator[datetime]:

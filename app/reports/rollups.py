@@ -10,7 +10,7 @@ How the order services use it (every change to an order, in the same transaction
 
 Batch sync calls `record()` once with every (before, after) pair. `contribution()` reads
 `order.items`, so append lines through the relationship (or refresh it) before calling it, and
-store `business_date, local_hour = app.reports.periods.business_clock(created_at)` on creation.
+store `business_date(created_at)` and `local_hour(created_at)` from app/business_time.py on creation.
 Lock with `with_for_update={"of": Order}`: the joined `waiter` would otherwise lock the user row.
 
 `record()` only INSERTs delta rows (after - before), never updates a shared row, so concurrent

@@ -8,7 +8,7 @@ from functools import cache
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
 
-from app.reports import periods
+from app import business_time
 
 MAX_RANGE_DAYS = 3 * 366  # any report
 MAX_HOURLY_RANGE_DAYS = 366  # /sales?granularity=hour: at most 8,784 periods
@@ -79,7 +79,7 @@ class ReportQuery(Schema):
     @post_load
     def resolve_range(self, data: dict, **_kwargs) -> dict:
         """Fill the default range, then check it: start <= end and at most max_days days."""
-        end = data.get("end_date") or periods.today()
+        end = data.get("end_date") or business_time.today()
         start = data.get("start_date") or end - timedelta(days=DEFAULT_RANGE_DAYS - 1)
         if start > end:
             raise ValidationError({"start_date": ["Must not be after end_date."]})

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.reports.orderkit import Line, OrmDriver
+from tests.reports.orderkit import HttpDriver, Line
 
 
 @pytest.fixture
-def kit():
-    """The order operations (ORM now; the HTTP API once the order endpoints are merged)."""
-    return OrmDriver()
+def kit(client, factory):
+    """The order operations, through the order endpoints."""
+    return HttpDriver(client, factory)
 
 
 @pytest.fixture

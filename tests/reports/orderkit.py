@@ -1,142 +1,145 @@
-"""A test-only stand-in for the order services: builds orders through the ORM and keeps the rollups
-exactly as app/orders/services.py must (lock the order, before = contribution, mutate, flush,
-record, commit once per "request").
+"""Order drivers for the report tests: every operation runs the application's own order code.
 
-Every order operation of the report tests goes through an `OrderDriver`, so pointing them at the
-HTTP API once the order endpoints exist means writing an HttpDriver with the same six methods.
-A rejected operation (the API's 409 order_not_open) raises `Rejected`.
+`HttpDriver` (the `kit` fixture) calls the order endpoints as a POS client does. `ServiceDriver`
+calls the order services directly: for threads that have no test client, and for offline orders
+older than the API's 7-day window (report tests that span months). Either raises `Rejected` when
+the application refuses an operation (409 `order_not_open`, 422), which leaves the order unchanged.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Protocol
+from datetime import UTC, datetime, timedelta
 
+from app.errors import APIError
 from app.extensions import db
-from app.models import Order, OrderItem, Product, User
-from app.reports import rollups
-from app.reports.periods import business_clock
+from app.models import Product, User
+from app.money import cents_to_str
+from app.orders import services
+from app.orders.batch import MAX_AHEAD, MAX_BEHIND, _insert
+from app.orders.lines import resolve_lines
+from app.orders.schemas import BatchOrderIn, ItemsIn, OrderIn
+
+MARGIN = timedelta(minutes=1)  # the request reaches the server a moment after `now` here
 
 
 class Rejected(Exception):
-    """The operation is not allowed in the order's current state."""
+    """The application refused the operation; nothing changed."""
 
 
 @dataclass(frozen=True)
 class Line:
     product_id: int
     quantity: int
-    unit_price_cents: int | None = None  # None: the catalogue price
+    unit_price_cents: int | None = None  # None: a catalogue line; else an ad-hoc line at this price
 
 
-class OrderDriver(Protocol):
-    def create(self, waiter: User, lines: list[Line], created_at: datetime | None = None) -> int: ...
-    def append(self, order_id: int, lines: list[Line]) -> list[int]: ...
-    def void(self, order_id: int, item_id: int) -> None: ...
-    def close(self, order_id: int) -> None: ...
-    def cancel(self, order_id: int) -> None: ...
-    def batch(self, waiter: User, orders: list[tuple[list[Line], datetime]]) -> list[int]: ...
+def line_body(line: Line) -> dict:
+    """The request body of a line: by id (catalogue price) or ad hoc by the product's name."""
+    if line.unit_price_cents is None:
+        return {"product_id": line.product_id, "quantity": line.quantity}
+    name = db.session.get(Product, line.product_id).name
+    return {"product_name": name, "unit_price": cents_to_str(line.unit_price_cents), "quantity": line.quantity}
 
 
-class OrmDriver:
-    """Orders written through the ORM, with the rollup calls the services make."""
+def order_body(lines: list[Line], created_at: datetime | None = None) -> dict:
+    items = [line_body(line) for line in lines]
+    body = {"customer_name": "Ana", "client_order_id": f"kit-{uuid.uuid4().hex}", "items": items}
+    if created_at is not None:
+        body["created_at"] = created_at.astimezone(UTC).isoformat()
+    return body
 
-    # -- helpers ---------------------------------------------------------------------------------
-    def _lines(self, lines: list[Line]) -> list[OrderItem]:
-        items = []
-        for line in lines:
-            product = db.session.get(Product, line.product_id)
-            price = product.price_cents if line.unit_price_cents is None else line.unit_price_cents
-            items.append(OrderItem(product_id=product.id, product_name=product.name, unit_price_cents=price,
-                                   quantity=line.quantity, voided=False))
-        return items
 
-    def _new_order(self, waiter: User, lines: list[Line], created_at: datetime | None) -> Order:
-        created_at = created_at or datetime.now(UTC)
-        business_date, local_hour = business_clock(created_at)
-        order = Order(customer_name="Ana", waiter_id=waiter.id, status="open", business_date=business_date,
-                      local_hour=local_hour, created_at=created_at, updated_at=created_at, version=1,
-                      client_order_id=f"kit-{uuid.uuid4().hex}", items=self._lines(lines))
-        self._totals(order)
-        db.session.add(order)
-        return order
+class HttpDriver:
+    """Orders through the API: the waiter creates; a manager appends, voids, closes and cancels."""
 
-    @staticmethod
-    def _totals(order: Order) -> None:
-        counted = [i for i in order.items if not i.voided]
-        order.total_cents = sum(i.line_total_cents for i in counted)
-        order.item_count = sum(i.quantity for i in counted)
+    def __init__(self, client, factory) -> None:
+        self.client, self.factory = client, factory
+        self._manager: User | None = None
 
-    @staticmethod
-    def _locked(order_id: int) -> Order:
-        order = db.session.get(Order, order_id, with_for_update={"of": Order}, populate_existing=True)
-        if order is None:
-            raise LookupError(order_id)
-        return order
+    def _headers(self, user: User | None) -> dict:
+        if user is None:
+            self._manager = self._manager or self.factory.make_user("manager", name="Kit Manager")
+            user = self._manager
+        return self.factory.headers(user)
 
-    def _change(self, order_id: int, mutate, *, allowed=("open",)) -> Order:
-        try:
-            order = self._locked(order_id)
-            if order.status not in allowed:
-                raise Rejected(order.status)
-            before = rollups.contribution(order)
-            result = mutate(order)
-            self._totals(order)
-            order.version += 1
-            order.updated_at = datetime.now(UTC)
-            db.session.flush()
-            rollups.record([(before, rollups.contribution(order))])
-            db.session.commit()
-            return result
-        except BaseException:
-            db.session.rollback()
-            raise
+    def _send(self, method: str, url: str, body: dict | None = None, user: User | None = None) -> dict:
+        resp = self.client.open(url, method=method, json=body, headers=self._headers(user))
+        if resp.status_code in (409, 422):
+            raise Rejected(resp.json.get("code"))
+        assert resp.status_code < 300, (resp.status_code, resp.get_data(as_text=True))
+        return resp.json
 
-    # -- the six operations ----------------------------------------------------------------------
     def create(self, waiter: User, lines: list[Line], created_at: datetime | None = None) -> int:
-        order = self._new_order(waiter, lines, created_at)
-        db.session.flush()
-        rollups.record([(None, rollups.contribution(order))])
-        db.session.commit()
-        return order.id
+        if created_at is not None:
+            return self.batch(waiter, [(lines, created_at)])[0]
+        return self._send("POST", "/api/v1/orders", order_body(lines), waiter)["id"]
 
     def append(self, order_id: int, lines: list[Line]) -> list[int]:
-        def mutate(order: Order) -> list[OrderItem]:
-            new = self._lines(lines)
-            order.items.extend(new)
-            return new
-
-        new = self._change(order_id, mutate)
-        return [item.id for item in new]
+        order = self._send("POST", f"/api/v1/orders/{order_id}/items", {"items": [line_body(line) for line in lines]})
+        return [item["id"] for item in order["items"][-len(lines):]]
 
     def void(self, order_id: int, item_id: int) -> None:
-        def mutate(order: Order) -> None:
-            item = next(i for i in order.items if i.id == item_id)
-            if item.voided:
-                raise Rejected("already voided")
-            item.voided = True
-            item.voided_at = datetime.now(UTC)
-
-        self._change(order_id, mutate)
+        self._send("DELETE", f"/api/v1/orders/{order_id}/items/{item_id}")
 
     def close(self, order_id: int) -> None:
-        def mutate(order: Order) -> None:
-            order.status, order.payment_method, order.closed_at = "closed", "cash", datetime.now(UTC)
-
-        self._change(order_id, mutate)
+        self._send("POST", f"/api/v1/orders/{order_id}/close", {"payment_method": "cash"})
 
     def cancel(self, order_id: int) -> None:
-        def mutate(order: Order) -> None:
-            order.status, order.cancelled_at, order.cancel_reason = "cancelled", datetime.now(UTC), "test"
-
-        self._change(order_id, mutate, allowed=("open", "closed"))
+        self._send("POST", f"/api/v1/orders/{order_id}/cancel", {"reason": "test"})
 
     def batch(self, waiter: User, orders: list[tuple[list[Line], datetime]]) -> list[int]:
-        """Offline sync: many (possibly backdated) orders, one record() call for all of them."""
-        created = [self._new_order(waiter, lines, created_at) for lines, created_at in orders]
-        db.session.flush()
-        rollups.record([(None, rollups.contribution(order)) for order in created])
-        db.session.commit()
-        return [order.id for order in created]
+        """Offline sync; orders outside the API's window (7 days back, 5 minutes ahead: fixed test
+        dates, months of history) go through the same bulk code directly."""
+        now = datetime.now(UTC)
+        if any(not now - MAX_BEHIND + MARGIN < created_at < now + MAX_AHEAD - MARGIN for _, created_at in orders):
+            return ServiceDriver().batch(waiter, orders)
+        body = {"orders": [order_body(lines, created_at) for lines, created_at in orders]}
+        results = self._send("POST", "/api/v1/orders/batch", body, waiter)["results"]
+        return [r["id"] for r in results if r["status"] == "created"]
+
+
+class ServiceDriver:
+    """Orders through app/orders/services.py and app/orders/batch.py, committed like a request."""
+
+    def __init__(self, staff: User | None = None) -> None:
+        self.staff = staff
+
+    def _run(self, operation):
+        try:
+            result = operation()
+            db.session.commit()
+            return result
+        except APIError as exc:
+            db.session.rollback()
+            raise Rejected(exc.code) from None
+
+    def create(self, waiter: User, lines: list[Line], created_at: datetime | None = None) -> int:
+        data = OrderIn().load(order_body(lines))  # the request schema, as the route would
+        return self._run(lambda: services.create_order(waiter, data, created_at=created_at).id)
+
+    def append(self, order_id: int, lines: list[Line]) -> list[int]:
+        items = ItemsIn().load({"items": [line_body(line) for line in lines]})["items"]
+        order = self._run(lambda: services.append_items(self.staff, order_id, items))
+        return [item.id for item in order.items[-len(lines):]]
+
+    def void(self, order_id: int, item_id: int) -> None:
+        self._run(lambda: services.void_item(self.staff, order_id, item_id))
+
+    def close(self, order_id: int) -> None:
+        self._run(lambda: services.close_order(self.staff, order_id, "cash"))
+
+    def cancel(self, order_id: int) -> None:
+        self._run(lambda: services.cancel_order(self.staff, order_id, "test"))
+
+    def batch(self, waiter: User, orders: list[tuple[list[Line], datetime]]) -> list[int]:
+        """The batch endpoint's bulk insert, without its 7-day window (for months of test data)."""
+        bodies = [BatchOrderIn().load(order_body(lines, created_at)) for lines, created_at in orders]
+        resolved = resolve_lines([body["items"] for body in bodies])
+        todo = [(i, body, lines) for i, (body, (lines, errors)) in enumerate(zip(bodies, resolved, strict=True))
+                if not errors]
+        if not todo:
+            return []
+        inserted = self._run(lambda: _insert(waiter, todo, datetime.now(UTC)))
+        return [inserted[body["client_order_id"]] for _, body, _ in todo]

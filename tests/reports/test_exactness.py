@@ -12,10 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
+from app.business_time import today
 from app.extensions import db
-from app.models import Order, OrderItem, ProductDaily, SalesHourly, WaiterDaily
+from app.models import Order, OrderItem
 from app.reports import maintenance
-from app.reports.periods import next_month, today
+from app.reports.periods import next_month
 from tests.reports import oracle
 from tests.reports.orderkit import Line, Rejected
 
@@ -51,9 +52,11 @@ def restaurant(app, monkeypatch, factory):
 
 
 def clear_orders() -> None:
+    """Every order and every rollup row, daily and monthly, so examples never see each other's data."""
     db.session.rollback()
-    for model in (ProductDaily, WaiterDaily, SalesHourly, OrderItem, Order):
-        db.session.execute(delete(model))
+    rollup_tables = [t for t in db.metadata.sorted_tables if t.name.startswith("report_")]
+    for table in [*rollup_tables, OrderItem.__table__, Order.__table__]:
+        db.session.execute(delete(table))
     db.session.commit()
 
 

@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import delete, func, select
 
+from app.business_time import today
 from app.extensions import db
 from app.models import OrderItem, ProductDaily, SalesHourly, WaiterDaily
 from app.reports import maintenance
-from app.reports.periods import today
-from tests.reports.orderkit import Line, OrmDriver
+from tests.reports.orderkit import Line, ServiceDriver
 
 ROLLUP_MODELS = (ProductDaily, WaiterDaily, SalesHourly)
 
@@ -127,13 +127,13 @@ def test_compaction_is_exact_next_to_concurrent_writes(app, postgres_only, menu,
     stop = threading.Event()
     errors: list[BaseException] = []
     rounds = []
-    menu_ids, waiter_ids = [p.id for p in menu], [w.id for w in waiters]
+    menu_ids, waiter_ids, manager_id = [p.id for p in menu], [w.id for w in waiters], manager.id
 
     def writer(n: int) -> None:
         with app.app_context():
             from app.models import User
 
-            kit = OrmDriver()
+            kit = ServiceDriver(staff=db.session.get(User, manager_id))
             try:
                 for i in range(60):
                     waiter = db.session.get(User, waiter_ids[(n + i) % 3])

@@ -11,10 +11,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app.business_time import today
 from app.extensions import db
 from app.models import OrderItem, ProductMonthly, WaiterMonthly
 from app.reports import maintenance
-from app.reports.periods import next_month, split_months, today
+from app.reports.periods import next_month, split_months
 from tests.reports import oracle
 from tests.reports.orderkit import Line
 

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from app.business_time import today
 from app.extensions import db
 from app.models import OrderItem
-from app.reports.periods import today
 from tests.reports import oracle
 from tests.reports.orderkit import Line
 

@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from app.reports.periods import business_clock, hour_slots
+from app.business_time import business_date, local_hour
+from app.reports.periods import hour_slots
 from tests.reports.orderkit import Line
 
 
@@ -23,10 +24,12 @@ def utc(*args) -> datetime:
 
 def test_business_clock(app, mexico):
     # 02:30 local on the 22nd is still the business day of the 21st
-    assert business_clock(utc(2026, 11, 22, 8, 30)) == (date(2026, 11, 21), datetime(2026, 11, 22, 2))
-    assert business_clock(utc(2026, 11, 22, 10, 0)) == (date(2026, 11, 22), datetime(2026, 11, 22, 4))
+    moment = utc(2026, 11, 22, 8, 30)
+    assert (business_date(moment), local_hour(moment)) == (date(2026, 11, 21), datetime(2026, 11, 22, 2))
+    moment = utc(2026, 11, 22, 10, 0)
+    assert (business_date(moment), local_hour(moment)) == (date(2026, 11, 22), datetime(2026, 11, 22, 4))
     with pytest.raises(ValueError):
-        business_clock(datetime(2026, 11, 22, 10))
+        business_date(datetime(2026, 11, 22, 10))
 
 
 def test_days_without_sales_are_zero_rows(kit, menu, waiters, manager, report):
