@@ -32,9 +32,10 @@ test: $(VENV)/.dev
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 
-## bench: see bench/README.md
+## bench: PostgreSQL benchmarks (see bench/README.md); BENCH_SERVER / BENCH_DATABASE_URL pick the server
 bench: $(VENV)/.dev
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/batch_bench.py
+	$(BIN)/python bench/reports_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -122,7 +122,6 @@ class Config:
         self.OPENAPI_SWAGGER_UI_PATH = "docs"
         self.OPENAPI_SWAGGER_UI_URL = "/docs/assets/"
         self.OPENAPI_SWAGGER_UI_CONFIG = {"persistAuthorization": True}
-        self.JSON_SORT_KEYS = False
 
     @staticmethod
     def default_log_format() -> str:
