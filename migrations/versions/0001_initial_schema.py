@@ -119,7 +119,6 @@ def upgrade():
     sa.Column('revenue_cents', sa.BigInteger(), nullable=False),
     sa.Column('orders', sa.BigInteger(), nullable=False),
     sa.Column('folded', sa.Boolean(), server_default=sa.text('false'), nullable=False),
-    sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_report_product_daily_product_id_products')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_report_product_daily'))
     )
     with op.batch_alter_table('report_product_daily', schema=None) as batch_op:
@@ -135,7 +134,6 @@ def upgrade():
     sa.Column('items', sa.BigInteger(), nullable=False),
     sa.Column('revenue_cents', sa.BigInteger(), nullable=False),
     sa.Column('folded', sa.Boolean(), server_default=sa.text('false'), nullable=False),
-    sa.ForeignKeyConstraint(['waiter_id'], ['users.id'], name=op.f('fk_report_waiter_daily_waiter_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_report_waiter_daily'))
     )
     with op.batch_alter_table('report_waiter_daily', schema=None) as batch_op:
@@ -198,7 +196,6 @@ def upgrade():
     sa.Column('quantity', sa.BigInteger(), nullable=False),
     sa.Column('revenue_cents', sa.BigInteger(), nullable=False),
     sa.Column('orders', sa.BigInteger(), nullable=False),
-    sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_report_product_monthly_product_id_products')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_report_product_monthly'))
     )
     with op.batch_alter_table('report_product_monthly', schema=None) as batch_op:
@@ -212,7 +209,6 @@ def upgrade():
     sa.Column('orders', sa.BigInteger(), nullable=False),
     sa.Column('items', sa.BigInteger(), nullable=False),
     sa.Column('revenue_cents', sa.BigInteger(), nullable=False),
-    sa.ForeignKeyConstraint(['waiter_id'], ['users.id'], name=op.f('fk_report_waiter_monthly_waiter_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_report_waiter_monthly'))
     )
     with op.batch_alter_table('report_waiter_monthly', schema=None) as batch_op:
