@@ -55,6 +55,7 @@ class APIError(Exception):
     status: int = 400
     code: str = "bad_request"
     detail: str = "The request could not be processed."
+    default_headers: dict[str, str] = {}  # read-only; each error copies it into its own headers
 
     def __init__(
         self,
@@ -67,7 +68,7 @@ class APIError(Exception):
         super().__init__(detail or self.detail)
         self.detail = detail or self.detail
         self.errors = errors
-        self.headers = headers or {}
+        self.headers = {**self.default_headers, **(headers or {})}
         self.extra = extra
 
 
@@ -85,10 +86,7 @@ class InvalidQuery(APIError):
 
 class Unauthorized(APIError):
     status, code, detail = 401, "unauthorized", "A valid access token is required."
-
-    def __init__(self, detail: str | None = None, **kwargs: Any) -> None:
-        kwargs.setdefault("headers", {"WWW-Authenticate": "Bearer"})
-        super().__init__(detail, **kwargs)
+    default_headers = {"WWW-Authenticate": "Bearer"}
 
 
 class InvalidCredentials(APIError):
@@ -125,10 +123,7 @@ class PreconditionRequired(APIError):
 
 class ServiceUnavailable(APIError):
     status, code, detail = 503, "service_unavailable", "The database is unreachable; retry shortly."
-
-    def __init__(self, detail: str | None = None, **kwargs: Any) -> None:
-        kwargs.setdefault("headers", {"Retry-After": "5"})
-        super().__init__(detail, **kwargs)
+    default_headers = {"Retry-After": "5"}
 
 
 def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:

@@ -10,7 +10,7 @@ import uuid
 from flask import Flask, Response, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.errors import MalformedJSON, UnsupportedMediaType, handle_db_error, handle_unexpected, problem
+from app.errors import MalformedJSON, UnsupportedMediaType, handle_db_error, handle_unexpected
 from app.extensions import db
 
 access_log = logging.getLogger("comanda.request")
@@ -86,5 +86,3 @@ def finish_request(response: Response) -> Response:
     )
     return response
 
-
-__all__ = ["register_http", "problem"]

@@ -35,10 +35,7 @@ class KeyReused(ValidationFailed):
 
 class KeyInProgress(Conflict):
     code, detail = "idempotency_key_in_progress", "A request with this Idempotency-Key is still running; retry."
-
-    def __init__(self, detail: str | None = None, **kwargs) -> None:
-        kwargs.setdefault("headers", {"Retry-After": "1"})
-        super().__init__(detail, **kwargs)
+    default_headers = {"Retry-After": "1"}
 
 
 def request_fingerprint() -> str:
