@@ -14,9 +14,11 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-def _day_start_offset(value: str) -> timedelta:
-    hours, _, minutes = value.partition(":")
-    return timedelta(hours=int(hours), minutes=int(minutes))
+def day_start(starts_at: str | None = None) -> time:
+    """BUSINESS_DAY_STARTS_AT (`HH:MM`, validated by the config) as a time."""
+    raw = starts_at if starts_at is not None else current_app.config["BUSINESS_DAY_STARTS_AT"]
+    hours, _, minutes = raw.partition(":")
+    return time(int(hours), int(minutes))
 
 
 def local_time(moment: datetime, tz_name: str | None = None) -> datetime:
@@ -35,10 +37,9 @@ def business_date(moment: datetime, tz_name: str | None = None, day_starts_at: s
     second pass of a repeated fall-back hour the start may already have passed in the first pass,
     which keeps business dates monotonic across daylight-saving changes.
     """
-    day_starts_at = day_starts_at or current_app.config["BUSINESS_DAY_STARTS_AT"]
     local = local_time(moment, tz_name)
     day = local.date()
-    start = datetime.combine(day, time()) + _day_start_offset(day_starts_at)
+    start = datetime.combine(day, day_start(day_starts_at))
     if local.replace(tzinfo=None) >= start:
         return day
     first = start.replace(tzinfo=local.tzinfo, fold=0).astimezone(UTC)

@@ -10,14 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 
-from flask import current_app
-
-
-def day_start(starts_at: str | None = None) -> time:
-    """BUSINESS_DAY_STARTS_AT as a time (`HH:MM`, validated by the config)."""
-    raw = starts_at if starts_at is not None else current_app.config["BUSINESS_DAY_STARTS_AT"]
-    hh, _, mm = raw.partition(":")
-    return time(int(hh), int(mm))
+from app.business_time import day_start
 
 
 def hour_slots(start: date, end: date, starts_at: str | None = None) -> Iterator[datetime]:
