@@ -51,10 +51,10 @@ IF_MATCH_DOC = {
 }
 
 
-def order_response(order, status: int = 200):
-    """The order with its ETag (and Location when created)."""
+def order_response(order, status: int = 200, *, created: bool = False):
+    """The order with its ETag, and its Location when this request created it."""
     headers = {"ETag": services.etag(order)}
-    if status == 201 and request.url_rule.endpoint == "orders.Orders":
+    if created:
         headers["Location"] = url_for("orders.OrderById", order_id=order.id)
     return order, status, headers
 
@@ -91,7 +91,7 @@ class Orders(MethodView):
     @blp.doc(**IDEMPOTENCY_DOC)
     def post(self, data):
         """Create an order; the caller is its waiter"""
-        return order_response(services.create_order(current_user(), data), 201)
+        return order_response(services.create_order(current_user(), data), 201, created=True)
 
 
 @blp.route("/batch")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +34,7 @@ def etag(order: Order) -> str:
 
 def order_row(waiter: User, data: dict[str, Any], lines: list[Line], created_at: datetime) -> dict[str, Any]:
     """Column values of a new open order with its totals (business date computed once, here)."""
+    total_cents, item_count = totals(lines)
     return {
         "client_order_id": data.get("client_order_id"),
         "customer_name": data["customer_name"],
@@ -40,8 +42,8 @@ def order_row(waiter: User, data: dict[str, Any], lines: list[Line], created_at:
         "notes": data.get("notes"),
         "status": "open",
         "waiter_id": waiter.id,
-        "total_cents": sum(line.unit_price_cents * line.quantity for line in lines),
-        "item_count": sum(line.quantity for line in lines),
+        "total_cents": total_cents,
+        "item_count": item_count,
         "business_date": business_date(created_at),
         "local_hour": local_hour(created_at),
         "created_at": created_at,
@@ -62,11 +64,15 @@ def _insert_lines(order: Order, lines: list[Line]) -> None:
     db.session.refresh(order, attribute_names=["items"])
 
 
+def totals(lines: Iterable[Line | OrderItem]) -> tuple[int, int]:
+    """(total in cents, item count) of the non-voided lines: exact integer arithmetic."""
+    live = [line for line in lines if not line.voided]
+    return sum(line.unit_price_cents * line.quantity for line in live), sum(line.quantity for line in live)
+
+
 def recompute_totals(order: Order) -> None:
-    """total and item_count from the non-voided lines, in exact integer cents."""
-    live = [item for item in order.items if not item.voided]
-    order.total_cents = sum(item.line_total_cents for item in live)
-    order.item_count = sum(item.quantity for item in live)
+    """Store the order's total and item_count from its lines."""
+    order.total_cents, order.item_count = totals(order.items)
 
 
 def _touch(order: Order) -> None:
