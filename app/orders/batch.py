@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
 from app.database import insert_for_dialect
 from app.errors import flatten_errors
@@ -22,7 +22,7 @@ from app.models import Order, OrderItem, User
 from app.models.types import utcnow
 from app.orders.lines import Line, resolve_lines
 from app.orders.schemas import BatchOrderIn
-from app.orders.services import order_row
+from app.orders.services import ids_by_client_order_id, order_row
 from app.reports import rollups
 
 MAX_AHEAD = timedelta(minutes=5)
@@ -88,13 +88,6 @@ def _validate(raw_orders: list[Any], now: datetime, results: list) -> list[tuple
     return valid
 
 
-def _known_ids(client_order_ids: list[str]) -> dict[str, int]:
-    if not client_order_ids:
-        return {}
-    stmt = select(Order.client_order_id, Order.id).where(Order.client_order_id.in_(client_order_ids))
-    return dict(db.session.execute(stmt).all())
-
-
 def _insert(waiter: User, todo: list[tuple[int, dict[str, Any], list[Line]]], now: datetime) -> dict[str, int]:
     """Bulk-insert the orders, their lines and rollup deltas; returns client_order_id -> id of those inserted."""
     # Sorted by client_order_id, so overlapping batches racing each other lock rows in the same order.
@@ -126,7 +119,7 @@ def sync_batch(waiter: User, raw_orders: list[Any]) -> list[dict[str, Any]]:
     results: list[dict[str, Any] | None] = [None] * len(raw_orders)
     valid = _validate(raw_orders, now, results)
 
-    known = _known_ids([data["client_order_id"] for _, data in valid])
+    known = ids_by_client_order_id([data["client_order_id"] for _, data in valid])
     first_in_batch: dict[str, int] = {}
     fresh: list[tuple[int, dict[str, Any]]] = []
     repeats: list[tuple[int, str]] = []
@@ -148,7 +141,8 @@ def sync_batch(waiter: User, raw_orders: list[Any]) -> list[dict[str, Any]]:
             todo.append((index, data, lines))
 
     inserted = _insert(waiter, todo, now) if todo else {}
-    raced = _known_ids([data["client_order_id"] for _, data, _ in todo if data["client_order_id"] not in inserted])
+    lost = [data["client_order_id"] for _, data, _ in todo if data["client_order_id"] not in inserted]
+    raced = ids_by_client_order_id(lost)  # a concurrent request stored these first
     for index, data, _ in todo:
         cid = data["client_order_id"]
         results[index] = (

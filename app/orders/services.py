@@ -80,8 +80,12 @@ def _touch(order: Order) -> None:
     order.updated_at = utcnow()
 
 
-def existing_order_id(client_order_id: str) -> int | None:
-    return db.session.scalar(select(Order.id).where(Order.client_order_id == client_order_id))
+def ids_by_client_order_id(client_order_ids: list[str]) -> dict[str, int]:
+    """The ids of the orders that already have these client_order_ids (one query)."""
+    if not client_order_ids:
+        return {}
+    stmt = select(Order.client_order_id, Order.id).where(Order.client_order_id.in_(client_order_ids))
+    return dict(db.session.execute(stmt).all())
 
 
 def resolve_or_raise(lines: list[dict[str, Any]]) -> list[Line]:
@@ -103,7 +107,8 @@ def create_order(waiter: User, data: dict[str, Any], *, created_at: datetime | N
             db.session.add(order)
             db.session.flush()
     except IntegrityError:
-        order_id = existing_order_id(data["client_order_id"]) if data.get("client_order_id") else None
+        cid = data.get("client_order_id")
+        order_id = ids_by_client_order_id([cid]).get(cid) if cid else None
         if order_id is None:
             raise
         raise DuplicateClientOrderId(order_id=order_id) from None
