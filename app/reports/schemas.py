@@ -9,30 +9,17 @@ from functools import cache
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
 
 from app import business_time
+from app.money import MoneyOut, cents_to_str
 
 MAX_RANGE_DAYS = 3 * 366  # any report
 MAX_HOURLY_RANGE_DAYS = 366  # /sales?granularity=hour: at most 8,784 periods
 DEFAULT_RANGE_DAYS = 30
 
 
-def format_cents(cents: int) -> str:
-    """Integer cents as a decimal string with two places: 1250 -> "12.50"."""
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(cents), 100)
-    return f"{sign}{whole}.{part:02d}"
-
-
-class Money(fields.String):
-    """Integer cents dumped as a decimal string ("12.50")."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else format_cents(value)
-
-
 @cache
 def row_plan(schema_class: type[Schema]) -> tuple[tuple[str, str, bool], ...]:
     """(output name, row key, is money) for each field of a row schema, in declaration order."""
-    return tuple((name, field.attribute or name, isinstance(field, Money))
+    return tuple((name, field.attribute or name, isinstance(field, MoneyOut))
                  for name, field in schema_class().fields.items())
 
 
@@ -41,7 +28,7 @@ def present(schema_class: type[Schema], rows: Iterable[dict]) -> Iterator[dict]:
     faster: it matters for a year of hourly rows)."""
     plan = row_plan(schema_class)
     for row in rows:
-        yield {name: format_cents(row[key]) if money else row[key] for name, key, money in plan}
+        yield {name: cents_to_str(row[key]) if money else row[key] for name, key, money in plan}
 
 
 class Rows(fields.List):
@@ -118,13 +105,13 @@ class ProductRowOut(Schema):
     product_id = fields.Integer()
     product_name = fields.String(metadata={"description": "The catalogue's current name of the product."})
     quantity = fields.Integer()
-    revenue = Money(attribute="revenue_cents")
+    revenue = MoneyOut(attribute="revenue_cents")
     orders = fields.Integer(metadata={"description": "Distinct counted orders containing the product."})
 
 
 class ProductTotalsOut(Schema):
     quantity = fields.Integer()
-    revenue = Money(attribute="revenue_cents")
+    revenue = MoneyOut(attribute="revenue_cents")
     orders = fields.Integer(metadata={"description": "Distinct counted orders of the range (not the sum of "
                                                      "the rows' orders: an order with two products is one order)."})
 
@@ -139,15 +126,15 @@ class WaiterRowOut(Schema):
     waiter_name = fields.String()
     orders = fields.Integer()
     items = fields.Integer()
-    revenue = Money(attribute="revenue_cents")
-    average_ticket = Money(attribute="average_ticket_cents", metadata={
+    revenue = MoneyOut(attribute="revenue_cents")
+    average_ticket = MoneyOut(attribute="average_ticket_cents", metadata={
         "description": "revenue / orders, rounded half up to the cent."})
 
 
 class SalesTotalsOut(Schema):
     orders = fields.Integer()
     items = fields.Integer()
-    revenue = Money(attribute="revenue_cents")
+    revenue = MoneyOut(attribute="revenue_cents")
 
 
 class WaitersReportOut(ReportOut):
@@ -159,7 +146,7 @@ class SalesRowOut(Schema):
     period = fields.String(metadata={"description": "Business date (YYYY-MM-DD) or local hour (YYYY-MM-DDTHH:00)."})
     orders = fields.Integer()
     items = fields.Integer()
-    revenue = Money(attribute="revenue_cents")
+    revenue = MoneyOut(attribute="revenue_cents")
 
 
 class SalesReportOut(ReportOut):
