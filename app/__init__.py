@@ -6,7 +6,6 @@ from pathlib import Path
 
 from flask import Flask
 
-from app.jsonio import ExactJSONProvider
 from config import Config, load_config
 
 __version__ = "1.0.0"
@@ -17,7 +16,6 @@ def create_app(config: Config | str | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
     app.config.from_object(config if isinstance(config, Config) else load_config(config))
     app.config["APP_VERSION"] = __version__
-    app.json = ExactJSONProvider(app)
     register_routing(app)
     register_logging(app)
     register_extensions(app)
@@ -29,13 +27,13 @@ def create_app(config: Config | str | None = None) -> Flask:
 
 
 def register_routing(app: Flask) -> None:
-    from app.routing import register_converters
+    from app.web.routing import register_converters
 
     register_converters(app)
 
 
 def register_logging(app: Flask) -> None:
-    from app.logs import configure_logging
+    from app.web.request_log import configure_logging
 
     configure_logging(app)
 
@@ -45,6 +43,8 @@ def register_extensions(app: Flask) -> None:
     from app.auth.tokens import register_jwt_callbacks
     from app.database import register_database_events
     from app.extensions import api, db, jwt, limiter, migrate
+    from app.models import ROLES
+    from app.web.openapi import API_DESCRIPTION, ProblemResponsesPlugin, SchemaExtrasPlugin
 
     db.init_app(app)
     register_database_events(app)
@@ -52,14 +52,20 @@ def register_extensions(app: Flask) -> None:
     jwt.init_app(app)
     register_jwt_callbacks(jwt)
     limiter.init_app(app)
-    api.init_app(app, spec_kwargs={"info": {"description": _api_description()}})
+    plugins = [SchemaExtrasPlugin(), ProblemResponsesPlugin(ROLES)]
+    api.init_app(app, spec_kwargs={"info": {"description": API_DESCRIPTION}, "extra_plugins": plugins})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
 
 
 def register_request_hooks(app: Flask) -> None:
-    from app.http import register_http
+    from app.web.json_body import register_json_body
+    from app.web.request_log import register_request_log
+    from app.web.transaction import register_transaction
 
-    register_http(app)
+    # Order matters: after_request hooks run in reverse, so the commit runs before the access log.
+    register_request_log(app)
+    register_json_body(app)
+    register_transaction(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -77,9 +83,10 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_error_handlers(app: Flask) -> None:
+    from app.auth.throttle import retry_after_seconds
     from app.errors import register_error_handlers as register
 
-    register(app)
+    register(app, retry_after={429: retry_after_seconds})
 
 
 def register_cli(app: Flask) -> None:
@@ -87,8 +94,3 @@ def register_cli(app: Flask) -> None:
 
     register_commands(app)
 
-
-def _api_description() -> str:
-    from app.openapi import API_DESCRIPTION
-
-    return API_DESCRIPTION

@@ -79,7 +79,7 @@ idempotency_cli = AppGroup("idempotency", help="Idempotency keys.")
 @idempotency_cli.command("purge")
 def purge_idempotency_keys() -> None:
     """Delete Idempotency-Key records older than IDEMPOTENCY_TTL_HOURS (at least 24 h)."""
-    from app.idempotency import purge_expired
+    from app.web.idempotency import purge_expired
 
     removed = purge_expired()
     db.session.commit()

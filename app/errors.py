@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, current_app, g, json, request
@@ -15,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger("comanda.errors")
 
 PROBLEM_MIMETYPE = "application/problem+json"
+RETRY_AFTER_KEY = "comanda.retry_after"
 
 # Stable machine-readable codes for the HTTP errors that come from routing or werkzeug.
 HTTP_CODES: dict[int, str] = {
@@ -203,10 +205,9 @@ def handle_http_exception(exc: HTTPException) -> Response:
         if errors:  # webargs could not read the body (invalid JSON)
             return problem(400, "malformed_json", "The body is not a valid JSON object.")
         return problem(400, HTTP_CODES[400], exc.description or DETAILS[400])
-    if status == 429:
-        from app.auth.throttle import retry_after_seconds
-
-        headers["Retry-After"] = str(retry_after_seconds())
+    retry_after = current_app.extensions.get(RETRY_AFTER_KEY, {}).get(status)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after())
     detail = DETAILS.get(status) or exc.description or "Error."
     return problem(status, HTTP_CODES.get(status, "error"), detail, headers=headers)
 
@@ -232,8 +233,10 @@ def handle_unexpected(exc: Exception) -> Response:
     return problem(500, "internal_error", DETAILS[500])
 
 
-def register_error_handlers(app: Flask) -> None:
-    """Route every failure through problem+json."""
+def register_error_handlers(app: Flask, *, retry_after: dict[int, Callable[[], int]] | None = None) -> None:
+    """Route every failure through problem+json; `retry_after` gives the Retry-After seconds of an HTTP status
+    (429: the limiter's reset time), supplied by the factory so this module never reaches up into a blueprint."""
+    app.extensions[RETRY_AFTER_KEY] = dict(retry_after or {})
     app.register_error_handler(APIError, handle_api_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(ValidationError, handle_validation_error)

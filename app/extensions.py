@@ -4,10 +4,11 @@ from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
-from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from app.web.openapi import ComandaApi
 
 # Deterministic constraint names keep Alembic migrations reproducible on every backend.
 NAMING_CONVENTION = {
@@ -27,29 +28,6 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 jwt = JWTManager()
 limiter = Limiter(key_func=get_remote_address)
-
-
-class ComandaApi(Api):
-    """flask-smorest Api documenting our problem+json error body (see app/openapi.py)."""
-
-    DEFAULT_RESPONSE_CONTENT_TYPE = "application/json"
-
-    def _register_error_handlers(self):
-        # app/errors.py installs the single problem+json handler instead.
-        pass
-
-    def _init_spec(self, **options):
-        from app.openapi import ProblemResponsesPlugin, SchemaExtrasPlugin
-
-        plugins = [*(options.get("extra_plugins") or ()), SchemaExtrasPlugin(), ProblemResponsesPlugin()]
-        options["extra_plugins"] = plugins
-        super()._init_spec(**options)
-
-    def _register_responses(self):
-        # Error responses are problem+json, described with our codes, instead of flask-smorest's ErrorSchema.
-        from app.openapi import register_problem_responses
-
-        register_problem_responses(self.spec)
 
 
 api = ComandaApi()

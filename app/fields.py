@@ -1,11 +1,19 @@
-"""Schema building blocks shared by every blueprint: UTC timestamps, trimmed strings, the problem body."""
+"""The marshmallow building blocks every blueprint shares: UTC timestamps, trimmed strings, field
+factories for the common input rules, exact money, and the problem+json body."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from marshmallow import INCLUDE, Schema, fields
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
+
+from app.columns import MAX_ID
+from app.money import CENT, MAX_UNIT_PRICE, cents_to_str, to_cents
+
+PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 class UTCDateTime(fields.DateTime):
@@ -36,6 +44,103 @@ class TrimmedString(fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+def trimmed(min_len: int, max_len: int, **kwargs: Any) -> TrimmedString:
+    """A trimmed string of min_len..max_len characters."""
+    return TrimmedString(validate=validate.Length(min=min_len, max=max_len), **kwargs)
+
+
+class BlankIsNullString(TrimmedString):
+    """A trimmed string where blank means null."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
+        return super()._deserialize(value, attr, data, **kwargs) or None
+
+    def _validate(self, value: Any) -> None:
+        if value is not None:  # a blank string became null: nothing left to check
+            super()._validate(value)
+
+
+def optional_text(max_len: int, *, patch: bool = False, **kwargs: Any) -> TrimmedString:
+    """An optional, nullable trimmed string; blank becomes null. In a patch, absent stays absent."""
+    if not patch:
+        kwargs.setdefault("load_default", None)
+    return BlankIsNullString(validate=validate.Length(max=max_len), allow_none=True, **kwargs)
+
+
+def strict_int(**kwargs: Any) -> fields.Integer:
+    """An integer that must be sent as a JSON integer (no "5", no 5.0)."""
+    return fields.Integer(strict=True, **kwargs)
+
+
+def id_field(*, strict: bool = False, **kwargs: Any) -> fields.Integer:
+    """A reference to a row: 1..2^31-1, so an absurd number is a clean 422, not a database overflow."""
+    return fields.Integer(strict=strict, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+class Money(fields.Field):
+    """A price: JSON string or number, at most two decimals, 0 <= x <= 999999.99. Loads to cents."""
+
+    OPENAPI = {
+        "oneOf": [
+            {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$"},
+            {"type": "number", "minimum": 0, "maximum": 999999.99, "multipleOf": 0.01},
+        ],
+        "description": "Exact amount: a decimal string (\"25.50\") or a JSON number, at most two decimals, "
+        "0 to 999999.99.",
+        "example": "25.50",
+    }
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**{**kwargs, "metadata": {**self.OPENAPI, **kwargs.get("metadata", {})}})
+
+    default_error_messages = {
+        "invalid": 'Must be a decimal amount such as "12.50".',
+        "places": "Must have at most two decimal places.",
+        "range": "Must be between 0 and 999999.99.",
+    }
+
+    def _deserialize(self, value, attr, data, **kwargs) -> int:
+        # Numbers arrive as Decimal (the JSON provider never makes floats); bools are not money.
+        if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+            raise self.make_error("invalid")
+        if isinstance(value, str) and not PLAIN_DECIMAL.fullmatch(value):
+            raise self.make_error("invalid")  # Decimal() would also take "1_000", "1e2", Arabic digits
+        try:
+            amount = Decimal(value)
+        except (InvalidOperation, ValueError):
+            raise self.make_error("invalid") from None
+        if not amount.is_finite():
+            raise self.make_error("invalid")
+        if amount.as_tuple().exponent < -2:  # "12.345", and also "12.500" as written
+            raise self.make_error("places")
+        if amount < 0 or amount > MAX_UNIT_PRICE:
+            raise self.make_error("range")
+        return to_cents(amount.quantize(CENT))
+
+    def _serialize(self, value, attr, obj, **kwargs) -> str | None:
+        return None if value is None else cents_to_str(value)
+
+
+class MoneyOut(fields.Field):
+    """Cents -> "12.50" for any amount (totals may exceed the unit-price cap)."""
+
+    OPENAPI = {
+        "type": "string",
+        "pattern": r"^-?[0-9]+\.[0-9]{2}$",
+        "description": "Exact decimal amount with two places.",
+        "example": "75.50",
+    }
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**{**kwargs, "metadata": {**self.OPENAPI, **kwargs.get("metadata", {})}})
+
+    def _serialize(self, value, attr, obj, **kwargs) -> str | None:
+        return None if value is None else cents_to_str(value)
+
+    def _deserialize(self, value, attr, data, **kwargs):  # pragma: no cover - output only
+        raise ValidationError("read-only")
 
 
 class ProblemSchema(Schema):

@@ -11,9 +11,9 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from app.business_time import local_time
+from app.columns import utcnow
 from app.extensions import db
 from app.models import Order, Product, User, normalize_name
-from app.models.types import utcnow
 
 STAFF = [
     ("admin@comanda.local", "Administrator", "admin"),

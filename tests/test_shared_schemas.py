@@ -8,9 +8,9 @@ import pytest
 from marshmallow import Schema, ValidationError
 
 from app.errors import InvalidCursor
+from app.fields import TrimmedString, UTCDateTime
 from app.models import User
-from app.pagination import decode_cursor, encode_cursor
-from app.schemas import TrimmedString, UTCDateTime
+from app.web.pagination import decode_cursor, encode_cursor
 
 
 class Stamp(Schema):

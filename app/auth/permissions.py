@@ -13,7 +13,7 @@ from flask_smorest.utils import deepupdate
 
 from app.errors import Forbidden
 from app.models import ROLES, User
-from app.openapi import ROLES_EXTENSION
+from app.web.openapi import ROLES_EXTENSION
 
 F = TypeVar("F", bound=Callable)
 STAFF = ("manager", "admin")

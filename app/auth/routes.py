@@ -10,10 +10,10 @@ from app.auth import services
 from app.auth.permissions import auth_required, current_user
 from app.auth.schemas import LoginIn, LogoutIn, TokenOut
 from app.auth.throttle import throttle_login
-from app.blueprint import Blueprint
 from app.models import User
-from app.openapi import ERROR_DESCRIPTIONS, ERROR_HEADERS, problem_doc
 from app.users.schemas import UserOut
+from app.web.json_body import Blueprint
+from app.web.openapi import ERROR_DESCRIPTIONS, ERROR_HEADERS, problem_doc
 
 blp = Blueprint("auth", __name__, description="Log in, rotate tokens, log out.")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from app.schemas import TrimmedString
+from app.fields import TrimmedString
 from app.users.schemas import UserOut
 
 

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.columns import UTCTimestamp, utcnow
 from app.extensions import db
-from app.models.types import UTCDateTime, utcnow
 
 
 class IdempotencyKey(db.Model):
@@ -23,4 +23,4 @@ class IdempotencyKey(db.Model):
     response_body: Mapped[str | None] = mapped_column(Text)
     # JSON object of the headers a replay must repeat (Location, ETag).
     response_headers: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCTimestamp, default=utcnow, index=True)

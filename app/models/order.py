@@ -7,8 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.columns import UTCTimestamp, utcnow
 from app.extensions import db
-from app.models.types import UTCDateTime, utcnow
 
 ORDER_STATUSES = ("open", "closed", "cancelled")
 PAYMENT_METHODS = ("cash", "card", "other")
@@ -39,10 +39,10 @@ class Order(db.Model):
     business_date: Mapped[date] = mapped_column(Date, index=True)
     # Local wall-clock hour of created_at (naive), for hourly sales.
     local_hour: Mapped[datetime] = mapped_column(DateTime(timezone=False))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCTimestamp, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCTimestamp, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCTimestamp)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCTimestamp)
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -67,8 +67,8 @@ class OrderItem(db.Model):
     quantity: Mapped[int] = mapped_column(Integer)
     notes: Mapped[str | None] = mapped_column(Text)
     voided: Mapped[bool] = mapped_column(Boolean, default=False)
-    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCTimestamp)
+    created_at: Mapped[datetime] = mapped_column(UTCTimestamp, default=utcnow)
 
     order: Mapped[Order] = relationship(back_populates="items")
 

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
+from app.columns import UTCTimestamp, utcnow
 from app.extensions import db
-from app.models.types import UTCDateTime, utcnow
 
 
 def normalize_name(name: str) -> str:
@@ -32,8 +32,8 @@ class Product(db.Model):
     price_cents: Mapped[int] = mapped_column(BigInteger)
     category: Mapped[str | None] = mapped_column(String(60))
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCTimestamp, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCTimestamp, default=utcnow, onupdate=utcnow)
 
     @validates("name")
     def _set_name(self, _key: str, value: str) -> str:

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.columns import UTCTimestamp, utcnow
 from app.extensions import db
-from app.models.types import UTCDateTime, utcnow
 
 
 class RevokedToken(db.Model):
@@ -18,5 +18,5 @@ class RevokedToken(db.Model):
     jti: Mapped[str] = mapped_column(String(64), unique=True)
     token_type: Mapped[str] = mapped_column(String(16))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    revoked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCTimestamp, index=True)
+    revoked_at: Mapped[datetime] = mapped_column(UTCTimestamp, default=utcnow)

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.columns import UTCTimestamp, utcnow
 from app.extensions import db
-from app.models.types import UTCDateTime, utcnow
 
 ROLES = ("waiter", "manager", "admin")
 
@@ -25,8 +25,8 @@ class User(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Bumped on deactivation, role or password change: older tokens stop working at once.
     token_version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCTimestamp, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCTimestamp, default=utcnow, onupdate=utcnow)
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"

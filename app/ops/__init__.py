@@ -8,10 +8,10 @@ from marshmallow import Schema, fields
 from sqlalchemy import text
 from swagger_ui_bundle import swagger_ui_path
 
-from app.blueprint import Blueprint
 from app.errors import ServiceUnavailable
 from app.extensions import db
-from app.openapi import ERROR_HEADERS, problem_doc
+from app.web.json_body import Blueprint
+from app.web.openapi import ERROR_HEADERS, problem_doc
 
 blp = Blueprint("operations", __name__, description="Health of the service.")
 assets = FlaskBlueprint("docs_assets", __name__)

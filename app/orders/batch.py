@@ -15,11 +15,11 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy import insert
 
+from app.columns import utcnow
 from app.database import insert_for_dialect
 from app.errors import flatten_errors
 from app.extensions import db
 from app.models import Order, OrderItem, User
-from app.models.types import utcnow
 from app.orders.lines import Line, resolve_lines
 from app.orders.schemas import BatchOrderIn
 from app.orders.services import ids_by_client_order_id, order_row

@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.columns import utcnow
 from app.database import insert_for_dialect
 from app.extensions import db
 from app.models import OrderItem, Product, clean_name, normalize_name
-from app.models.types import utcnow
 
 
 @dataclass(frozen=True)

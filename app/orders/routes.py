@@ -6,9 +6,6 @@ from flask import request, url_for
 from flask.views import MethodView
 
 from app.auth.permissions import auth_required, current_user
-from app.blueprint import Blueprint
-from app.idempotency import idempotent
-from app.openapi import problem_doc
 from app.orders import batch, services
 from app.orders.schemas import (
     BatchIn,
@@ -22,6 +19,9 @@ from app.orders.schemas import (
     OrderPage,
     OrderPatch,
 )
+from app.web.idempotency import idempotent
+from app.web.json_body import Blueprint
+from app.web.openapi import problem_doc
 
 blp = Blueprint("orders", __name__, description="Orders. Waiters see and change only their own (others' are 404).")
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from app.fields import Money, MoneyOut, UTCDateTime, id_field, optional_text, strict_int, trimmed
 from app.models import ORDER_STATUSES, PAYMENT_METHODS
-from app.money import Money, MoneyOut
-from app.pagination import PageQuery, page_schema
-from app.schemas import UTCDateTime
-from app.validation import id_field, optional_text, strict_int, trimmed
+from app.web.pagination import PageQuery, page_schema
 
 MAX_LINES = 200
 MAX_BATCH = 500

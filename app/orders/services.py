@@ -11,13 +11,13 @@ from sqlalchemy.exc import IntegrityError
 
 from app.auth.permissions import is_staff
 from app.business_time import business_date, local_hour
+from app.columns import utcnow
 from app.errors import Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired, ValidationFailed
 from app.extensions import db
 from app.models import Order, OrderItem, User
-from app.models.types import utcnow
 from app.orders.lines import Line, resolve_lines
-from app.pagination import paginate
 from app.reports import rollups
+from app.web.pagination import paginate
 
 
 class OrderNotOpen(Conflict):

@@ -6,10 +6,10 @@ from flask import url_for
 from flask.views import MethodView
 
 from app.auth.permissions import STAFF, auth_required
-from app.blueprint import Blueprint
-from app.openapi import problem_doc
 from app.products import services
 from app.products.schemas import ProductIn, ProductListArgs, ProductOut, ProductPage, ProductPatch
+from app.web.json_body import Blueprint
+from app.web.openapi import problem_doc
 
 blp = Blueprint("products", __name__, description="The catalogue. Names are unique ignoring case and spacing.")
 

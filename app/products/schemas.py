@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
-from app.money import Money, MoneyOut
-from app.pagination import PageQuery, page_schema
-from app.schemas import UTCDateTime
-from app.validation import optional_text, trimmed
+from app.fields import Money, MoneyOut, UTCDateTime, optional_text, trimmed
+from app.web.pagination import PageQuery, page_schema
 
 
 class ProductIn(Schema):

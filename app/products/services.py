@@ -7,11 +7,11 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
+from app.columns import utcnow
 from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.models import Product, normalize_name
-from app.models.types import utcnow
-from app.pagination import paginate
+from app.web.pagination import paginate
 
 
 class DuplicateProduct(Conflict):

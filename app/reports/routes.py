@@ -5,7 +5,6 @@ from __future__ import annotations
 from marshmallow import RAISE
 
 from app.auth.permissions import auth_required, current_user
-from app.blueprint import Blueprint
 from app.reports import services
 from app.reports.export import csv_response, wants_csv
 from app.reports.schemas import (
@@ -19,6 +18,7 @@ from app.reports.schemas import (
     WaiterRowOut,
     WaitersReportOut,
 )
+from app.web.json_body import Blueprint
 
 blp = Blueprint(
     "reports",

@@ -9,7 +9,8 @@ from functools import cache
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
 
 from app import business_time
-from app.money import MoneyOut, cents_to_str
+from app.fields import MoneyOut
+from app.money import cents_to_str
 
 MAX_RANGE_DAYS = 3 * 366  # any report
 MAX_HOURLY_RANGE_DAYS = 366  # /sales?granularity=hour: at most 8,784 periods

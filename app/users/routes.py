@@ -8,11 +8,11 @@ from flask import url_for
 from flask.views import MethodView
 
 from app.auth.permissions import auth_required, current_user
-from app.blueprint import Blueprint
 from app.models import User
-from app.openapi import problem_doc
 from app.users import services
 from app.users.schemas import UserIn, UserListQuery, UserOut, UserPage, UserPatchIn
+from app.web.json_body import Blueprint
+from app.web.openapi import problem_doc
 
 blp = Blueprint("users", __name__, description="Staff accounts: waiters, managers and admins.")
 

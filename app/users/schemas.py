@@ -6,10 +6,10 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
+from app.fields import TrimmedString, UTCDateTime
 from app.models import ROLES
-from app.pagination import PageQuery, page_schema
-from app.schemas import TrimmedString, UTCDateTime
 from app.users.services import normalize_email
+from app.web.pagination import PageQuery, page_schema
 
 NAME = validate.Length(1, 120)
 PASSWORD = validate.Length(8, 128)

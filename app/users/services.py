@@ -13,7 +13,7 @@ from app.auth.permissions import is_staff
 from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.models import User
-from app.pagination import paginate
+from app.web.pagination import paginate
 
 
 class DuplicateEmail(Conflict):

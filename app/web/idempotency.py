@@ -13,15 +13,15 @@ from datetime import timedelta
 from functools import wraps
 
 from flask import Response, current_app, make_response, request
+from flask_jwt_extended import get_jwt_identity
 from sqlalchemy import delete, select, text
 from sqlalchemy.exc import OperationalError
 
-from app.auth.permissions import current_user
+from app.columns import utcnow
 from app.database import dialect_name, insert_for_dialect
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.models import IdempotencyKey
-from app.models.types import utcnow
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
@@ -73,7 +73,7 @@ def _replay(row: IdempotencyKey) -> Response:
 
 
 def idempotent(view: Callable) -> Callable:
-    """Honour an optional Idempotency-Key header (1-255 chars) scoped to the caller."""
+    """Honour an optional Idempotency-Key header (1-255 chars) scoped to the caller (inside auth_required)."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
@@ -83,7 +83,7 @@ def idempotent(view: Callable) -> Callable:
         if not 1 <= len(key) <= 255:
             raise ValidationFailed(errors={HEADER: ["Must be 1-255 characters."]})
         fingerprint = request_fingerprint()
-        row, ours = _claim(current_user().id, key, fingerprint)
+        row, ours = _claim(int(get_jwt_identity()), key, fingerprint)
         if not ours:
             if row.request_hash != fingerprint:
                 raise KeyReused()

@@ -12,14 +12,15 @@ Every operation gets, when it applies:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
 from apispec import APISpec, BasePlugin
+from flask_smorest import Api
 
 from app.errors import PROBLEM_MIMETYPE
-from app.models import ROLES
-from app.schemas import ProblemSchema
+from app.fields import ProblemSchema
 
 ROLES_EXTENSION = "x-roles"  # set on operations by auth_required (app/auth/permissions.py)
 
@@ -88,12 +89,12 @@ def _problem_response(description: str, status: int) -> dict[str, Any]:
     return response
 
 
-def standard_errors(path: str, operation: dict[str, Any]) -> list[int]:
-    """The error statuses every operation of this shape can answer."""
+def standard_errors(path: str, operation: dict[str, Any], roles: Sequence[str] = ()) -> list[int]:
+    """The error statuses every operation of this shape can answer (`roles`: every role there is)."""
     statuses = []
     if operation.get("security"):
         statuses.append(401)
-        if set(operation.get(ROLES_EXTENSION, ROLES)) != set(ROLES):
+        if set(operation.get(ROLES_EXTENSION, roles)) != set(roles):
             statuses.append(403)
     if "{" in path:
         statuses.append(404)
@@ -114,18 +115,40 @@ class SchemaExtrasPlugin(BasePlugin):
 
 
 class ProblemResponsesPlugin(BasePlugin):
-    """apispec plugin: add the standard problem+json errors and the allowed roles to every operation."""
+    """apispec plugin: add the standard problem+json errors and the allowed roles to every operation.
+
+    `roles` is every role there is (the factory passes the models' ROLES), so an operation open to
+    fewer of them documents 403.
+    """
+
+    def __init__(self, roles: Sequence[str]) -> None:
+        super().__init__()
+        self.roles = tuple(roles)
 
     def operation_helper(self, path: str | None = None, operations: dict | None = None, **kwargs: Any) -> None:
         for operation in (operations or {}).values():
             responses = operation.setdefault("responses", {})
-            for status in standard_errors(path or "", operation):
+            for status in standard_errors(path or "", operation, self.roles):
                 current = responses.get(status, responses.get(str(status)))
                 if current is None or isinstance(current, str):  # absent, or flask-smorest's generic ref
                     responses.pop(str(status), None)
                     responses[status] = HTTPStatus(status).name
             roles = operation.get(ROLES_EXTENSION)
             if roles:
-                who = "any signed-in user" if set(roles) == set(ROLES) else ", ".join(roles)
+                who = "any signed-in user" if set(roles) == set(self.roles) else ", ".join(roles)
                 parts = [operation.get("description"), f"**Roles:** {who}."]
                 operation["description"] = "\n\n".join(p for p in parts if p)
+
+
+class ComandaApi(Api):
+    """flask-smorest Api documenting our problem+json error body; the factory passes the plugins."""
+
+    DEFAULT_RESPONSE_CONTENT_TYPE = "application/json"
+
+    def _register_error_handlers(self) -> None:
+        # app/errors.py installs the single problem+json handler instead.
+        pass
+
+    def _register_responses(self) -> None:
+        # Error responses are problem+json, described with our codes, instead of flask-smorest's ErrorSchema.
+        register_problem_responses(self.spec)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from app.validation import MAX_ID
+from app.columns import MAX_ID
 
 
 class IdConverter(IntegerConverter):

@@ -1,53 +1,12 @@
-"""Request lifecycle: request ids, the JSON gate, one commit per request, access log."""
+"""The single commit-or-rollback of each request: services flush, this commits once."""
 
 from __future__ import annotations
 
-import logging
-import re
-import time
-import uuid
+from flask import Flask, Response
+from sqlalchemy.exc import DBAPIError
 
-from flask import Flask, Response, g, request
-from werkzeug.middleware.proxy_fix import ProxyFix
-
-from app.errors import MalformedJSON, UnsupportedMediaType, handle_db_error, handle_unexpected
+from app.errors import handle_db_error, handle_unexpected
 from app.extensions import db
-
-access_log = logging.getLogger("comanda.request")
-REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-
-
-def register_http(app: Flask) -> None:
-    """Install the proxy fix and the before/after request hooks."""
-    hops = app.config["PROXY_FIX_X_FOR"]
-    if hops:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
-    app.before_request(start_request)
-    app.before_request(check_json_body)
-    # after_request hooks run in reverse order: commit first, then stamp and log.
-    app.after_request(finish_request)
-    app.after_request(commit_or_rollback)
-
-
-def start_request() -> None:
-    incoming = request.headers.get("X-Request-ID", "")
-    g.request_id = incoming if REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
-    g.started_at = time.perf_counter()
-
-
-def check_json_body() -> None:
-    """Bodies must be JSON objects; the size limit is enforced by MAX_CONTENT_LENGTH (413)."""
-    if request.method not in BODY_METHODS:
-        return
-    has_body = bool(request.content_length) or bool(request.headers.get("Transfer-Encoding"))
-    if not has_body:
-        return
-    if not request.is_json:
-        raise UnsupportedMediaType()
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict):
-        raise MalformedJSON()
 
 
 def commit_or_rollback(response: Response) -> Response:
@@ -59,30 +18,10 @@ def commit_or_rollback(response: Response) -> Response:
         db.session.commit()
     except Exception as exc:  # the response must not claim success for lost work
         db.session.rollback()
-        from sqlalchemy.exc import DBAPIError
-
         return handle_db_error(exc) if isinstance(exc, DBAPIError) else handle_unexpected(exc)
     return response
 
 
-def finish_request(response: Response) -> Response:
-    request_id = g.get("request_id") or uuid.uuid4().hex
-    response.headers["X-Request-ID"] = request_id
-    duration_ms = round((time.perf_counter() - g.get("started_at", time.perf_counter())) * 1000, 2)
-    access_log.info(
-        "%s %s %s %sms",
-        request.method,
-        request.path,
-        response.status_code,
-        duration_ms,
-        extra={
-            "request_id": request_id,
-            "method": request.method,
-            "path": request.path,
-            "status": response.status_code,
-            "duration_ms": duration_ms,
-            "remote_addr": request.remote_addr,
-        },
-    )
-    return response
-
+def register_transaction(app: Flask) -> None:
+    """Commit (or roll back) after the view; registered last so it runs before the access log."""
+    app.after_request(commit_or_rollback)

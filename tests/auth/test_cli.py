@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from app.columns import utcnow
 from app.extensions import db
 from app.models import RevokedToken
-from app.models.types import utcnow
 
 
 def run(app, *args: str):

@@ -7,7 +7,7 @@ from flask.views import MethodView
 
 from app.errors import PROBLEM_MIMETYPE
 from app.models import ROLES
-from app.openapi import ERROR_DESCRIPTIONS
+from app.web.openapi import ERROR_DESCRIPTIONS
 
 METHODS = ("get", "post", "put", "patch", "delete")
 

@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
+from app.columns import utcnow
 from app.extensions import db
 from app.models import Order, Product, User
-from app.models.types import utcnow
 from tests.factories import PASSWORD
 
 PRINCIPALS = ("anonymous", "waiter", "manager", "admin")

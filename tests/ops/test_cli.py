@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from app.columns import utcnow
 from app.extensions import db
 from app.models import IdempotencyKey, Order, Product, User
-from app.models.types import utcnow
 
 
 def count(model) -> int:

@@ -8,9 +8,9 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
+from app.columns import utcnow
 from app.extensions import db
 from app.models import IdempotencyKey, Order, OrderItem
-from app.models.types import utcnow
 
 ORDERS = "/api/v1/orders"
 REPLAYED = "Idempotent-Replayed"

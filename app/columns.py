@@ -1,4 +1,4 @@
-"""Column types shared by the models."""
+"""Column types shared by the models, and the range of their id columns."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
+MAX_ID = 2**31 - 1  # ids are INTEGER columns; inputs and URL ids beyond it are refused, not overflowed
+
 
 def utcnow() -> datetime:
     """Current UTC time (a callable column default, evaluated per row)."""
     return datetime.now(UTC)
 
 
-class UTCDateTime(TypeDecorator):
+class UTCTimestamp(TypeDecorator):
     """Timezone-aware UTC datetimes on every backend (SQLite stores naive UTC)."""
 
     impl = DateTime(timezone=True)
