@@ -29,8 +29,10 @@ run: $(VENV)/.runtime
 test: $(VENV)/.dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## lint: ruff, the import layers (.importlinter) and mypy on app/
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 ## bench: PostgreSQL benchmarks (see bench/README.md); BENCH_SERVER / BENCH_DATABASE_URL pick the server
 bench: $(VENV)/.dev

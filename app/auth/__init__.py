@@ -1,5 +1,1 @@
-"""Auth blueprint."""
-
-from app.auth.routes import blp
-
-__all__ = ["blp"]
+"""Auth blueprint: the `blp` lives in routes.py, so importing services does not load the routes."""

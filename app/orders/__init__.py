@@ -1,5 +1,1 @@
-"""Orders blueprint."""
-
-from app.orders.routes import blp
-
-__all__ = ["blp"]
+"""Orders blueprint: the `blp` lives in routes.py, so importing services does not load the routes."""

@@ -1,5 +1,1 @@
-"""Products blueprint."""
-
-from app.products.routes import blp
-
-__all__ = ["blp"]
+"""Products blueprint: the `blp` lives in routes.py, so importing services does not load the routes."""

@@ -1,5 +1,1 @@
-"""Reports blueprint."""
-
-from app.reports.routes import blp
-
-__all__ = ["blp"]
+"""Reports blueprint: the `blp` lives in routes.py, so importing services does not load the routes."""

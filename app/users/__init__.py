@@ -1,5 +1,1 @@
-"""Users blueprint."""
-
-from app.users.routes import blp
-
-__all__ = ["blp"]
+"""Users blueprint: the `blp` lives in routes.py, so importing services does not load the routes."""
