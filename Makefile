@@ -33,6 +33,7 @@ test: $(VENV)/.dev
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 ## bench: PostgreSQL benchmarks (see bench/README.md); BENCH_SERVER / BENCH_DATABASE_URL pick the server
 bench: $(VENV)/.dev

@@ -221,7 +221,7 @@ class ProductionConfig(Config):
             missing.append("DATABASE_URL")
         if missing:
             raise ConfigError(f"production needs {', '.join(missing)} in the environment")
-        if len(self.JWT_SECRET_KEY.encode()) < 32:
+        if len((self.JWT_SECRET_KEY or "").encode()) < 32:
             raise ConfigError("JWT_SECRET_KEY must be at least 32 bytes")
         super().validate()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 
@@ -40,7 +41,5 @@ def dialect_name() -> str:
 def insert_for_dialect(table):
     """INSERT construct of the current dialect, so ON CONFLICT is available on both backends."""
     if dialect_name() == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
+        return postgresql.insert(table)
+    return sqlite.insert(table)

@@ -54,7 +54,9 @@ def trimmed(min_len: int, max_len: int, **kwargs: Any) -> TrimmedString:
 class BlankIsNullString(TrimmedString):
     """A trimmed string where blank means null."""
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
+    def _deserialize(  # type: ignore[override]  # blank loads as None, which a String never returns
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> str | None:
         return super()._deserialize(value, attr, data, **kwargs) or None
 
     def _validate(self, value: Any) -> None:
@@ -113,7 +115,8 @@ class Money(fields.Field):
             raise self.make_error("invalid") from None
         if not amount.is_finite():
             raise self.make_error("invalid")
-        if amount.as_tuple().exponent < -2:  # "12.345", and also "12.500" as written
+        exponent = amount.as_tuple().exponent  # an int: the amount is finite
+        if isinstance(exponent, int) and exponent < -2:  # "12.345", and also "12.500" as written
             raise self.make_error("places")
         if amount < 0 or amount > MAX_UNIT_PRICE:
             raise self.make_error("range")

@@ -47,7 +47,7 @@ def auth_required(*roles: str, refresh: bool = False) -> Callable[[F], F]:
 
 def current_user() -> User:
     """The authenticated user of this request (after auth_required)."""
-    return _jwt_current_user._get_current_object()  # type: ignore[attr-defined]
+    return _jwt_current_user._get_current_object()
 
 
 def is_staff(user: User) -> bool:

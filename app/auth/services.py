@@ -72,13 +72,13 @@ def revoke(payload: dict[str, Any]) -> bool:
         )
         .on_conflict_do_nothing(index_elements=["jti"])
     )
-    return db.session.execute(stmt).rowcount == 1
+    return db.session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]  # DML returns a CursorResult; Session.execute is typed as Result
 
 
 def purge_expired_tokens(now: datetime | None = None) -> int:
     """Delete blocklist rows of tokens that have expired anyway; returns how many."""
     result = db.session.execute(delete(RevokedToken).where(RevokedToken.expires_at < (now or utcnow())))
-    return result.rowcount
+    return result.rowcount  # type: ignore[attr-defined]  # DML returns a CursorResult; Session.execute is typed as Result
 
 
 def _own_refresh_token(user: User, token: str) -> dict[str, Any]:

@@ -49,4 +49,4 @@ def throttle_login(view: F) -> F:
     per_email = limiter.limit(
         lambda: current_app.config["LOGIN_FAILURES_PER_EMAIL"], key_func=login_email_key, deduct_when=is_failed_login
     )
-    return per_address(per_email(view))
+    return per_address(per_email(view))  # type: ignore[return-value]  # flask-limiter types its decorator loosely

@@ -11,7 +11,7 @@ from app.columns import UTCTimestamp, utcnow
 from app.extensions import db
 
 
-class IdempotencyKey(db.Model):
+class IdempotencyKey(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds db.Model at runtime
     __tablename__ = "idempotency_keys"
     __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotency_keys_user_key"),)
 

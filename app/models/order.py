@@ -14,7 +14,7 @@ ORDER_STATUSES = ("open", "closed", "cancelled")
 PAYMENT_METHODS = ("cash", "card", "other")
 
 
-class Order(db.Model):
+class Order(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds db.Model at runtime
     __tablename__ = "orders"
     __table_args__ = (
         CheckConstraint("status IN ('open', 'closed', 'cancelled')", name="status"),
@@ -52,7 +52,7 @@ class Order(db.Model):
     )
 
 
-class OrderItem(db.Model):
+class OrderItem(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds db.Model at runtime
     __tablename__ = "order_items"
     __table_args__ = (
         CheckConstraint("quantity BETWEEN 1 AND 999", name="quantity_range"),

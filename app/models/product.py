@@ -21,7 +21,7 @@ def clean_name(name: str) -> str:
     return " ".join(name.split())
 
 
-class Product(db.Model):
+class Product(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds db.Model at runtime
     __tablename__ = "products"
     __table_args__ = (CheckConstraint("price_cents >= 0", name="price_not_negative"),)
 

@@ -32,7 +32,7 @@ def _unfolded_index(table: str) -> Index:
                  sqlite_where=text("NOT folded"))
 
 
-class ProductDaily(db.Model):
+class ProductDaily(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds db.Model at runtime
     """Per business day, product and open/closed bucket: quantity, revenue, orders with the product."""
 
     __tablename__ = "report_product_daily"
@@ -51,7 +51,7 @@ class ProductDaily(db.Model):
     folded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
-class WaiterDaily(db.Model):
+class WaiterDaily(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds db.Model at runtime
     """Per business day, waiter and bucket: orders, items, revenue."""
 
     __tablename__ = "report_waiter_daily"
@@ -70,7 +70,7 @@ class WaiterDaily(db.Model):
     folded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
-class SalesHourly(db.Model):
+class SalesHourly(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds db.Model at runtime
     """Per business day, local hour and bucket: orders, items, revenue (all waiters)."""
 
     __tablename__ = "report_sales_hourly"
@@ -89,7 +89,7 @@ class SalesHourly(db.Model):
     folded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
-class ProductMonthly(db.Model):
+class ProductMonthly(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds db.Model at runtime
     """The folded product rows of a month (`month` is its first day); written only by maintenance."""
 
     __tablename__ = "report_product_monthly"
@@ -106,7 +106,7 @@ class ProductMonthly(db.Model):
     orders: Mapped[int] = mapped_column(BigInteger)
 
 
-class WaiterMonthly(db.Model):
+class WaiterMonthly(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds db.Model at runtime
     """The folded waiter rows of a month."""
 
     __tablename__ = "report_waiter_monthly"
@@ -123,7 +123,7 @@ class WaiterMonthly(db.Model):
     revenue_cents: Mapped[int] = mapped_column(BigInteger)
 
 
-class SalesMonthly(db.Model):
+class SalesMonthly(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds db.Model at runtime
     """The folded sales rows of a month (hours summed up)."""
 
     __tablename__ = "report_sales_monthly"

@@ -11,7 +11,7 @@ from app.columns import UTCTimestamp, utcnow
 from app.extensions import db
 
 
-class RevokedToken(db.Model):
+class RevokedToken(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds db.Model at runtime
     __tablename__ = "revoked_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)

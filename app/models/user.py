@@ -13,7 +13,7 @@ from app.extensions import db
 ROLES = ("waiter", "manager", "admin")
 
 
-class User(db.Model):
+class User(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds db.Model at runtime
     __tablename__ = "users"
     __table_args__ = (CheckConstraint("role IN ('waiter', 'manager', 'admin')", name="role"),)
 

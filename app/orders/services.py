@@ -85,7 +85,7 @@ def ids_by_client_order_id(client_order_ids: list[str]) -> dict[str, int]:
     if not client_order_ids:
         return {}
     stmt = select(Order.client_order_id, Order.id).where(Order.client_order_id.in_(client_order_ids))
-    return dict(db.session.execute(stmt).all())
+    return {cid: oid for cid, oid in db.session.execute(stmt) if cid is not None}  # in_() matched: never NULL
 
 
 def resolve_or_raise(lines: list[dict[str, Any]]) -> list[Line]:

@@ -25,7 +25,7 @@ from datetime import date, timedelta
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import Date, delete, func, insert, or_, select, text, true, tuple_
+from sqlalchemy import ColumnElement, Date, delete, func, insert, or_, select, text, true, tuple_
 
 from app.database import dialect_name
 from app.extensions import db
@@ -54,7 +54,7 @@ def _batch_transaction(isolation_level: str | None = None) -> None:
     db.session.execute(text("SET LOCAL statement_timeout = 0"))
 
 
-def _nonzero(sums: list) -> object:
+def _nonzero(sums: list) -> ColumnElement[bool]:
     return or_(*(s != 0 for s in sums))
 
 
@@ -205,7 +205,7 @@ def rebuild(start: date, end: date) -> dict[str, Counts]:
         removed = _unfold_range(rollup, start, end)
         source = rollup_source(rollup.name, start, end)
         written = db.session.execute(insert(rollup.table).from_select([*rollup.keys, *rollup.values], source))
-        counts[rollup.name] = Counts(removed, written.rowcount)
+        counts[rollup.name] = Counts(removed, written.rowcount)  # type: ignore[attr-defined]  # DML returns a CursorResult; Session.execute is typed as Result
     return counts
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Subquery, bindparam, false, func, select, text, union_all
 
@@ -222,7 +223,7 @@ def sales_rows(scope: Scope, granularity: str) -> list[tuple]:
     serial_reads()
     if scope.waiter_id is None:
         t = BY_NAME["hours"].table  # every period needs its own days and hours: the daily rows only
-        period = t.c.business_date if granularity == "day" else t.c.local_hour
+        period: ColumnElement[Any] = t.c.business_date if granularity == "day" else t.c.local_hour
         stmt = (
             select(period, func.sum(t.c.orders), func.sum(t.c["items"]), func.sum(t.c.revenue_cents))
             .where(t.c.business_date.between(scope.start, scope.end),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from flask import current_app
 
@@ -48,7 +49,7 @@ def products_report(args: dict, user: User) -> Report:
     """Products sold in the range; totals over every product whatever the limit."""
     scope = resolve_scope(args, user)
     rows, total_orders = queries.product_report_rows(scope) if scope else ([], 0)
-    data = [
+    data: list[dict[str, Any]] = [
         {"product_id": pid, "product_name": name, "quantity": q, "revenue_cents": r, "orders": o}
         for pid, name, q, r, o in rows
     ]
@@ -86,7 +87,7 @@ def waiters_report(args: dict, user: User) -> Report:
     """Orders, items, revenue and average ticket per waiter, best seller first."""
     scope = resolve_scope(args, user)
     rows = queries.waiter_rows(scope) if scope else []
-    data = [
+    data: list[dict[str, Any]] = [
         {"waiter_id": wid, "waiter_name": name, "orders": o, "items": i, "revenue_cents": r,
          "average_ticket_cents": average_ticket_cents(r, o)}
         for wid, name, o, i, r in rows

@@ -53,14 +53,15 @@ def _claim(user_id: int, key: str, fingerprint: str) -> tuple[IdempotencyKey, bo
     if postgres:
         db.session.execute(text(f"SET LOCAL lock_timeout = {int(current_app.config['IDEMPOTENCY_WAIT_MS'])}"))
     try:
-        inserted = db.session.execute(stmt, values).rowcount == 1
+        inserted = db.session.execute(stmt, values).rowcount == 1  # type: ignore[attr-defined]  # DML returns a CursorResult; Session.execute is typed as Result
     except OperationalError as exc:
         if getattr(exc.orig, "pgcode", None) == LOCK_NOT_AVAILABLE:
             raise KeyInProgress() from None
         raise
     if postgres:
         db.session.execute(text("SET LOCAL lock_timeout TO DEFAULT"))
-    row = db.session.scalar(select(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key))
+    mine = select(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
+    row = db.session.scalars(mine).one()
     return row, inserted
 
 
@@ -107,4 +108,4 @@ def purge_expired() -> int:
     result = db.session.execute(
         delete(IdempotencyKey).where(IdempotencyKey.created_at < utcnow() - timedelta(hours=hours))
     )
-    return result.rowcount
+    return result.rowcount  # type: ignore[attr-defined]  # DML returns a CursorResult; Session.execute is typed as Result
