@@ -6,6 +6,8 @@ from flask import request, url_for
 from flask.views import MethodView
 
 from app.auth.permissions import auth_required, current_user
+from app.errors import PreconditionRequired
+from app.models import Order
 from app.orders import batch, services
 from app.orders.schemas import (
     BatchIn,
@@ -51,9 +53,25 @@ IF_MATCH_DOC = {
 }
 
 
-def order_response(order, status: int = 200, *, created: bool = False):
+def etag(order: Order) -> str:
+    """The order's version as a strong ETag: "3"."""
+    return f'"{order.version}"'
+
+
+def parse_if_match(header: str | None) -> int | None:
+    """The version in If-Match ("3", W/"3" or 3); None for '*'. 428 when absent."""
+    if header is None or not header.strip():
+        raise PreconditionRequired()
+    value = header.strip()
+    if value == "*":
+        return None
+    value = value.removeprefix("W/").strip('"')
+    return int(value) if value.isdigit() else -1
+
+
+def order_response(order: Order, status: int = 200, *, created: bool = False):
     """The order with its ETag, and its Location when this request created it."""
-    headers = {"ETag": services.etag(order)}
+    headers = {"ETag": etag(order)}
     if created:
         headers["Location"] = url_for("orders.OrderById", order_id=order.id)
     return order, status, headers
@@ -122,7 +140,8 @@ class OrderById(MethodView):
     @blp.doc(**IF_MATCH_DOC)
     def patch(self, data, order_id):
         """Change customer_name, table or notes of an open order (If-Match required)"""
-        order = services.patch_order(current_user(), order_id, data, request.headers.get("If-Match"))
+        expected = parse_if_match(request.headers.get("If-Match"))
+        order = services.patch_order(current_user(), order_id, data, expected)
         return order_response(order)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from app.auth.permissions import is_staff
 from app.business_time import business_date, local_hour
 from app.columns import utcnow
-from app.errors import Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired, ValidationFailed
+from app.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
 from app.extensions import db
 from app.models import Order, OrderItem, User
 from app.orders.lines import Line, resolve_lines
@@ -26,10 +26,6 @@ class OrderNotOpen(Conflict):
 
 class DuplicateClientOrderId(Conflict):
     code, detail = "duplicate_client_order_id", "An order with this client_order_id already exists."
-
-
-def etag(order: Order) -> str:
-    return f'"{order.version}"'
 
 
 def order_row(waiter: User, data: dict[str, Any], lines: list[Line], created_at: datetime) -> dict[str, Any]:
@@ -186,20 +182,8 @@ def void_item(user: User, order_id: int, item_id: int) -> Order:
     return order
 
 
-def parse_if_match(header: str | None) -> int | None:
-    """The version in If-Match ("3", W/"3" or 3); None for '*'. 428 when absent."""
-    if header is None or not header.strip():
-        raise PreconditionRequired()
-    value = header.strip()
-    if value == "*":
-        return None
-    value = value.removeprefix("W/").strip('"')
-    return int(value) if value.isdigit() else -1
-
-
-def patch_order(user: User, order_id: int, data: dict[str, Any], if_match: str | None) -> Order:
-    """Change customer_name, table or notes, only if If-Match names the current version."""
-    expected = parse_if_match(if_match)
+def patch_order(user: User, order_id: int, data: dict[str, Any], expected: int | None) -> Order:
+    """Change customer_name, table or notes, only if `expected` is the current version (None: any version)."""
     order = visible_order(user, order_id, lock=True)
     if expected is not None and expected != order.version:
         raise PreconditionFailed(current_version=order.version)
