@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE
-
 from app.auth.permissions import auth_required, current_user
 from app.reports import services
 from app.reports.export import csv_response, wants_csv
@@ -45,7 +43,7 @@ def _filename(name: str, args: dict) -> str:
 
 @blp.route("/products", methods=["GET"])
 @auth_required()
-@blp.arguments(ProductsQuery, location="query", unknown=RAISE)
+@blp.arguments(ProductsQuery, location="query")
 @blp.response(200, ProductsReportOut)
 @blp.alt_response(200, **CSV_ANSWER)
 def products_report(args: dict):
@@ -62,7 +60,7 @@ def products_report(args: dict):
 
 @blp.route("/waiters", methods=["GET"])
 @auth_required()
-@blp.arguments(ReportQuery, location="query", unknown=RAISE)
+@blp.arguments(ReportQuery, location="query")
 @blp.response(200, WaitersReportOut)
 @blp.alt_response(200, **CSV_ANSWER)
 def waiters_report(args: dict):
@@ -75,7 +73,7 @@ def waiters_report(args: dict):
 
 @blp.route("/sales", methods=["GET"])
 @auth_required()
-@blp.arguments(SalesQuery, location="query", unknown=RAISE)
+@blp.arguments(SalesQuery, location="query")
 @blp.response(200, SalesReportOut)
 @blp.alt_response(200, **CSV_ANSWER)
 def sales_report(args: dict):

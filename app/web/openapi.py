@@ -4,7 +4,8 @@ the standard error answers to every operation so no blueprint has to list them b
 Every operation gets, when it applies:
 - 401 when it is protected (`auth_required` puts `security` in its doc), 403 when only some roles
   may call it (the roles are also written into its description), 404 when its path has a parameter,
-  400/413/415/422 when it takes a JSON body, 400/422 when it takes query parameters, and a default
+  400/413/415 when it takes a JSON body, 400 when it takes query parameters, 422 everywhere (an
+  undeclared query parameter), and a default
   problem+json answer for everything else (500, 503, ...).
 - Route-specific errors (409 `duplicate_email`, 429 on login, ...) are added on the route with
   `@blp.alt_response(409, **problem_doc("..."))`; the plugin never overrides what a route documents.
@@ -101,7 +102,8 @@ def standard_errors(path: str, operation: dict[str, Any], roles: Sequence[str] =
     if "requestBody" in operation:
         statuses += [400, 413, 415, 422]
     if any(p.get("in") == "query" for p in operation.get("parameters", []) if isinstance(p, dict)):
-        statuses += [400, 422]
+        statuses.append(400)
+    statuses.append(422)  # an undeclared query parameter is 422 on every operation (app/web/query.py)
     return list(dict.fromkeys(statuses))
 
 
