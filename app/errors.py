@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Any
 
 from flask import Flask, Response, current_app, g, json, request
@@ -18,22 +19,54 @@ log = logging.getLogger("comanda.errors")
 PROBLEM_MIMETYPE = "application/problem+json"
 RETRY_AFTER_KEY = "comanda.retry_after"
 
+
+class ErrorCode(StrEnum):
+    """Every stable `code` a problem+json answer (or a rejected batch order) can carry: the one catalogue."""
+
+    BAD_REQUEST = "bad_request"
+    MALFORMED_JSON = "malformed_json"
+    INVALID_CURSOR = "invalid_cursor"
+    UNAUTHORIZED = "unauthorized"
+    INVALID_CREDENTIALS = "invalid_credentials"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    CONFLICT = "conflict"
+    DUPLICATE_EMAIL = "duplicate_email"
+    CANNOT_DEACTIVATE_SELF = "cannot_deactivate_self"
+    CANNOT_CHANGE_OWN_ROLE = "cannot_change_own_role"
+    DUPLICATE_PRODUCT = "duplicate_product"
+    ORDER_NOT_OPEN = "order_not_open"
+    DUPLICATE_CLIENT_ORDER_ID = "duplicate_client_order_id"
+    IDEMPOTENCY_KEY_IN_PROGRESS = "idempotency_key_in_progress"
+    PRECONDITION_FAILED = "precondition_failed"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    VALIDATION_ERROR = "validation_error"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    PRECONDITION_REQUIRED = "precondition_required"
+    RATE_LIMITED = "rate_limited"
+    INTERNAL_ERROR = "internal_error"
+    SERVICE_UNAVAILABLE = "service_unavailable"
+    ERROR = "error"  # an HTTP status without a code of its own (none today)
+
+
 # Stable machine-readable codes for the HTTP errors that come from routing or werkzeug.
-HTTP_CODES: dict[int, str] = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    412: "precondition_failed",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "validation_error",
-    428: "precondition_required",
-    429: "rate_limited",
-    500: "internal_error",
-    503: "service_unavailable",
+HTTP_CODES: dict[int, ErrorCode] = {
+    400: ErrorCode.BAD_REQUEST,
+    401: ErrorCode.UNAUTHORIZED,
+    403: ErrorCode.FORBIDDEN,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    409: ErrorCode.CONFLICT,
+    412: ErrorCode.PRECONDITION_FAILED,
+    413: ErrorCode.PAYLOAD_TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    422: ErrorCode.VALIDATION_ERROR,
+    428: ErrorCode.PRECONDITION_REQUIRED,
+    429: ErrorCode.RATE_LIMITED,
+    500: ErrorCode.INTERNAL_ERROR,
+    503: ErrorCode.SERVICE_UNAVAILABLE,
 }
 
 DETAILS: dict[int, str] = {
@@ -55,7 +88,7 @@ class APIError(Exception):
     """A domain error with an HTTP status and a stable `code`."""
 
     status: int = 400
-    code: str = "bad_request"
+    code: ErrorCode = ErrorCode.BAD_REQUEST
     detail: str = "The request could not be processed."
     default_headers: dict[str, str] = {}  # read-only; each error copies it into its own headers
 
@@ -75,56 +108,52 @@ class APIError(Exception):
 
 
 class MalformedJSON(APIError):
-    status, code, detail = 400, "malformed_json", "The body is not a valid JSON object."
+    status, code, detail = 400, ErrorCode.MALFORMED_JSON, "The body is not a valid JSON object."
 
 
 class InvalidCursor(APIError):
-    status, code, detail = 400, "invalid_cursor", "The cursor cannot be decoded."
-
-
-class InvalidQuery(APIError):
-    status, code, detail = 400, "invalid_query", "A query parameter is invalid."
+    status, code, detail = 400, ErrorCode.INVALID_CURSOR, "The cursor cannot be decoded."
 
 
 class Unauthorized(APIError):
-    status, code, detail = 401, "unauthorized", "A valid access token is required."
+    status, code, detail = 401, ErrorCode.UNAUTHORIZED, "A valid access token is required."
     default_headers = {"WWW-Authenticate": "Bearer"}
 
 
 class InvalidCredentials(APIError):
-    status, code, detail = 401, "invalid_credentials", "Email or password is incorrect."
+    status, code, detail = 401, ErrorCode.INVALID_CREDENTIALS, "Email or password is incorrect."
 
 
 class Forbidden(APIError):
-    status, code, detail = 403, "forbidden", "Your role may not do this."
+    status, code, detail = 403, ErrorCode.FORBIDDEN, "Your role may not do this."
 
 
 class NotFound(APIError):
-    status, code, detail = 404, "not_found", "The resource does not exist."
+    status, code, detail = 404, ErrorCode.NOT_FOUND, "The resource does not exist."
 
 
 class Conflict(APIError):
-    status, code = 409, "conflict"
+    status, code = 409, ErrorCode.CONFLICT
 
 
 class PreconditionFailed(APIError):
-    status, code, detail = 412, "precondition_failed", "If-Match does not match the current version."
+    status, code, detail = 412, ErrorCode.PRECONDITION_FAILED, "If-Match does not match the current version."
 
 
 class UnsupportedMediaType(APIError):
-    status, code, detail = 415, "unsupported_media_type", "Send the body as application/json."
+    status, code, detail = 415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Send the body as application/json."
 
 
 class ValidationFailed(APIError):
-    status, code, detail = 422, "validation_error", "Request body is invalid."
+    status, code, detail = 422, ErrorCode.VALIDATION_ERROR, "Request body is invalid."
 
 
 class PreconditionRequired(APIError):
-    status, code, detail = 428, "precondition_required", "This request needs an If-Match header."
+    status, code, detail = 428, ErrorCode.PRECONDITION_REQUIRED, "This request needs an If-Match header."
 
 
 class ServiceUnavailable(APIError):
-    status, code, detail = 503, "service_unavailable", "The database is unreachable; retry shortly."
+    status, code, detail = 503, ErrorCode.SERVICE_UNAVAILABLE, "The database is unreachable; retry shortly."
     default_headers = {"Retry-After": "5"}
 
 
@@ -162,7 +191,7 @@ def _webargs_messages(exc: HTTPException) -> dict[str, list[str]] | None:
 
 def problem(
     status: int,
-    code: str,
+    code: ErrorCode,
     detail: str,
     *,
     errors: dict[str, list[str]] | None = None,
@@ -199,21 +228,21 @@ def handle_http_exception(exc: HTTPException) -> Response:
         headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
     if status == 422:
         errors = _webargs_messages(exc)
-        return problem(422, "validation_error", DETAILS[422], errors=errors)
+        return problem(422, ErrorCode.VALIDATION_ERROR, DETAILS[422], errors=errors)
     if status == 400:
         errors = _webargs_messages(exc)
         if errors:  # webargs could not read the body (invalid JSON)
-            return problem(400, "malformed_json", "The body is not a valid JSON object.")
+            return problem(400, ErrorCode.MALFORMED_JSON, MalformedJSON.detail)
         return problem(400, HTTP_CODES[400], exc.description or DETAILS[400])
     retry_after = current_app.extensions.get(RETRY_AFTER_KEY, {}).get(status)
     if retry_after is not None:
         headers["Retry-After"] = str(retry_after())
     detail = DETAILS.get(status) or exc.description or "Error."
-    return problem(status, HTTP_CODES.get(status, "error"), detail, headers=headers)
+    return problem(status, HTTP_CODES.get(status, ErrorCode.ERROR), detail, headers=headers)
 
 
 def handle_validation_error(exc: ValidationError) -> Response:
-    return problem(422, "validation_error", DETAILS[422], errors=flatten_errors(exc.messages))
+    return problem(422, ErrorCode.VALIDATION_ERROR, DETAILS[422], errors=flatten_errors(exc.messages))
 
 
 def handle_token_error(exc: Exception) -> Response:
@@ -230,7 +259,7 @@ def handle_db_error(exc: DBAPIError) -> Response:
 
 def handle_unexpected(exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.path)
-    return problem(500, "internal_error", DETAILS[500])
+    return problem(500, ErrorCode.INTERNAL_ERROR, DETAILS[500])
 
 
 def register_error_handlers(app: Flask, *, retry_after: dict[int, Callable[[], int]] | None = None) -> None:

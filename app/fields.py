@@ -11,6 +11,7 @@ from typing import Any
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
 from app.columns import MAX_ID
+from app.errors import ErrorCode
 from app.money import CENT, MAX_UNIT_PRICE, cents_to_str, to_cents
 
 PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
@@ -152,7 +153,13 @@ class ProblemSchema(Schema):
     type = fields.String(metadata={"example": "about:blank"})
     title = fields.String(metadata={"example": "Unprocessable Entity"})
     status = fields.Integer(metadata={"example": 422})
-    code = fields.String(metadata={"description": "Stable machine-readable error code.", "example": "validation_error"})
+    code = fields.String(
+        metadata={
+            "description": "Stable machine-readable error code (the catalogue: app/errors.py ErrorCode).",
+            "enum": [code.value for code in ErrorCode],
+            "example": ErrorCode.VALIDATION_ERROR.value,
+        }
+    )
     detail = fields.String(metadata={"example": "Request body is invalid."})
     errors = fields.Dict(
         keys=fields.String(),

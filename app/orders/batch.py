@@ -17,7 +17,7 @@ from sqlalchemy import insert
 
 from app.columns import utcnow
 from app.database import insert_for_dialect
-from app.errors import flatten_errors
+from app.errors import ErrorCode, flatten_errors
 from app.extensions import db
 from app.models import Order, OrderItem, User
 from app.orders.lines import Line, resolve_lines
@@ -43,10 +43,10 @@ class NewOrder:
 def _rejected(
     client_order_id: Any,
     errors: dict[str, list[str]],
-    code: str = "validation_error",
+    code: ErrorCode = ErrorCode.VALIDATION_ERROR,
     detail: str = "The order is invalid.",
 ) -> dict[str, Any]:
-    status = 422 if code == "validation_error" else 409
+    status = 422 if code == ErrorCode.VALIDATION_ERROR else 409
     return {
         "client_order_id": client_order_id if isinstance(client_order_id, str) else None,
         "status": "rejected",
@@ -158,7 +158,7 @@ def sync_batch(waiter: User, raw_orders: list[Any]) -> list[dict[str, Any]]:
             results[index] = _rejected(
                 cid,
                 {"client_order_id": ["Repeats an earlier order of this batch."]},
-                code="duplicate_client_order_id",
+                code=ErrorCode.DUPLICATE_CLIENT_ORDER_ID,
                 detail="Repeats an earlier order.",
             )
     return results  # type: ignore[return-value]

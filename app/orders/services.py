@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from app.auth.permissions import is_staff
 from app.business_time import business_date, local_hour
 from app.columns import utcnow
-from app.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
+from app.errors import Conflict, ErrorCode, Forbidden, NotFound, PreconditionFailed, ValidationFailed
 from app.extensions import db
 from app.models import Order, OrderItem, User
 from app.orders.lines import Line, resolve_lines
@@ -21,11 +21,11 @@ from app.web.pagination import paginate
 
 
 class OrderNotOpen(Conflict):
-    code, detail = "order_not_open", "The order is closed or cancelled."
+    code, detail = ErrorCode.ORDER_NOT_OPEN, "The order is closed or cancelled."
 
 
 class DuplicateClientOrderId(Conflict):
-    code, detail = "duplicate_client_order_id", "An order with this client_order_id already exists."
+    code, detail = ErrorCode.DUPLICATE_CLIENT_ORDER_ID, "An order with this client_order_id already exists."
 
 
 def order_row(waiter: User, data: dict[str, Any], lines: list[Line], created_at: datetime) -> dict[str, Any]:

@@ -8,14 +8,14 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
 from app.columns import utcnow
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, ErrorCode, NotFound
 from app.extensions import db
 from app.models import Product, normalize_name
 from app.web.pagination import paginate
 
 
 class DuplicateProduct(Conflict):
-    code, detail = "duplicate_product", "A product with this name already exists."
+    code, detail = ErrorCode.DUPLICATE_PRODUCT, "A product with this name already exists."
 
 
 def _escape_like(text: str) -> str:

@@ -10,22 +10,22 @@ from sqlalchemy.exc import IntegrityError
 
 from app.auth.passwords import hash_password
 from app.auth.permissions import is_staff
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, ErrorCode, NotFound
 from app.extensions import db
 from app.models import User
 from app.web.pagination import paginate
 
 
 class DuplicateEmail(Conflict):
-    code, detail = "duplicate_email", "A user with this email already exists."
+    code, detail = ErrorCode.DUPLICATE_EMAIL, "A user with this email already exists."
 
 
 class CannotDeactivateSelf(Conflict):
-    code, detail = "cannot_deactivate_self", "Admins cannot deactivate themselves; ask another admin."
+    code, detail = ErrorCode.CANNOT_DEACTIVATE_SELF, "Admins cannot deactivate themselves; ask another admin."
 
 
 class CannotChangeOwnRole(Conflict):
-    code, detail = "cannot_change_own_role", "Admins cannot change their own role; ask another admin."
+    code, detail = ErrorCode.CANNOT_CHANGE_OWN_ROLE, "Admins cannot change their own role; ask another admin."
 
 
 def normalize_email(email: str) -> str:

@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 
 from app.columns import utcnow
 from app.database import dialect_name, insert_for_dialect
-from app.errors import Conflict, ValidationFailed
+from app.errors import Conflict, ErrorCode, ValidationFailed
 from app.extensions import db
 from app.models import IdempotencyKey
 
@@ -30,11 +30,11 @@ LOCK_NOT_AVAILABLE = "55P03"
 
 
 class KeyReused(ValidationFailed):
-    code, detail = "idempotency_key_reused", "This Idempotency-Key was used with a different request."
+    code, detail = ErrorCode.IDEMPOTENCY_KEY_REUSED, "This Idempotency-Key was used with a different request."
 
 
 class KeyInProgress(Conflict):
-    code, detail = "idempotency_key_in_progress", "A request with this Idempotency-Key is still running; retry."
+    code, detail = ErrorCode.IDEMPOTENCY_KEY_IN_PROGRESS, "A request with this Idempotency-Key is still running; retry."
     default_headers = {"Retry-After": "1"}
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from apispec import APISpec, BasePlugin
 from flask_smorest import Api
 
-from app.errors import PROBLEM_MIMETYPE
+from app.errors import PROBLEM_MIMETYPE, ErrorCode
 from app.fields import ProblemSchema
 
 ROLES_EXTENSION = "x-roles"  # set on operations by auth_required (app/auth/permissions.py)
@@ -44,20 +44,20 @@ RETRY_AFTER = {"description": "Seconds to wait before retrying.", "schema": {"ty
 
 # What each error status means in this API; the codes are the stable `code` values.
 ERROR_DESCRIPTIONS: dict[int, str] = {
-    400: "`malformed_json` (body is not a JSON object), `invalid_cursor` or `invalid_query`.",
-    401: "`unauthorized`: no token, or a malformed, expired or revoked one, or its user is inactive.",
-    403: "`forbidden`: your role may not do this.",
-    404: "`not_found`: no such resource, or one you may not see.",
-    405: "`method_not_allowed`.",
+    400: f"`{ErrorCode.MALFORMED_JSON}` (body is not a JSON object) or `{ErrorCode.INVALID_CURSOR}`.",
+    401: f"`{ErrorCode.UNAUTHORIZED}`: no token, or a malformed, expired or revoked one, or its user is inactive.",
+    403: f"`{ErrorCode.FORBIDDEN}`: your role may not do this.",
+    404: f"`{ErrorCode.NOT_FOUND}`: no such resource, or one you may not see.",
+    405: f"`{ErrorCode.METHOD_NOT_ALLOWED}`.",
     409: "Conflict with the current state; see `code`.",
-    412: "`precondition_failed`: `If-Match` does not match the current version.",
-    413: "`payload_too_large`: the body is over 1 MiB.",
-    415: "`unsupported_media_type`: send the body as `application/json`.",
-    422: "`validation_error`: `errors` maps dotted field paths to messages.",
-    428: "`precondition_required`: this request needs `If-Match`.",
-    429: "`rate_limited`: too many requests; see `Retry-After`.",
-    500: "`internal_error`.",
-    503: "`service_unavailable`: the database is unreachable; see `Retry-After`.",
+    412: f"`{ErrorCode.PRECONDITION_FAILED}`: `If-Match` does not match the current version.",
+    413: f"`{ErrorCode.PAYLOAD_TOO_LARGE}`: the body is over 1 MiB.",
+    415: f"`{ErrorCode.UNSUPPORTED_MEDIA_TYPE}`: send the body as `application/json`.",
+    422: f"`{ErrorCode.VALIDATION_ERROR}`: `errors` maps dotted field paths (or unknown query parameters) to messages.",
+    428: f"`{ErrorCode.PRECONDITION_REQUIRED}`: this request needs `If-Match`.",
+    429: f"`{ErrorCode.RATE_LIMITED}`: too many requests; see `Retry-After`.",
+    500: f"`{ErrorCode.INTERNAL_ERROR}`.",
+    503: f"`{ErrorCode.SERVICE_UNAVAILABLE}`: the database is unreachable; see `Retry-After`.",
 }
 ERROR_HEADERS: dict[int, dict[str, Any]] = {
     401: {"WWW-Authenticate": {"description": "`Bearer`", "schema": {"type": "string"}}},
@@ -79,7 +79,9 @@ def register_problem_responses(spec: APISpec) -> None:
     """Register one problem+json response component per error status, named like flask-smorest's."""
     for status, description in ERROR_DESCRIPTIONS.items():
         spec.components.response(HTTPStatus(status).name, _problem_response(description, status), lazy=True)
-    default = _problem_response("Any other error, e.g. 500 `internal_error` or 503 `service_unavailable`.", 503)
+    default = _problem_response(
+        f"Any other error, e.g. 500 `{ErrorCode.INTERNAL_ERROR}` or 503 `{ErrorCode.SERVICE_UNAVAILABLE}`.", 503
+    )
     spec.components.response(DEFAULT_ERROR, default, lazy=True)
 
 
