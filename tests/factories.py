@@ -10,9 +10,9 @@ from flask_jwt_extended import create_access_token, create_refresh_token
 from app.extensions import db
 from app.models import Product, User
 from app.users.services import UserInput, create_user
+from tests.constants import PASSWORD
 
 _seq = itertools.count(1)
-PASSWORD = "correct horse battery"
 
 
 class Factory:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-PROBLEM = "application/problem+json"
+from tests.constants import PROBLEM
+
 UTC_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
 

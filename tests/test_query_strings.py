@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.constants import PROBLEM, PRODUCTS
+
 # Each endpoint with one parameter it declares.
 LISTS_AND_REPORTS = [
     "/api/v1/users?limit=5",
@@ -21,7 +23,7 @@ def test_an_unknown_parameter_is_422_naming_it(client, factory, path):
     response = client.get(f"{path}&colour=red&zz=1", headers=admin)
     assert response.status_code == 422, response.get_json()
     body = response.get_json()
-    assert response.mimetype == "application/problem+json"
+    assert response.mimetype == PROBLEM
     assert body["code"] == "validation_error"
     assert body["errors"] == {"colour": ["Unknown field."], "zz": ["Unknown field."]}
 
@@ -44,10 +46,10 @@ def test_an_endpoint_without_query_parameters_refuses_any(client, factory):
 
 def test_nothing_is_written_when_a_post_has_an_unknown_parameter(client, factory):
     admin = factory.role_headers("admin")
-    before = client.get("/api/v1/products", headers=admin).get_json()["data"]
+    before = client.get(PRODUCTS, headers=admin).get_json()["data"]
     response = client.post("/api/v1/products?dry_run=1", json={"name": "Tea", "price": "2.00"}, headers=admin)
     assert response.status_code == 422
-    assert client.get("/api/v1/products", headers=admin).get_json()["data"] == before
+    assert client.get(PRODUCTS, headers=admin).get_json()["data"] == before
 
 
 def test_the_docs_are_not_policed(client):

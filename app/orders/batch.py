@@ -88,7 +88,7 @@ def _validate(raw_orders: list[Any], now: datetime, results: list) -> list[tuple
     return valid
 
 
-def _insert(waiter: User, todo: list[tuple[int, dict[str, Any], list[Line]]], now: datetime) -> dict[str, int]:
+def insert_orders(waiter: User, todo: list[tuple[int, dict[str, Any], list[Line]]], now: datetime) -> dict[str, int]:
     """Bulk-insert the orders, their lines and rollup deltas; returns client_order_id -> id of those inserted."""
     # Sorted by client_order_id, so overlapping batches racing each other lock rows in the same order.
     todo = sorted(todo, key=lambda entry: entry[1]["client_order_id"])
@@ -140,7 +140,7 @@ def sync_batch(waiter: User, raw_orders: list[Any]) -> list[dict[str, Any]]:
         else:
             todo.append((index, data, lines))
 
-    inserted = _insert(waiter, todo, now) if todo else {}
+    inserted = insert_orders(waiter, todo, now) if todo else {}
     lost = [data["client_order_id"] for _, data, _ in todo if data["client_order_id"] not in inserted]
     raced = ids_by_client_order_id(lost)  # a concurrent request stored these first
     for index, data, _ in todo:

@@ -9,10 +9,8 @@ import jwt
 import pytest
 
 from app.extensions import db
-from tests.factories import PASSWORD
+from tests.constants import LOGIN, ME, PASSWORD, WRONG_PASSWORD
 from tests.helpers import UTC_Z, assert_problem
-
-LOGIN = "/api/v1/auth/login"
 
 
 def login(client, email, password=PASSWORD, **kwargs):
@@ -46,13 +44,13 @@ def test_email_is_case_insensitive_and_trimmed(client, factory):
     assert login(client, "  LUIS@Example.COM ").status_code == 200
 
 
-@pytest.mark.parametrize("case", ["unknown email", "wrong password", "inactive user"])
+@pytest.mark.parametrize("case", ["unknown email", WRONG_PASSWORD, "inactive user"])
 def test_every_failure_is_the_same_401(client, factory, case):
     factory.make_user(email="ana@example.com")
     factory.make_user(email="off@example.com", active=False)
     email, password = {
         "unknown email": ("nobody@example.com", PASSWORD),
-        "wrong password": ("ana@example.com", "not the password"),
+        WRONG_PASSWORD: ("ana@example.com", "not the password"),
         "inactive user": ("off@example.com", PASSWORD),
     }[case]
     resp = login(client, email, password)
@@ -82,7 +80,7 @@ def test_unknown_email_costs_about_as_much_as_a_wrong_password(client, factory, 
         samples = []
         for _ in range(5):
             started = time.perf_counter()
-            assert login(client, email, "wrong password").status_code == 401
+            assert login(client, email, WRONG_PASSWORD).status_code == 401
             samples.append(time.perf_counter() - started)
         return statistics.median(samples)
 
@@ -112,7 +110,7 @@ def test_failed_login_does_not_rehash(client, factory, app, monkeypatch):
 
 def test_me_returns_the_caller(client, factory):
     user = factory.make_user("waiter", email="me@example.com", name="Me")
-    resp = client.get("/api/v1/auth/me", headers=factory.headers(user))
+    resp = client.get(ME, headers=factory.headers(user))
     assert resp.status_code == 200
     assert resp.json["id"] == user.id and resp.json["email"] == "me@example.com"
     assert "password" not in resp.json and "password_hash" not in resp.json

@@ -8,6 +8,7 @@ from flask.views import MethodView
 from app.errors import PROBLEM_MIMETYPE
 from app.models import ROLES
 from app.web.openapi import ERROR_DESCRIPTIONS
+from tests.constants import LOGIN, USERS
 
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -63,13 +64,13 @@ def test_security_is_documented_exactly_on_protected_operations(app, spec):
 
 
 def test_standard_errors_follow_the_shape_of_each_operation(spec):
-    users, item = spec["paths"]["/api/v1/users"], spec["paths"]["/api/v1/users/{user_id}"]
+    users, item = spec["paths"][USERS], spec["paths"]["/api/v1/users/{user_id}"]
     assert {"400", "401", "403", "413", "415", "422", "409"} <= set(users["post"]["responses"])
     assert {"400", "401", "403", "422"} <= set(users["get"]["responses"])
     assert {"401", "404"} <= set(item["get"]["responses"]) and "403" not in item["get"]["responses"]
     assert {"401", "403", "404", "409", "422"} <= set(item["patch"]["responses"])
     assert {"401", "403", "404", "409"} <= set(item["delete"]["responses"])
-    login = spec["paths"]["/api/v1/auth/login"]["post"]
+    login = spec["paths"][LOGIN]["post"]
     assert {"401", "422", "429"} <= set(login["responses"]) and "security" not in login
     assert "invalid_credentials" in login["responses"]["401"]["description"]
     assert "Retry-After" in login["responses"]["429"]["headers"]
@@ -102,7 +103,7 @@ def test_user_schema_shapes(spec):
 
 
 def test_summaries_come_from_docstrings(spec):
-    assert spec["paths"]["/api/v1/auth/login"]["post"]["summary"] == "Log in with email and password."
+    assert spec["paths"][LOGIN]["post"]["summary"] == "Log in with email and password."
     for item in spec["paths"].values():
         for method, operation in item.items():
             if method in METHODS:

@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import RevokedToken
-from tests.factories import PASSWORD
+from tests.constants import LOGIN, LOGOUT, ME, PASSWORD, REFRESH
 from tests.helpers import assert_problem, assert_unauthorized
 
-LOGIN, REFRESH, LOGOUT, ME = "/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout", "/api/v1/auth/me"
+LOGIN, REFRESH, LOGOUT, ME = LOGIN, REFRESH, LOGOUT, ME
 
 
 def bearer(token: str) -> dict[str, str]:

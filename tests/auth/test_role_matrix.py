@@ -22,7 +22,7 @@ import pytest
 from app.columns import utcnow
 from app.extensions import db
 from app.models import Order, Product, User
-from tests.factories import PASSWORD
+from tests.constants import BATCH, LOGIN, LOGOUT, ME, ORDERS, PASSWORD, PRODUCTS, REFRESH, USERS
 
 PRINCIPALS = ("anonymous", "waiter", "manager", "admin")
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -38,24 +38,24 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/openapi.json"):                         row(200, 200, 200, 200),
     ("GET", "/docs"):                                 row(200, 200, 200, 200),
     ("GET", "/docs/assets/<path:filename>"):          row(200, 200, 200, 200),
-    ("POST", "/api/v1/auth/login"):                   row(200, 200, 200, 200),
-    ("POST", "/api/v1/auth/refresh"):                 row(401, 200, 200, 200),
-    ("POST", "/api/v1/auth/logout"):                  row(401, 204, 204, 204),
-    ("GET", "/api/v1/auth/me"):                       row(401, 200, 200, 200),
-    ("GET", "/api/v1/users"):                         row(401, 403, 200, 200),
-    ("POST", "/api/v1/users"):                        row(401, 403, 403, 201),
+    ("POST", LOGIN):                   row(200, 200, 200, 200),
+    ("POST", REFRESH):                 row(401, 200, 200, 200),
+    ("POST", LOGOUT):                  row(401, 204, 204, 204),
+    ("GET", ME):                       row(401, 200, 200, 200),
+    ("GET", USERS):                         row(401, 403, 200, 200),
+    ("POST", USERS):                        row(401, 403, 403, 201),
     ("GET", "/api/v1/users/<int:user_id>"):           row(401, 404, 200, 200),
     ("PATCH", "/api/v1/users/<int:user_id>"):         row(401, 403, 403, 200),
     ("DELETE", "/api/v1/users/<int:user_id>"):        row(401, 403, 403, 204),
-    ("GET", "/api/v1/products"):                      row(401, 200, 200, 200),
-    ("POST", "/api/v1/products"):                     row(401, 403, 201, 201),
+    ("GET", PRODUCTS):                      row(401, 200, 200, 200),
+    ("POST", PRODUCTS):                     row(401, 403, 201, 201),
     ("GET", "/api/v1/products/<int:product_id>"):     row(401, 200, 200, 200),
     ("PATCH", "/api/v1/products/<int:product_id>"):   row(401, 403, 200, 200),
     ("DELETE", "/api/v1/products/<int:product_id>"):  row(401, 403, 204, 204),
     # Order routes point at an order of another waiter (the target): a waiter gets 404 (BOLA).
-    ("GET", "/api/v1/orders"):                        row(401, 200, 200, 200),
-    ("POST", "/api/v1/orders"):                       row(401, 201, 201, 201),
-    ("POST", "/api/v1/orders/batch"):                 row(401, 200, 200, 200),
+    ("GET", ORDERS):                        row(401, 200, 200, 200),
+    ("POST", ORDERS):                       row(401, 201, 201, 201),
+    ("POST", BATCH):                 row(401, 200, 200, 200),
     ("GET", "/api/v1/orders/<int:order_id>"):         row(401, 404, 200, 200),
     ("PATCH", "/api/v1/orders/<int:order_id>"):       row(401, 404, 200, 200),
     ("POST", "/api/v1/orders/<int:order_id>/items"):  row(401, 404, 201, 201),
@@ -105,15 +105,15 @@ PATH_VALUES: dict[str, Callable[[World], Any]] = {
 
 # Minimal valid bodies; routes without an entry are sent without a body.
 BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
-    ("POST", "/api/v1/auth/login"): lambda w: {"email": w.target.email, "password": PASSWORD},
-    ("POST", "/api/v1/users"): lambda w: {
+    ("POST", LOGIN): lambda w: {"email": w.target.email, "password": PASSWORD},
+    ("POST", USERS): lambda w: {
         "email": f"new-{uuid.uuid4().hex[:8]}@example.com", "name": "New Hire", "password": "new-password"
     },
     ("PATCH", "/api/v1/users/<int:user_id>"): lambda w: {"name": "Renamed"},
-    ("POST", "/api/v1/products"): lambda w: {"name": f"Matrix {uuid.uuid4().hex[:8]}", "price": "9.50"},
+    ("POST", PRODUCTS): lambda w: {"name": f"Matrix {uuid.uuid4().hex[:8]}", "price": "9.50"},
     ("PATCH", "/api/v1/products/<int:product_id>"): lambda w: {"price": "11.00"},
-    ("POST", "/api/v1/orders"): lambda w: {"customer_name": "A", "items": [w.line()]},
-    ("POST", "/api/v1/orders/batch"): lambda w: {
+    ("POST", ORDERS): lambda w: {"customer_name": "A", "items": [w.line()]},
+    ("POST", BATCH): lambda w: {
         "orders": [{"client_order_id": uuid.uuid4().hex, "customer_name": "A", "items": [w.line()]}]
     },
     ("PATCH", "/api/v1/orders/<int:order_id>"): lambda w: {"table": "9"},
@@ -128,7 +128,7 @@ HEADERS: dict[tuple[str, str], dict[str, str]] = {
 }
 
 # Routes that authenticate with the refresh token instead of the access token.
-REFRESH_TOKEN_ROUTES = {("POST", "/api/v1/auth/refresh")}
+REFRESH_TOKEN_ROUTES = {("POST", REFRESH)}
 
 PARAM = re.compile(r"<(?:[^:<>]+:)?([^:<>]+)>")
 

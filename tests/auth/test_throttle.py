@@ -7,14 +7,11 @@ import os
 import pytest
 
 from app.extensions import limiter
-from tests.factories import PASSWORD
+from tests.constants import LOGIN, PASSWORD, WRONG_PASSWORD
 from tests.helpers import assert_problem
 
-LOGIN = "/api/v1/auth/login"
-WRONG = "wrong password"
 
-
-def login(client, email, password=WRONG, address="10.0.0.1"):
+def login(client, email, password=WRONG_PASSWORD, address="10.0.0.1"):
     return client.post(LOGIN, json={"email": email, "password": password}, environ_base={"REMOTE_ADDR": address})
 
 

@@ -11,9 +11,8 @@ import pytest
 from flask_jwt_extended import create_access_token
 
 from app.extensions import db
+from tests.constants import LOGOUT, ME, REFRESH
 from tests.helpers import assert_unauthorized
-
-ME = "/api/v1/auth/me"
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -80,7 +79,7 @@ def test_expired(client, user):
 
 def test_revoked_by_logout(client, factory, user):
     headers = factory.headers(user)
-    assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
+    assert client.post(LOGOUT, headers=headers).status_code == 204
     assert_unauthorized(client.get(ME, headers=headers))
 
 
@@ -89,7 +88,7 @@ def test_refresh_token_used_as_access_token(client, factory, user):
 
 
 def test_access_token_used_as_refresh_token(client, factory, user):
-    assert_unauthorized(client.post("/api/v1/auth/refresh", headers=factory.headers(user)))
+    assert_unauthorized(client.post(REFRESH, headers=factory.headers(user)))
 
 
 def test_deactivated_user(client, factory, user):

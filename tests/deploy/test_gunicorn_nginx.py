@@ -34,6 +34,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from tests.constants import LOGIN, ORDERS, PROBLEM
+
 REPO = Path(__file__).resolve().parents[2]
 NGINX_CONF = REPO / "deploy" / "nginx.conf"
 GUNICORN_CONF = REPO / "deploy" / "gunicorn.conf.py"
@@ -379,7 +381,7 @@ def test_app_sees_the_real_client_address(stack: Stack) -> None:
 def test_unknown_route_is_problem_json(stack: Stack) -> None:
     reply = stack.get("/api/v1/no-such-route", headers={"X-Request-ID": "deploy-404"})
     assert reply.status == 404
-    assert reply.header("Content-Type").startswith("application/problem+json")
+    assert reply.header("Content-Type").startswith(PROBLEM)
     body = reply.json()
     assert body["code"] == "not_found"
     assert body["status"] == 404
@@ -387,9 +389,9 @@ def test_unknown_route_is_problem_json(stack: Stack) -> None:
 
 def test_oversized_body_is_413_problem_json_from_nginx(stack: Stack) -> None:
     headers = {"Content-Type": "application/json", "X-Request-ID": "deploy-413"}
-    reply = request(stack.nginx_port, "POST", "/api/v1/orders", body=b"x" * (MIB + 1), headers=headers)
+    reply = request(stack.nginx_port, "POST", ORDERS, body=b"x" * (MIB + 1), headers=headers)
     assert reply.status == 413
-    assert reply.header("Content-Type").startswith("application/problem+json")
+    assert reply.header("Content-Type").startswith(PROBLEM)
     body = reply.json()
     assert body["code"] == "payload_too_large"
     assert body["status"] == 413
@@ -403,16 +405,16 @@ def test_body_of_exactly_one_mib_reaches_the_app(stack: Stack) -> None:
     body = prefix + b"p" * (MIB - len(prefix) - len(suffix)) + suffix
     assert len(body) == MIB
     headers = {"Content-Type": "application/json", "X-Request-ID": "deploy-1mib"}
-    reply = request(stack.nginx_port, "POST", "/api/v1/auth/login", body=body, headers=headers)
+    reply = request(stack.nginx_port, "POST", LOGIN, body=body, headers=headers)
     assert reply.status != 413 and reply.status < 500, (reply.status, reply.body[:300])
-    assert reply.header("Content-Type").startswith("application/problem+json")
-    assert stack.log_record("deploy-1mib")["path"] == "/api/v1/auth/login"
+    assert reply.header("Content-Type").startswith(PROBLEM)
+    assert stack.log_record("deploy-1mib")["path"] == LOGIN
 
 
 def test_app_down_is_503_problem_json_from_nginx(stack: Stack) -> None:
     reply = stack.unavailable
     assert reply.status == 503
-    assert reply.header("Content-Type").startswith("application/problem+json")
+    assert reply.header("Content-Type").startswith(PROBLEM)
     assert reply.header("Retry-After") == "5"
     assert reply.headers.get_all("X-Request-ID") == ["deploy-probe"]
     body = reply.json()

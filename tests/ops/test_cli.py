@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from app.columns import utcnow
 from app.extensions import db
 from app.models import IdempotencyKey, Order, Product, User
+from tests.constants import LOGIN
 
 
 def count(model) -> int:
@@ -21,7 +22,7 @@ def test_ensure_admin_creates_once_and_prints_login(app):
     assert first.exit_code == 0, first.output
     assert "admin@comanda.local" in first.output and "password:" in first.output
     password = first.output.split("password:")[1].split()[0]
-    login = app.test_client().post("/api/v1/auth/login", json={"email": "admin@comanda.local", "password": password})
+    login = app.test_client().post(LOGIN, json={"email": "admin@comanda.local", "password": password})
     assert login.status_code == 200, login.json
     second = runner.invoke(args=["users", "ensure-admin"])
     assert "exist" in second.output

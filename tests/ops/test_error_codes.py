@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from app.errors import APIError, ErrorCode
+from tests.constants import BATCH
 
 CODE_IN_TEXT = re.compile(r"`([a-z]+(?:_[a-z]+)+|[a-z]+)`")
 
@@ -40,7 +41,7 @@ def test_the_openapi_documents_only_catalogued_codes(client):
 
 def test_a_rejected_batch_order_uses_a_catalogued_code(client, factory):
     waiter = factory.role_headers("waiter")
-    response = client.post("/api/v1/orders/batch", json={"orders": [{"client_order_id": "b-1"}]}, headers=waiter)
+    response = client.post(BATCH, json={"orders": [{"client_order_id": "b-1"}]}, headers=waiter)
     assert response.status_code in (200, 207), response.get_json()
     error = response.get_json()["results"][0]["error"]
     assert error["code"] == ErrorCode.VALIDATION_ERROR

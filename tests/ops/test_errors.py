@@ -6,6 +6,7 @@ import json
 
 from app import create_app
 from tests.conftest import make_config
+from tests.constants import PROBLEM, PRODUCTS
 
 UNREACHABLE = "postgresql+psycopg2://postgres@127.0.0.1:1/nowhere"
 
@@ -19,7 +20,7 @@ def test_unhandled_exception_is_500_without_internals(tmp_path):
 
     resp = app.test_client().get("/boom", headers={"X-Request-ID": "boom-1"})
     assert resp.status_code == 500
-    assert resp.mimetype == "application/problem+json"
+    assert resp.mimetype == PROBLEM
     assert resp.json["code"] == "internal_error" and resp.json["request_id"] == "boom-1"
     assert "hunter2" not in resp.get_data(as_text=True) and "Traceback" not in resp.get_data(as_text=True)
 
@@ -29,14 +30,14 @@ def test_database_unreachable_is_503_with_retry_after():
     client = app.test_client()
     health = client.get("/health")
     assert health.status_code == 503
-    assert health.mimetype == "application/problem+json"
+    assert health.mimetype == PROBLEM
     assert health.json["database"] == "unavailable" and health.json["code"] == "service_unavailable"
     assert int(health.headers["Retry-After"]) > 0
     with app.app_context():
         from flask_jwt_extended import create_access_token
 
         token = create_access_token(identity="1", additional_claims={"tv": 1})
-    api = client.get("/api/v1/products", headers={"Authorization": f"Bearer {token}"})
+    api = client.get(PRODUCTS, headers={"Authorization": f"Bearer {token}"})
     assert api.status_code == 503 and api.json["code"] == "service_unavailable"
     assert "127.0.0.1" not in api.get_data(as_text=True)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-PROBLEM = "application/problem+json"
+from tests.constants import PROBLEM
 
 
 def test_health_ok(client):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-ORDERS = "/api/v1/orders"
+from tests.constants import ORDERS
 
 
 @pytest.fixture

@@ -8,9 +8,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Order, OrderItem
+from tests.constants import BATCH
 from tests.orders.conftest import ORDERS
-
-BATCH = f"{ORDERS}/batch"
 
 
 def iso(moment: datetime) -> str:

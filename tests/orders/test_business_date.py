@@ -11,8 +11,7 @@ from sqlalchemy import select
 from app.business_time import business_date, local_hour, today
 from app.extensions import db
 from app.models import Order
-
-ORDERS = "/api/v1/orders"
+from tests.constants import ORDERS
 
 
 def utc(text: str) -> datetime:

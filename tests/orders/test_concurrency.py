@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Order, OrderItem, Product, normalize_name
+from tests.constants import ORDERS
 
-ORDERS = "/api/v1/orders"
 JOIN_TIMEOUT = 60
 
 

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from app.columns import utcnow
 from app.extensions import db
 from app.models import IdempotencyKey, Order, OrderItem
+from tests.constants import ORDERS, PROBLEM
 
-ORDERS = "/api/v1/orders"
 REPLAYED = "Idempotent-Replayed"
 
 
@@ -91,7 +91,7 @@ def test_same_key_with_another_body_is_422(client, factory, waiter, product):
     other = client.post(ORDERS, json=order_body(product, quantity=3), headers=headers)
 
     assert other.status_code == 422
-    assert other.mimetype == "application/problem+json"
+    assert other.mimetype == PROBLEM
     assert other.json["code"] == "idempotency_key_reused"
     assert REPLAYED not in other.headers
     assert count(Order) == 1
@@ -165,7 +165,7 @@ def test_key_length_limits_accepted(client, factory, waiter, product, length):
 def test_key_length_limits_rejected(client, factory, waiter, product, length):
     resp = client.post(ORDERS, json=order_body(product), headers=keyed(factory, waiter, "k" * length))
     assert resp.status_code == 422
-    assert resp.mimetype == "application/problem+json"
+    assert resp.mimetype == PROBLEM
     assert resp.json["code"] == "validation_error"
     assert count(Order) == 0 and count(IdempotencyKey) == 0
 

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-ORDERS = "/api/v1/orders"
+from tests.constants import ORDERS, PROBLEM
+
 CENT = Decimal("0.01")
 CATALOGUE_PRICES = ["0.00", "0.01", "7.05", "12.50", "33.33", "999999.99"]
 ADHOC_NAMES = ["Agua de horchata", "  agua  DE horchata ", "Taco al pastor", "Flan", "Café de olla"]
@@ -142,7 +143,7 @@ def adhoc_order(price_literal_text: str, index: int = 0) -> str:
 def test_three_decimals_is_422_on_that_line(client, shop, literal, index):
     resp = post_raw(client, ORDERS, adhoc_order(literal, index), shop["headers"])
     assert resp.status_code == 422
-    assert resp.mimetype == "application/problem+json"
+    assert resp.mimetype == PROBLEM
     assert resp.json["code"] == "validation_error"
     assert list(resp.json["errors"]) == [f"items.{index}.unit_price"]
 
@@ -164,7 +165,7 @@ def test_invalid_prices_are_422(client, shop, literal):
 def test_non_json_number_literals_are_malformed_json(client, shop, literal):
     resp = post_raw(client, ORDERS, adhoc_order(literal), shop["headers"])
     assert resp.status_code == 400
-    assert resp.mimetype == "application/problem+json"
+    assert resp.mimetype == PROBLEM
     assert resp.json["code"] == "malformed_json"
 
 

@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import event
 
 from app.extensions import db
+from tests.constants import ORDERS
 
-ORDERS = "/api/v1/orders"
+
 @contextmanager
 def statements() -> Iterator[list[str]]:
     """Every statement the engine sends to the database while the block runs."""

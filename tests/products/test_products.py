@@ -7,8 +7,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Product
+from tests.constants import ORDERS, PROBLEM, PRODUCTS
 
-URL = "/api/v1/products"
+URL = PRODUCTS
 
 
 @pytest.fixture
@@ -65,7 +66,7 @@ def test_unique_index_rejects_duplicates_that_skip_the_service_check(app, factor
 def test_invalid_bodies_are_422_by_field(client, manager, body, field):
     resp = client.post(URL, json=body, headers=manager)
     assert resp.status_code == 422
-    assert resp.mimetype == "application/problem+json"
+    assert resp.mimetype == PROBLEM
     assert resp.json["code"] == "validation_error"
     assert field in resp.json["errors"]
 
@@ -93,7 +94,7 @@ def test_patch_and_rename_checks_duplicates(client, factory, manager):
 def test_delete_archives_and_keeps_old_orders(client, factory, manager, waiter):
     product = factory.make_product("Pozole", "120.00")
     order = client.post(
-        "/api/v1/orders",
+        ORDERS,
         json={"customer_name": "A", "items": [{"product_id": product.id, "quantity": 1}]},
         headers=waiter,
     ).json
@@ -102,7 +103,7 @@ def test_delete_archives_and_keeps_old_orders(client, factory, manager, waiter):
     again = client.get(f"/api/v1/orders/{order['id']}", headers=waiter).json
     assert again["items"][0]["product_name"] == "Pozole" and again["total"] == "120.00"
     refused = client.post(
-        "/api/v1/orders",
+        ORDERS,
         json={"customer_name": "A", "items": [{"product_id": product.id, "quantity": 1}]},
         headers=waiter,
     )

@@ -17,9 +17,10 @@ from app.extensions import db
 from app.models import Product, User
 from app.money import cents_to_str
 from app.orders import services
-from app.orders.batch import MAX_AHEAD, MAX_BEHIND, _insert
+from app.orders.batch import MAX_AHEAD, MAX_BEHIND, insert_orders
 from app.orders.lines import resolve_lines
 from app.orders.schemas import BatchOrderIn, ItemsIn, OrderIn
+from tests.constants import BATCH, ORDERS
 
 MARGIN = timedelta(minutes=1)  # the request reaches the server a moment after `now` here
 
@@ -74,7 +75,7 @@ class HttpDriver:
     def create(self, waiter: User, lines: list[Line], created_at: datetime | None = None) -> int:
         if created_at is not None:
             return self.batch(waiter, [(lines, created_at)])[0]
-        return self._send("POST", "/api/v1/orders", order_body(lines), waiter)["id"]
+        return self._send("POST", ORDERS, order_body(lines), waiter)["id"]
 
     def append(self, order_id: int, lines: list[Line]) -> list[int]:
         order = self._send("POST", f"/api/v1/orders/{order_id}/items", {"items": [line_body(line) for line in lines]})
@@ -96,7 +97,7 @@ class HttpDriver:
         if any(not now - MAX_BEHIND + MARGIN < created_at < now + MAX_AHEAD - MARGIN for _, created_at in orders):
             return ServiceDriver().batch(waiter, orders)
         body = {"orders": [order_body(lines, created_at) for lines, created_at in orders]}
-        results = self._send("POST", "/api/v1/orders/batch", body, waiter)["results"]
+        results = self._send("POST", BATCH, body, waiter)["results"]
         return [r["id"] for r in results if r["status"] == "created"]
 
 
@@ -141,5 +142,5 @@ class ServiceDriver:
                 if not errors]
         if not todo:
             return []
-        inserted = self._run(lambda: _insert(waiter, todo, datetime.now(UTC)))
+        inserted = self._run(lambda: insert_orders(waiter, todo, datetime.now(UTC)))
         return [inserted[body["client_order_id"]] for _, body, _ in todo]

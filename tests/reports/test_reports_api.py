@@ -10,10 +10,9 @@ from sqlalchemy import select
 from app.business_time import today
 from app.extensions import db
 from app.models import OrderItem
+from tests.constants import PROBLEM
 from tests.reports import oracle
 from tests.reports.orderkit import Line
-
-PROBLEM = "application/problem+json"
 
 
 @pytest.fixture

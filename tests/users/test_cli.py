@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import User
+from tests.constants import LOGIN
 
 
 def run(app, *args: str):
@@ -18,7 +19,7 @@ def test_users_create_applies_the_api_rules(app, client):
     assert result.exit_code == 0, result.output
     user = db.session.scalar(select(User).where(User.email == "chef@example.com"))
     assert user.name == "Chef" and user.role == "manager"
-    assert client.post("/api/v1/auth/login", json={"email": "CHEF@example.com", "password": "kitchen-secret"}
+    assert client.post(LOGIN, json={"email": "CHEF@example.com", "password": "kitchen-secret"}
                        ).status_code == 200
 
 
@@ -34,7 +35,7 @@ def test_ensure_admin_creates_one_admin_once(app, client):
     first = run(app, "users", "ensure-admin")
     assert first.exit_code == 0 and "Created the first admin" in first.output
     password = first.output.split("password:")[1].split()[0]
-    login = client.post("/api/v1/auth/login", json={"email": "admin@comanda.local", "password": password})
+    login = client.post(LOGIN, json={"email": "admin@comanda.local", "password": password})
     assert login.status_code == 200 and login.json["user"]["role"] == "admin"
     second = run(app, "users", "ensure-admin")
     assert second.exit_code == 0 and "active admin(s) exist" in second.output

@@ -5,10 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import db
-from tests.factories import PASSWORD
+from tests.constants import LOGIN, ME, PASSWORD, REFRESH, USERS
 from tests.helpers import UTC_Z, assert_problem, assert_unauthorized
-
-USERS = "/api/v1/users"
 
 
 @pytest.fixture
@@ -38,7 +36,7 @@ def test_create_user(client, as_admin):
     assert UTC_Z.match(body["created_at"])
     assert resp.headers["Location"] == f"{USERS}/{body['id']}"
     assert client.get(resp.headers["Location"], headers=as_admin).json == body
-    login = client.post("/api/v1/auth/login", json={"email": "NUEVO@example.com", "password": "s3cret-pass"})
+    login = client.post(LOGIN, json={"email": "NUEVO@example.com", "password": "s3cret-pass"})
     assert login.status_code == 200
 
 
@@ -137,7 +135,7 @@ def test_patch_name_keeps_sessions(client, factory, as_admin):
     own = factory.headers(user)
     resp = client.patch(f"{USERS}/{user.id}", json={"name": "  Luis R. "}, headers=as_admin)
     assert resp.status_code == 200 and resp.json["name"] == "Luis R."
-    assert client.get("/api/v1/auth/me", headers=own).status_code == 200
+    assert client.get(ME, headers=own).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -151,16 +149,16 @@ def test_patch_that_ends_sessions(client, factory, as_admin, change):
     resp = client.patch(f"{USERS}/{user.id}", json=change, headers=as_admin)
     assert resp.status_code == 200
     assert all(resp.json[key] == value for key, value in change.items() if key != "password")
-    assert_unauthorized(client.get("/api/v1/auth/me", headers=own))
-    assert_unauthorized(client.post("/api/v1/auth/refresh", headers=refresh))
+    assert_unauthorized(client.get(ME, headers=own))
+    assert_unauthorized(client.post(REFRESH, headers=refresh))
 
 
 def test_patch_password_changes_the_login(client, factory, as_admin):
     user = factory.make_user("waiter")
     client.patch(f"{USERS}/{user.id}", json={"password": "brand-new-password"}, headers=as_admin)
-    login = client.post("/api/v1/auth/login", json={"email": user.email, "password": PASSWORD})
+    login = client.post(LOGIN, json={"email": user.email, "password": PASSWORD})
     assert_problem(login, 401, "invalid_credentials")
-    login = client.post("/api/v1/auth/login", json={"email": user.email, "password": "brand-new-password"})
+    login = client.post(LOGIN, json={"email": user.email, "password": "brand-new-password"})
     assert login.status_code == 200
 
 
@@ -168,7 +166,7 @@ def test_patching_the_same_role_keeps_sessions(client, factory, as_admin):
     user = factory.make_user("waiter")
     own = factory.headers(user)
     assert client.patch(f"{USERS}/{user.id}", json={"role": "waiter"}, headers=as_admin).status_code == 200
-    assert client.get("/api/v1/auth/me", headers=own).status_code == 200
+    assert client.get(ME, headers=own).status_code == 200
 
 
 def test_reactivate(client, factory, as_admin):
@@ -177,8 +175,8 @@ def test_reactivate(client, factory, as_admin):
     client.patch(f"{USERS}/{user.id}", json={"active": False}, headers=as_admin)
     resp = client.patch(f"{USERS}/{user.id}", json={"active": True}, headers=as_admin)
     assert resp.status_code == 200 and resp.json["active"] is True
-    assert_unauthorized(client.get("/api/v1/auth/me", headers=old))  # old sessions stay dead
-    assert client.post("/api/v1/auth/login", json={"email": user.email, "password": PASSWORD}).status_code == 200
+    assert_unauthorized(client.get(ME, headers=old))  # old sessions stay dead
+    assert client.post(LOGIN, json={"email": user.email, "password": PASSWORD}).status_code == 200
 
 
 def test_email_is_immutable(client, factory, as_admin):
@@ -213,13 +211,13 @@ def test_admin_cannot_lock_themself_out(client, admin, as_admin):
     assert_problem(client.patch(url, json={"role": "waiter"}, headers=as_admin), 409, "cannot_change_own_role")
     resp = client.patch(url, json={"name": "Boss", "role": "admin", "active": True}, headers=as_admin)
     assert resp.status_code == 200 and resp.json["name"] == "Boss"
-    assert client.get("/api/v1/auth/me", headers=as_admin).status_code == 200
+    assert client.get(ME, headers=as_admin).status_code == 200
 
 
 def test_another_admin_can_deactivate_an_admin(client, factory, admin, as_admin):
     other = factory.make_user("admin")
     assert client.delete(f"{USERS}/{admin.id}", headers=factory.headers(other)).status_code == 204
-    assert_unauthorized(client.get("/api/v1/auth/me", headers=as_admin))
+    assert_unauthorized(client.get(ME, headers=as_admin))
 
 
 # --- delete ---------------------------------------------------------------------------------
@@ -231,8 +229,8 @@ def test_delete_deactivates(client, factory, as_admin):
     resp = client.delete(f"{USERS}/{user.id}", headers=as_admin)
     assert resp.status_code == 204 and resp.get_data() == b""
     assert client.get(f"{USERS}/{user.id}", headers=as_admin).json["active"] is False
-    assert_unauthorized(client.get("/api/v1/auth/me", headers=own))
-    login = client.post("/api/v1/auth/login", json={"email": user.email, "password": PASSWORD})
+    assert_unauthorized(client.get(ME, headers=own))
+    login = client.post(LOGIN, json={"email": user.email, "password": PASSWORD})
     assert_problem(login, 401, "invalid_credentials")
     assert client.delete(f"{USERS}/{user.id}", headers=as_admin).status_code == 204  # repeating is harmless
 

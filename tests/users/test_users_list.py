@@ -8,9 +8,8 @@ import json
 import pytest
 
 from app.extensions import db
+from tests.constants import USERS
 from tests.helpers import assert_problem
-
-USERS = "/api/v1/users"
 
 
 @pytest.fixture
