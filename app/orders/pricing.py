@@ -31,7 +31,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from fractions import Fraction
 
 ZERO = Decimal(0)
 
@@ -119,9 +118,11 @@ def share(amount: int, left: dict[int, int]) -> dict[int, int]:
     whole = sum(left.values())
     if whole == 0:
         return dict.fromkeys(left, 0)
-    exact = {key: Fraction(amount * part, whole) for key, part in left.items()}
-    shares = {key: int(value) for key, value in exact.items()}
-    by_remainder = sorted(left, key=lambda key: (shares[key] - exact[key], key))
+    # Each exact share is amount x part / whole: its floor now, and the cents left over go one each
+    # to the largest remainders (all over the same `whole`, so the integers compare exactly).
+    floors = {key: divmod(amount * part, whole) for key, part in left.items()}
+    shares = {key: floor for key, (floor, _) in floors.items()}
+    by_remainder = sorted(left, key=lambda key: (-floors[key][1], key))
     for key in by_remainder[: amount - sum(shares.values())]:
         shares[key] += 1
     return shares
