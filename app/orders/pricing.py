@@ -81,8 +81,11 @@ class DiscountInput:
     amount: int | None = None
 
     def __post_init__(self) -> None:
+        # Schemas refuse these first; here they would break "a share never exceeds its line".
         if (self.percent is None) == (self.amount is None):
             raise ValueError("a discount has exactly one of percent and amount")
+        if not (0 < self.percent <= 100 if self.amount is None else self.amount > 0):
+            raise ValueError("a discount takes a percent in (0, 100] or an amount above 0")
 
 
 @dataclass(frozen=True)
@@ -174,7 +177,7 @@ def _line_figures(line: LineInput, discount: int, prices_include_tax: bool) -> L
 
 @dataclass(frozen=True)
 class Refunded:
-    """What refunds of one line have returned so far (amount and tax in cents)."""
+    """Units, amount and tax (cents) returned by refunds of one line: by one refund, or by all so far."""
 
     quantity: int = 0
     amount: int = 0

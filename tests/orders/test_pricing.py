@@ -123,6 +123,9 @@ def test_bad_discounts_are_refused():
         DiscountInput(item=1)
     with pytest.raises(ValueError):
         DiscountInput(percent=Decimal(5), amount=5)
+    for bad in ({"percent": Decimal(0)}, {"percent": Decimal("100.001")}, {"amount": 0}, {"amount": -1}):
+        with pytest.raises(ValueError):
+            DiscountInput(**bad)
     with pytest.raises(ValueError):
         price_check([LineInput(1, 100, 1)], [DiscountInput(item=2, amount=5)], prices_include_tax=False)
 
