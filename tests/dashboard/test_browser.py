@@ -7,6 +7,7 @@ endpoint, while this server answers it with 404.
 
 from __future__ import annotations
 
+import base64
 import time
 from datetime import UTC, date, datetime, timedelta
 
@@ -259,6 +260,11 @@ def test_usable_at_desktop_and_tablet_sizes(dash, staff, sales, artifacts, backe
     for element_id in ("fig-revenue", "chart", "products-table", "waiters-table", "logout", "end-date"):
         assert dash.shown(element_id), element_id
     dash.driver.save_screenshot(str(artifacts / f"dashboard-{width}x{height}-{backend}.png"))
+    size = dash.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    whole = dash.driver.execute_cdp_cmd("Page.captureScreenshot", {
+        "format": "png", "captureBeyondViewport": True,
+        "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}})
+    (artifacts / f"dashboard-{width}x{height}-{backend}-full.png").write_bytes(base64.b64decode(whole["data"]))
 
 
 # ---------------------------------------------------------------- v1.1: skipped until merged

@@ -35,6 +35,8 @@
   let auth = null; // {access, refresh, expiresAt (ms), user}
   let refreshTimer = null;
   let refreshing = null;
+  let lastChart = null;   // the last hourly answers drawn, redrawn at the new width on resize
+  let resizeTimer = null;
 
   function saveAuth(body) {
     auth = {
@@ -367,6 +369,7 @@
 
   function clearFigures() {
     for (const dd of document.querySelectorAll("#figures dd")) setFigure(dd, null);
+    lastChart = null;
     for (const table of [el.products, el.waiters, el.till, el.hoursTable]) table.tBodies[0].replaceChildren();
     el.chart.replaceChildren();
     el.empty.hidden = true;
@@ -489,6 +492,11 @@
     return new Date(isoDate + "T12:00:00Z").toLocaleDateString("en-GB", {weekday: "short", timeZone: "UTC"});
   }
 
+  window.addEventListener("resize", () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => { if (lastChart && !el.dash.hidden) drawChart(...lastChart); }, 150);
+  });
+
   function drawChart(now, prev, day, weekBefore) {
     const rows = now.data;
     const before = prev.data;
@@ -498,7 +506,10 @@
     el.hoursPrevHead.textContent = weekBefore;
     const values = rows.map((r) => toCents(r.revenue)).concat(before.map((r) => toCents(r.revenue)));
     const max = Math.max(0, ...values);
-    const W = 760, H = 250, left = 64, right = 8, top = 12, bottom = 30;
+    lastChart = [now, prev, day, weekBefore];
+    // Drawn at the container's own width, so text stays at its real size on a PC and on a tablet.
+    const W = Math.max(320, Math.round(el.chart.clientWidth || 760)), H = 240;
+    const left = 64, right = 8, top = 12, bottom = 30;
     const plotW = W - left - right, plotH = H - top - bottom;
     const n = Math.max(rows.length, 1);
     const slot = plotW / n;
@@ -517,7 +528,7 @@
     rows.forEach((row, i) => {
       const x0 = left + i * slot + (slot - 2 * barW) / 2;
       const hour = row.period.slice(11, 13);
-      if (i % 2 === 0) {
+      if (i % (slot < 36 ? 2 : 1) === 0) {
         root.append(svg("text", {class: "axis-label", x: left + i * slot + slot / 2, y: H - 10,
           "text-anchor": "middle"}, hour + "h"));
       }
