@@ -13,7 +13,7 @@ from pathlib import Path
 from flask import Blueprint, Flask, abort, current_app, render_template, send_from_directory
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-ASSETS = ("dashboard.css", "dashboard.js")
+ASSETS = ("dashboard.css", "dashboard.js", "favicon.svg")
 ASSET_MAX_AGE = 365 * 24 * 3600
 CSP = "; ".join([
     "default-src 'self'",
@@ -59,7 +59,7 @@ def page():
     """The dashboard page: login form, then the figures, all drawn by dashboard.js."""
     urls = {real: hashed for hashed, real in asset_manifest().items()}
     html = render_template("dashboard.html", css=urls["dashboard.css"], js=urls["dashboard.js"],
-                           currency=current_app.config["CURRENCY"])
+                           icon=urls["favicon.svg"], currency=current_app.config["CURRENCY"])
     return html, 200, {"Content-Type": "text/html; charset=utf-8", **PAGE_HEADERS}
 
 

@@ -35,13 +35,13 @@ def test_the_html_has_no_inline_script_style_or_handler(client):
 
 def test_assets_have_content_hashed_names_and_a_long_immutable_max_age(client):
     urls = page_assets(client)
-    assert sorted(url.rsplit(".", 1)[1] for url in urls) == ["css", "js"]
+    assert sorted(url.rsplit(".", 1)[1] for url in urls) == ["css", "js", "svg"]
     for url in urls:
-        assert re.fullmatch(r"/dashboard/assets/dashboard\.[0-9a-f]{10}\.(js|css)", url), url
+        assert re.fullmatch(r"/dashboard/assets/(dashboard|favicon)\.[0-9a-f]{10}\.(js|css|svg)", url), url
         resp = client.get(url)
         assert resp.status_code == 200
         assert resp.cache_control.max_age == ASSET_MAX_AGE and resp.cache_control.immutable
-        assert resp.mimetype in ("text/javascript", "application/javascript", "text/css")
+        assert resp.mimetype in ("text/javascript", "application/javascript", "text/css", "image/svg+xml")
         real = url.rsplit("/", 1)[1].split(".")
         assert resp.data == (STATIC_DIR / f"{real[0]}.{real[2]}").read_bytes()
 
