@@ -63,10 +63,10 @@ def page():
     return html, 200, {"Content-Type": "text/html; charset=utf-8", **PAGE_HEADERS}
 
 
-@bp.get("/dashboard/assets/<name>")
-def asset(name: str):
+@bp.get("/dashboard/assets/<asset>")
+def asset(asset: str):
     """A versioned asset; an unknown or outdated hash is 404, so a stale name is never cached as current."""
-    real = asset_manifest().get(name)
+    real = asset_manifest().get(asset)
     if real is None:
         abort(404)
     response = send_from_directory(STATIC_DIR, real, max_age=ASSET_MAX_AGE)

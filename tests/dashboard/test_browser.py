@@ -235,6 +235,29 @@ def test_an_expired_access_token_is_refreshed_and_a_dead_session_asks_to_sign_in
     assert dash.stored_auth() is None and not dash.shown("dash")
 
 
+def test_the_access_token_is_refreshed_before_it_expires(dash, staff, sales):
+    dash.open().login_as_staff("marta@example.com")
+    before = dash.stored_auth()
+    # Pretend the token expires within the minute: the page refreshes it now, before any request fails.
+    dash.store_auth(expiresAt=dash.driver.execute_script("return Date.now() + 30000"))
+    dash.open(fresh_session=False)
+    dash.wait_state("fresh")
+    dash.wait(lambda d: dash.stored_auth()["refresh"] != before["refresh"], "the tokens were not refreshed")
+    after = dash.stored_auth()
+    assert after["access"] != before["access"] and after["expiresAt"] > before["expiresAt"]
+
+
+def test_a_reversed_range_is_refused_plainly_and_nothing_old_is_shown(dash, staff, sales):
+    dash.open().login_as_staff("marta@example.com")
+    dash.set_range("2026-01-05", "2026-01-01")
+    dash.wait_state("error")
+    assert "start_date: Must not be after end_date." in dash.element("problem").text
+    assert dash.figure("revenue") == ("—", "") and dash.bars("now") == []
+    dash.set_range("2026-01-01", "2026-01-05")
+    dash.wait_state("fresh")
+    assert not dash.shown("problem") and dash.figure("orders") == ("0", "0")
+
+
 def test_logout_revokes_the_tokens(dash, client, staff):
     dash.open().login_as_staff("marta@example.com")
     refresh_token = dash.stored_auth()["refresh"]

@@ -64,8 +64,8 @@
   function scheduleTokenRefresh() {
     clearTimeout(refreshTimer);
     if (!auth) return;
-    // A minute before the access token expires (at least 5 s from now).
-    const wait = Math.max(5000, auth.expiresAt - Date.now() - 60000);
+    // A minute before the access token expires (at least 1 s from now).
+    const wait = Math.max(1000, auth.expiresAt - Date.now() - 60000);
     refreshTimer = setTimeout(() => { refreshTokens(); }, wait);
   }
 
@@ -104,6 +104,7 @@
     if (status === 429) return "Too many requests (429). Retrying shortly.";
     if (status === 401) return "Your session has expired. Please sign in again.";
     if (status === 403) return "Your role may not see these figures.";
+    if (problem && problem.local) return problem.detail;
     if (status === 422 || status === 400) {
       const errors = problem && problem.errors ? Object.entries(problem.errors)
         .map(([k, v]) => k + ": " + [].concat(v).join(" ")).join("; ") : "";
@@ -317,7 +318,9 @@
       }
       const key = query({sort: el.productsSort.value});
       if (view.shownKey !== null && key !== view.shownKey) el.dash.dataset.state = "stale"; // other figures coming
-      if (!el.start.value || !el.end.value) throw new ApiError(422, {detail: "Choose a start and an end date."});
+      if (!el.start.value || !el.end.value) {
+        throw new ApiError(422, {detail: "Choose a start and an end date.", local: true});
+      }
       const day = el.end.value;
       const weekBefore = addDays(day, -7);
       const hourly = (d) => json("/reports/sales?" + new URLSearchParams(
