@@ -329,9 +329,11 @@ def test_tax_tips_refunds_discounts_and_the_till(dash, client, factory, staff):
     manager = staff["manager"]
     headers = factory.headers(manager)
     require_endpoint(client, headers, "/api/v1/reports/payments", "the till report (issue: payments)")
-    product = factory.make_product("Enchiladas", "120.00")
+    product = client.post("/api/v1/products", headers=headers,  # taxed, so that tax is not 0.00
+                          json={"name": "Enchiladas", "price": "120.00", "tax_rate": "16"})
+    assert product.status_code == 201, product.get_data(as_text=True)
     order = client.post("/api/v1/orders", headers=factory.headers(staff["luis"]), json={
-        "customer_name": "Ana", "items": [{"product_id": product.id, "quantity": 2}]}).json
+        "customer_name": "Ana", "items": [{"product_id": product.json["id"], "quantity": 2}]}).json
     steps = [(f"/api/v1/orders/{order['id']}/discounts", {"percent": 10, "reason": "regular"}),
              (f"/api/v1/orders/{order['id']}/payments", {"method": "card", "amount": None, "tip": "20.00"}),
              (f"/api/v1/orders/{order['id']}/close", {}),
