@@ -207,6 +207,18 @@ def test_a_503_marks_the_figures_out_of_date_and_the_page_recovers(dash, live_se
     assert dash.not_reloaded()
 
 
+def test_a_503_right_after_sign_in_shows_no_figures_until_the_server_answers(dash, live_server, staff, sales):
+    live_server.faults.unavailable = "/api/v1/reports"
+    dash.open("?refresh=1").login("marta@example.com")
+    dash.wait(lambda d: dash.shown("problem"), "no message while the reports answer 503")
+    assert "temporarily unavailable (503)" in dash.element("problem").text
+    assert dash.state() == "error" and dash.figure("revenue") == ("—", "")
+    assert dash.element("updated").text == "Not loaded"
+    live_server.faults.unavailable = None
+    dash.wait_state("fresh")
+    assert dash.figure("orders") == ("3", "3") and not dash.shown("problem")
+
+
 def test_the_page_refreshes_itself_without_reloading(dash, client, factory, staff, sales):
     dash.open("?refresh=1").login_as_staff("marta@example.com")
     dash.mark_window()

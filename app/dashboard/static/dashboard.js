@@ -235,7 +235,8 @@
   /* ---------------- the dashboard's state and refresh cycle ---------------- */
 
   const view = {
-    locations: null,        // null: the server has no GET /locations
+    locations: null,        // null: the server has no GET /locations (or it has not answered yet)
+    locationsProbed: false, // GET /locations answered (200 or 404)
     followToday: true,      // the range follows today's business date until the user picks dates
     shownKey: null,         // the query whose figures are on screen
     seq: 0,
@@ -256,19 +257,22 @@
     view.running = true;
     view.followToday = true;
     el.problem.hidden = true;
-    await loadLocations();
+    view.locationsProbed = false;
     refresh();
   }
 
+  /** The location picker from GET /locations: hidden when it answers 404; asked again after a failure. */
   async function loadLocations() {
     view.locations = null;
     el.locationField.hidden = true;
     let answer;
     try {
       answer = await optional("/locations?limit=200");
-    } catch (_err) {
-      answer = null; // a failing probe: no picker now, reports still cover the caller's scope
+    } catch (err) {
+      if (err.status === 401) throw err;
+      return; // 503 and the like: no picker yet (reports cover the caller's whole scope); next refresh asks again
     }
+    view.locationsProbed = true;
     if (!answer || !Array.isArray(answer.data)) return;
     view.locations = answer.data;
     el.location.replaceChildren();
@@ -307,6 +311,10 @@
     clearTimeout(view.timer);
     el.dash.dataset.state = el.dash.dataset.state === "fresh" ? "loading" : el.dash.dataset.state;
     try {
+      if (!view.locationsProbed) {
+        await loadLocations();
+        if (seq !== view.seq) return;
+      }
       if (view.followToday) {
         // Today's business date is the location's, not the browser's: the reports' default range ends on it.
         const probeQuery = scope();
