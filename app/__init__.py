@@ -72,6 +72,7 @@ def register_request_hooks(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.auth.routes import blp as auth_blp
+    from app.dashboard import register_dashboard
     from app.extensions import api
     from app.ops import register_ops
     from app.orders.routes import blp as orders_blp
@@ -82,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
     for blp in (auth_blp, users_blp, products_blp, orders_blp, reports_blp):
         api.register_blueprint(blp, url_prefix=f"/api/v1/{blp.name}")
     register_ops(app)
+    register_dashboard(app)
 
 
 def register_error_handlers(app: Flask) -> None:

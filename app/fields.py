@@ -3,7 +3,6 @@ factories for the common input rules, exact money, and the problem+json body."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -12,9 +11,8 @@ from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
 from app.columns import MAX_ID
 from app.errors import ErrorCode
-from app.money import CENT, MAX_UNIT_PRICE, cents_to_str, to_cents
-
-PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+from app.money import CENT, MAX_UNIT_PRICE, PLAIN_DECIMAL, cents_to_str, to_cents
+from app.percent import parse_percent, percent_str
 
 
 class UTCDateTime(fields.DateTime):
@@ -176,3 +174,31 @@ class ProblemSchema(Schema):
 
     class Meta:
         unknown = INCLUDE  # documents that a problem may carry members specific to its code
+
+
+class Percent(fields.Field):
+    """A percentage: JSON string or number, at most three decimals; loads to Decimal, dumps as "12.125"."""
+
+    def __init__(self, *, allow_zero: bool = False, **kwargs) -> None:
+        self.allow_zero = allow_zero
+        low = "0" if allow_zero else "greater than 0"
+        openapi = {
+            "oneOf": [
+                {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,3})?$"},
+                {"type": "number", "minimum": 0, "maximum": 100, "exclusiveMinimum": not allow_zero,
+                 "multipleOf": 0.001},
+            ],
+            "description": f"A percentage from {low} to 100 with at most three decimals, as a string or number; "
+            'answered as a string without trailing zeros ("16", "8.5", "12.125").',
+            "example": "16",
+        }
+        super().__init__(**{**kwargs, "metadata": {**openapi, **kwargs.get("metadata", {})}})
+
+    def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
+        try:
+            return parse_percent(value, allow_zero=self.allow_zero)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+    def _serialize(self, value, attr, obj, **kwargs) -> str | None:
+        return None if value is None else percent_str(Decimal(value))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 CENT = Decimal("0.01")
+# A plain ASCII decimal as a client writes money or a percentage: no exponent, no sign but minus.
+PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 MAX_UNIT_PRICE = Decimal("999999.99")
 
 

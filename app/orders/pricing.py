@@ -50,6 +50,13 @@ def _of(amount: int, percent: Decimal) -> int:
     return round_half_even(amount * num, 100 * den)
 
 
+def _amount(discount: DiscountInput) -> int:
+    """The amount of an amount discount (DiscountInput guarantees one of percent and amount)."""
+    if discount.amount is None:
+        raise ValueError("a discount without a percent has an amount")
+    return discount.amount
+
+
 def line_tax(amount: int, rate: Decimal, prices_include_tax: bool) -> int:
     """The tax in `amount` (a line's gross - discount) at `rate` percent."""
     num, den = rate.as_integer_ratio()
@@ -84,7 +91,7 @@ class DiscountInput:
         # Schemas refuse these first; here they would break "a share never exceeds its line".
         if (self.percent is None) == (self.amount is None):
             raise ValueError("a discount has exactly one of percent and amount")
-        if not (0 < self.percent <= 100 if self.amount is None else self.amount > 0):
+        if not (0 < self.percent <= 100 if self.percent is not None else self.amount is not None and self.amount > 0):
             raise ValueError("a discount takes a percent in (0, 100] or an amount above 0")
 
 
@@ -147,7 +154,7 @@ def price_check(
             raise ValueError(f"discount on unknown line {discount.item}")
         if discount.item in live:
             key = discount.item
-            wanted = discount.amount if discount.percent is None else _of(gross[key], discount.percent)
+            wanted = _of(gross[key], discount.percent) if discount.percent is not None else _amount(discount)
             applied[index] = min(wanted, gross[key] - taken[key])
             taken[key] += applied[index]
     for index, discount in enumerate(discounts):
@@ -155,7 +162,7 @@ def price_check(
             continue
         left = {key: gross[key] - taken[key] for key in live}
         whole = sum(left.values())
-        applied[index] = min(discount.amount, whole) if discount.percent is None else _of(whole, discount.percent)
+        applied[index] = _of(whole, discount.percent) if discount.percent is not None else min(_amount(discount), whole)
         for key, part in share(applied[index], left).items():
             taken[key] += part
     figures = tuple(_line_figures(line, taken.get(line.key, 0), prices_include_tax) for line in lines)

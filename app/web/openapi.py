@@ -38,6 +38,9 @@ validation failures, and the `request_id` that is also in the `X-Request-ID` hea
 with at most two decimals. **Timestamps** are UTC ISO 8601 with `Z`. **Lists** take `limit`
 (1-200, default 50) and an opaque `cursor`, and answer `{"data": [...], "next_cursor": ...}`.
 Unknown fields in a body are rejected with 422.
+
+**The manager's dashboard** at `/dashboard` is an HTML page served by the same app but not part
+of this API: it is a browser client of these endpoints (auth, `/reports/*`, `/locations`).
 """
 
 RETRY_AFTER = {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from app.columns import utcnow
+from app.dashboard import hashed_name
 from app.extensions import db
 from app.models import Order, Product, User
 from tests.constants import BATCH, LOGIN, LOGOUT, ME, ORDERS, PASSWORD, PRODUCTS, REFRESH, USERS
@@ -38,6 +39,8 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/openapi.json"):                         row(200, 200, 200, 200),
     ("GET", "/docs"):                                 row(200, 200, 200, 200),
     ("GET", "/docs/assets/<path:filename>"):          row(200, 200, 200, 200),
+    ("GET", "/dashboard"):                            row(200, 200, 200, 200),
+    ("GET", "/dashboard/assets/<asset>"):             row(200, 200, 200, 200),
     ("POST", LOGIN):                   row(200, 200, 200, 200),
     ("POST", REFRESH):                 row(401, 200, 200, 200),
     ("POST", LOGOUT):                  row(401, 204, 204, 204),
@@ -101,6 +104,7 @@ PATH_VALUES: dict[str, Callable[[World], Any]] = {
     "order_id": lambda w: w.fresh_order(),
     "item_id": lambda w: w.order.items[0].id,  # filled after order_id, from the same order
     "filename": lambda w: "swagger-ui.css",
+    "asset": lambda w: hashed_name("dashboard.js"),
 }
 
 # Minimal valid bodies; routes without an entry are sent without a body.
