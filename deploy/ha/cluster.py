@@ -213,20 +213,41 @@ class Cluster:
             time.sleep(0.3)
         raise RuntimeError(f"no {'sync standby' if self.synchronous else 'replica'} within {timeout:.0f}s\n{self.logs()}")
 
+    def stall_replication(self) -> list[int]:
+        """SIGSTOP the leader's WAL senders: the standby stops receiving, as over a stalled network.
+
+        Asynchronous commits go on being acknowledged without reaching the standby; synchronous
+        ones wait for it. Returns the stopped pids (kill_leader ends them).
+        """
+        import psycopg2
+
+        leader = self.leader()
+        conn = psycopg2.connect(leader.dsn(), connect_timeout=5)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT pid FROM pg_stat_replication")
+                pids = [row[0] for row in cur.fetchall()]
+        finally:
+            conn.close()
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        return pids
+
     def kill_leader(self) -> Node:
-        """Lose the leader's server: SIGKILL its Patroni, then its PostgreSQL postmaster."""
+        """Lose the leader's server at once: SIGKILL its Patroni, its postmaster and every backend."""
         node = self.leader()
         if node is None:
             raise RuntimeError("no leader to kill")
         pid = node.postmaster_pid()
+        doomed = ([pid, *_children(pid)] if pid else []) + ([node.proc.pid] if node.proc else [])
         node.killed = True
+        for victim in doomed:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(victim, signal.SIGKILL)
         if node.proc is not None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(node.proc.pid, signal.SIGKILL)  # Patroni and its whole group
+                os.killpg(node.proc.pid, signal.SIGKILL)  # anything else Patroni started
             node.proc.wait(timeout=10)
-        if pid:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
         return node
 
     def logs(self) -> str:
@@ -339,6 +360,23 @@ class Cluster:
             ["patroni", str(node.config)], stdout=log, stderr=subprocess.STDOUT, cwd=self.root,
             start_new_session=True, **_run_as(),
         )  # fmt: skip
+
+
+def _children(pid: int) -> list[int]:
+    """Direct children of `pid` (PostgreSQL's backends of a postmaster), from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # pid (comm) state ppid ...: comm may hold spaces, so split after the last ')'.
+        fields = stat.rsplit(")", 1)[-1].split()
+        if len(fields) > 1 and fields[1] == str(pid):
+            found.append(int(entry.name))
+    return found
 
 
 def _alive(pid: int) -> bool:

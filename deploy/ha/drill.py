@@ -268,7 +268,7 @@ class Load:
                 time.sleep(0.25)
 
 
-def run(synchronous: bool, *, warmup: float = 5.0, settle: float = 5.0, threads: int = 3,
+def run(synchronous: bool, *, warmup: float = 5.0, stall: float = 2.0, settle: float = 5.0, threads: int = 3,
         give_up: float = 60.0, log=print) -> DrillResult:  # fmt: skip
     """One drill on a fresh cluster; everything started here is stopped before it returns."""
     import psycopg2
@@ -298,6 +298,10 @@ def run(synchronous: bool, *, warmup: float = 5.0, settle: float = 5.0, threads:
         load = Load(port, login(port), threads).start()
         time.sleep(warmup)
 
+        if stall:
+            # The standby stops receiving WAL for `stall` seconds before the server is lost.
+            cluster.stall_replication()
+            time.sleep(stall)
         killed = cluster.kill_leader()
         kill_at = time.monotonic()
         result.killed = killed.name
@@ -355,9 +359,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=("both", "sync", "async"), default="both")
     parser.add_argument("--threads", type=int, default=3)
     parser.add_argument("--warmup", type=float, default=5.0)
+    parser.add_argument("--stall", type=float, default=2.0,
+                        help="seconds the standby receives no WAL before the kill (0: none)")
     args = parser.parse_args(argv)
     modes = {"both": (True, False), "sync": (True,), "async": (False,)}[args.mode]
-    results = [run(sync, threads=args.threads, warmup=args.warmup) for sync in modes]
+    results = [run(sync, threads=args.threads, warmup=args.warmup, stall=args.stall) for sync in modes]
     print()
     for result in results:
         print(result.report())
