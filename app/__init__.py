@@ -74,6 +74,9 @@ def register_blueprints(app: Flask) -> None:
     for blp in (auth_blp, users_blp, products_blp, orders_blp, reports_blp):
         api.register_blueprint(blp, url_prefix=f"/api/v1/{blp.name}")
     register_ops(app)
+    from app.replicas import register_report_reads
+
+    register_report_reads(app, reports_blp.name)
 
 
 def register_error_handlers(app: Flask) -> None:

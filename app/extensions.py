@@ -40,8 +40,10 @@ class ComandaApi(Api):
 
     def _init_spec(self, **options):
         from app.openapi import ProblemResponsesPlugin, SchemaExtrasPlugin
+        from app.replicas import FreshnessHeadersPlugin
 
-        plugins = [*(options.get("extra_plugins") or ()), SchemaExtrasPlugin(), ProblemResponsesPlugin()]
+        plugins = [*(options.get("extra_plugins") or ()), SchemaExtrasPlugin(), ProblemResponsesPlugin(),
+                   FreshnessHeadersPlugin()]
         options["extra_plugins"] = plugins
         super()._init_spec(**options)
 

@@ -176,9 +176,12 @@ class Cluster:
 
     def leader(self) -> Node | None:
         for node in self.nodes:
-            if not node.killed and node.status().get("role") in ("master", "primary"):
-                if _http_json(f"http://127.0.0.1:{node.api_port}/primary")[0] == 200:
-                    return node
+            if (
+                not node.killed
+                and node.status().get("role") in ("master", "primary")
+                and _http_json(f"http://127.0.0.1:{node.api_port}/primary")[0] == 200
+            ):
+                return node
         return None
 
     def replica(self) -> Node | None:
@@ -211,7 +214,21 @@ class Cluster:
                     if member.get("role") == wanted and member.get("state") in ("running", "streaming"):
                         return next(n for n in self.nodes if n.name == member["name"])
             time.sleep(0.3)
-        raise RuntimeError(f"no {'sync standby' if self.synchronous else 'replica'} within {timeout:.0f}s\n{self.logs()}")
+        wanted = "sync standby" if self.synchronous else "replica"
+        raise RuntimeError(f"no {wanted} within {timeout:.0f}s\n{self.logs()}")
+
+    def set_maintenance(self, on: bool, timeout: float = 15) -> None:
+        """Patroni's pause mode: it stops managing PostgreSQL (e.g. it would resume a paused replay)."""
+        body = json.dumps({"pause": on}).encode()
+        req = urllib.request.Request(f"http://127.0.0.1:{self.nodes[0].api_port}/config", data=body,
+                                     method="PATCH", headers={"Content-Type": "application/json"})  # fmt: skip
+        with urllib.request.urlopen(req, timeout=5):  # noqa: S310 - loopback URL we built
+            pass
+        deadline = time.monotonic() + timeout
+        while any(bool(n.status().get("pause")) != on for n in self.nodes if not n.killed):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Patroni did not {'enter' if on else 'leave'} maintenance mode")
+            time.sleep(0.2)
 
     def stall_replication(self) -> list[int]:
         """SIGSTOP the leader's WAL senders: the standby stops receiving, as over a stalled network.

@@ -89,7 +89,8 @@ class DrillResult:
     def report(self) -> str:
         mode = "on" if self.synchronous else "off"
         fmt = lambda v: "never" if v is None else f"{v:.1f}"  # noqa: E731
-        answers = ", ".join(f"{s or 'no answer'}: {n}" for s, n in sorted(self.statuses.items(), key=lambda i: i[0] or 0))
+        ordered = sorted(self.statuses.items(), key=lambda item: item[0] or 0)
+        answers = ", ".join(f"{status or 'no answer'}: {n}" for status, n in ordered)
         return "\n".join([
             f"synchronous_mode {mode}: killed {self.killed} (leader), new leader {self.new_leader}",
             f"  seconds without a successful write:      {fmt(self.outage_seconds)}"
@@ -100,7 +101,8 @@ class DrillResult:
             + ("" if self.lost == 0 else f"   <-- {self.lost} ACKNOWLEDGED ORDERS LOST"),
             f"  5xx other than 503 (and 504):            {self.other_5xx}",
             f"  all answers:                             {answers}",
-            f"  commit latency before the kill:          median {self.commit_ms[0]:.2f} ms, p95 {self.commit_ms[1]:.2f} ms",
+            f"  commit latency before the kill:          median {self.commit_ms[0]:.2f} ms,"
+            f" p95 {self.commit_ms[1]:.2f} ms",
             f"  POST /orders latency before the kill:    median {self.post_ms[0]:.1f} ms, p95 {self.post_ms[1]:.1f} ms",
         ])  # fmt: skip
 
@@ -133,13 +135,13 @@ def _commit_latency(dsn: str, rounds: int = 200) -> tuple[float, float]:
     conn = psycopg2.connect(dsn, connect_timeout=5)
     try:
         with conn.cursor() as cur:
-            cur.execute("CREATE TABLE IF NOT EXISTS drill_probe (id bigserial PRIMARY KEY, at timestamptz DEFAULT now())")
+            cur.execute("CREATE TABLE IF NOT EXISTS drill_probe (id bigserial PRIMARY KEY, at timestamptz)")
         conn.commit()
         times = []
         for _ in range(rounds):
             started = time.perf_counter()
             with conn.cursor() as cur:
-                cur.execute("INSERT INTO drill_probe DEFAULT VALUES")
+                cur.execute("INSERT INTO drill_probe (at) VALUES (now())")
             conn.commit()
             times.append((time.perf_counter() - started) * 1000)
         return _percentiles(times)
