@@ -8,6 +8,7 @@ unreachable replica is skipped for the primary, and no report fails because of i
 
 from __future__ import annotations
 
+import subprocess
 import time
 from datetime import UTC, datetime
 
@@ -151,3 +152,38 @@ def test_a_replica_failing_mid_report_is_retried_on_the_primary(app, client, fac
         sa.event.remove(replica.engine, "before_cursor_execute", kill_after_the_freshness_check)
         replica.down_until = 0.0
     assert products_report(client, headers)[:2] == (1, "replica")
+
+
+def pg_ctl(node, *args: str) -> None:
+    done = subprocess.run([f"{ha_cluster.PG_BIN_DIR}/pg_ctl", "-D", str(node.data_dir), *args],
+                          capture_output=True, text=True, timeout=60, **ha_cluster._run_as())  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_no_primary_is_503_then_the_first_request_after_it_is_back_succeeds(cluster):
+    """Multi-host URL, the primary stopped (Patroni in maintenance mode leaves it down): requests get
+    503 problem+json with Retry-After within the connect timeout; once it is back, the very next
+    request succeeds on the same app (pool pre-ping and invalidation on disconnect)."""
+    leader, replica = cluster.leader(), cluster.replica()
+    url = (f"postgresql://postgres@{replica.address},{leader.address}/comanda"
+           "?target_session_attrs=read-write")  # the replica first: libpq must skip it  # fmt: skip
+    app = create_app(make_config(normalize_database_url(url), DB_CONNECT_TIMEOUT=2))
+    client = app.test_client()
+    login = {"email": "nobody@example.com", "password": "wrong-password"}
+    assert client.post("/api/v1/auth/login", json=login).status_code == 401  # the primary answers
+
+    pg_ctl(leader, "stop", "-m", "immediate", "-w")
+    try:
+        for _ in range(3):
+            started = time.monotonic()
+            resp = client.post("/api/v1/auth/login", json=login)
+            assert time.monotonic() - started < 2 * 2 + 1  # at most one connect timeout per host
+            assert resp.status_code == 503, resp.get_json()
+            assert resp.mimetype == "application/problem+json"
+            assert resp.get_json()["code"] == "service_unavailable"
+            assert int(resp.headers["Retry-After"]) >= 1
+    finally:
+        pg_ctl(leader, "start", "-w", "-l", str(cluster.root / f"{leader.name}.restart.log"))
+    assert client.post("/api/v1/auth/login", json=login).status_code == 401
+    with app.app_context():
+        db.engine.dispose()
