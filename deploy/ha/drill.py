@@ -65,6 +65,7 @@ class DrillResult:
     recovered_seconds: float | None = None  # kill -> first successful write begun after the kill
     acknowledged: int = 0  # distinct orders answered 201 (first answer or replay)
     present: int = 0  # of those, orders the new leader has
+    half_written: int = 0  # orders on the new leader whose lines or totals are not all there
     statuses: Counter = field(default_factory=Counter)
     commit_ms: tuple[float, float] = (0.0, 0.0)  # median, p95 of single-row commits before the kill
     post_ms: tuple[float, float] = (0.0, 0.0)  # median, p95 of POST /orders before the kill
@@ -81,6 +82,7 @@ class DrillResult:
     def ok(self) -> bool:
         return (
             self.lost == 0
+            and self.half_written == 0
             and self.other_5xx == 0
             and self.recovered_seconds is not None
             and self.recovered_seconds <= RECOVERY_TARGET_SECONDS
@@ -99,6 +101,7 @@ class DrillResult:
             f"  201 answers (orders acknowledged):       {self.acknowledged}",
             f"  of those present on the new leader:      {self.present}"
             + ("" if self.lost == 0 else f"   <-- {self.lost} ACKNOWLEDGED ORDERS LOST"),
+            f"  orders half written on the new leader:   {self.half_written}",
             f"  5xx other than 503 (and 504):            {self.other_5xx}",
             f"  all answers:                             {answers}",
             f"  commit latency before the kill:          median {self.commit_ms[0]:.2f} ms,"
@@ -342,6 +345,13 @@ def run(synchronous: bool, *, warmup: float = 5.0, stall: float = 2.0, settle: f
             with conn.cursor() as cur:
                 cur.execute("SELECT count(*) FROM orders WHERE client_order_id = ANY(%s)", (acknowledged,))
                 result.present = cur.fetchone()[0]
+                # Each drill order has exactly one line of quantity 1: anything else is a torn write.
+                cur.execute("""
+                    SELECT count(*) FROM orders o
+                    WHERE o.client_order_id LIKE 'drill-%%'
+                      AND (o.item_count <> 1 OR (SELECT count(*) FROM order_items i WHERE i.order_id = o.id) <> 1)
+                """)
+                result.half_written = cur.fetchone()[0]
         finally:
             conn.close()
         return result

@@ -28,6 +28,7 @@ def test_synchronous_mode_loses_no_acknowledged_order(results):
     print("\n" + result.report())
     assert result.acknowledged > 0
     assert result.present == result.acknowledged, result.report()
+    assert result.half_written == 0, result.report()
     assert result.statuses[503] > 0, "the outage was never seen as 503: the kill did not bite"
     assert result.other_5xx == 0, result.report()
     assert result.new_leader and result.new_leader != result.killed
@@ -43,5 +44,6 @@ def test_asynchronous_mode_for_comparison_loses_what_the_standby_never_got(resul
     result = results[False]
     print("\n" + result.report())
     assert result.other_5xx == 0, result.report()
+    assert result.half_written == 0, result.report()  # lost whole, never torn
     # What synchronous mode protects against: commits acknowledged while the standby lagged.
     assert result.present < result.acknowledged, result.report()
