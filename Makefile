@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench ha-drill clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -39,6 +39,11 @@ lint: $(VENV)/.dev
 bench: $(VENV)/.dev
 	$(BIN)/python bench/batch_bench.py
 	$(BIN)/python bench/reports_bench.py
+
+## ha-drill: lose the primary of a throwaway Patroni cluster under order load (deploy/README.md);
+## needs patroni, etcd-server and PostgreSQL 15 (apt-get install -y patroni etcd-server postgresql-15)
+ha-drill: $(VENV)/.runtime
+	$(BIN)/python deploy/ha/drill.py $(DRILL_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -20,12 +20,63 @@ class ConfigError(RuntimeError):
     """Raised when the environment cannot produce a valid configuration."""
 
 
-def normalize_database_url(url: str) -> str:
-    """Map postgres:// and postgresql:// to the psycopg2 driver we ship."""
-    for prefix in ("postgres://", "postgresql://"):
+# libpq's target_session_attrs values (libpq >= 14).
+TARGET_SESSION_ATTRS = ("any", "read-write", "read-only", "primary", "standby", "prefer-standby")
+WRITABLE_SESSION_ATTRS = ("read-write", "primary")
+
+
+def normalize_database_url(url: str, name: str = "DATABASE_URL", *, writes: bool = True) -> str:
+    """Map postgres:// and postgresql:// to the psycopg2 driver we ship.
+
+    A libpq multi-host URL (`postgresql://u@h1:5432,h2:5433/db?target_session_attrs=read-write`)
+    becomes SQLAlchemy's form of it (`...@/db?host=h1:5432&host=h2:5433&...`); psycopg2 hands
+    libpq the same host and port lists, and libpq tries them in order. Malformed host lists or
+    an unknown target_session_attrs raise ConfigError naming `name`. A URL that takes writes
+    (`writes`) and names several hosts must say target_session_attrs=read-write (or primary).
+    """
+    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg2://" + url[len(prefix) :]
+            return check_postgres_url("postgresql+psycopg2://" + url[len(prefix) :], name, writes)
     return url
+
+
+def check_postgres_url(url: str, name: str, writes: bool) -> str:
+    """Validate a postgresql+psycopg2 URL's hosts and target_session_attrs; rewrite several hosts."""
+    from urllib.parse import parse_qsl, urlencode
+
+    scheme, _, rest = url.partition("://")
+    netloc, slash, path_query = rest.partition("/")
+    path, _, query = path_query.partition("?")
+    userinfo, at, hostlist = netloc.rpartition("@")
+    try:
+        params = parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query))
+    except ValueError:
+        raise ConfigError(f"{name} has a malformed query string: {query!r}") from None
+    attrs = [value for key, value in params if key == "target_session_attrs"]
+    for value in attrs:
+        if value not in TARGET_SESSION_ATTRS:
+            raise ConfigError(
+                f"{name}: target_session_attrs must be one of {', '.join(TARGET_SESSION_ATTRS)}, got {value!r}"
+            )
+    query_hosts = [value for key, value in params if key == "host"]
+    hosts = hostlist.split(",") if hostlist else []
+    if len(hosts) > 1 or query_hosts:
+        for host in hosts + query_hosts:
+            _check_host_port(host, name)
+    if writes and len(hosts) + len(query_hosts) > 1 and not any(v in WRITABLE_SESSION_ATTRS for v in attrs):
+        raise ConfigError(
+            f"{name} names several hosts: add target_session_attrs=read-write so writes reach only the primary"
+        )
+    if len(hosts) <= 1:
+        return url
+    query = urlencode([("host", host) for host in hosts] + params)
+    return f"{scheme}://{userinfo}{at}{slash}{path}?{query}"
+
+
+def _check_host_port(host: str, name: str) -> None:
+    hostname, colon, port = host.rpartition(":") if ":" in host and not host.endswith("]") else (host, "", "")
+    if not hostname or (colon and not (port.isdigit() and 0 < int(port) < 65536)):
+        raise ConfigError(f"{name} has a malformed host in its host list: {host!r} (expected host or host:port)")
 
 
 def _env_int(name: str, default: int) -> int:
@@ -69,6 +120,11 @@ class Config:
         self.SECRET_KEY = env.get("SECRET_KEY")
         self.JWT_SECRET_KEY = env.get("JWT_SECRET_KEY")
         self.SQLALCHEMY_DATABASE_URI = normalize_database_url(env.get("DATABASE_URL", ""))
+        # Optional replica for report reads (app/replicas.py); unset, reports read DATABASE_URL.
+        self.REPORTS_DATABASE_URL = normalize_database_url(
+            env.get("REPORTS_DATABASE_URL", ""), "REPORTS_DATABASE_URL", writes=False
+        )
+        self.REPORTS_MAX_LAG_SECONDS = _env_int("REPORTS_MAX_LAG_SECONDS", 30)
         self.REDIS_URL = env.get("REDIS_URL") or None
 
         # Database pool (PostgreSQL only; SQLite uses its own defaults).

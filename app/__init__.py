@@ -44,6 +44,7 @@ def register_extensions(app: Flask) -> None:
     from app.database import register_database_events
     from app.extensions import api, db, jwt, limiter, migrate
     from app.models import ROLES
+    from app.replicas import FreshnessHeadersPlugin
     from app.web.openapi import API_DESCRIPTION, ProblemResponsesPlugin, SchemaExtrasPlugin
 
     db.init_app(app)
@@ -52,7 +53,7 @@ def register_extensions(app: Flask) -> None:
     jwt.init_app(app)
     register_jwt_callbacks(jwt)
     limiter.init_app(app)
-    plugins = [SchemaExtrasPlugin(), ProblemResponsesPlugin(ROLES)]
+    plugins = [SchemaExtrasPlugin(), ProblemResponsesPlugin(ROLES), FreshnessHeadersPlugin()]
     api.init_app(app, spec_kwargs={"info": {"description": API_DESCRIPTION}, "extra_plugins": plugins})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
 
@@ -77,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
     from app.ops import register_ops
     from app.orders.routes import blp as orders_blp
     from app.products.routes import blp as products_blp
+    from app.replicas import register_report_reads
     from app.reports.routes import blp as reports_blp
     from app.users.routes import blp as users_blp
 
@@ -84,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
         api.register_blueprint(blp, url_prefix=f"/api/v1/{blp.name}")
     register_ops(app)
     register_dashboard(app)
+    register_report_reads(app, reports_blp.name)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -20,8 +20,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Subquery, bindparam, false, func, select, text, union_all
 
-from app.extensions import db
 from app.models import Order, OrderItem, Product, User
+from app.replicas import report_session
 from app.reports.periods import next_month, split_months
 from app.reports.rollups import BY_NAME, Rollup
 
@@ -89,8 +89,8 @@ def serial_reads() -> None:
     Report reads touch a few thousand rollup rows; starting parallel workers for them, which the
     planner likes for a UNION ALL of index scans, costs more (~10 ms on a 2-core box) than the work.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+    if report_session().get_bind().dialect.name == "postgresql":
+        report_session().execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
 
 
 def _sums(rows: Subquery, names: tuple[str, ...]) -> list:
@@ -184,15 +184,15 @@ def product_report_rows(scope: Scope) -> tuple[list[tuple[int, str, int, int, in
     serial_reads()
     if scope.waiter_id is None:
         shape, params = shape_and_params(scope)
-        result = db.session.execute(_products_statement(shape), params).all()
+        result = report_session().execute(_products_statement(shape), params).all()
         total = int(result[0][5]) if result else 0  # no product sold: no order counts either
         return [(pid, name, int(q), int(r), int(o)) for pid, name, q, r, o, _ in result], total
     sums = raw_product_sums(scope).subquery("sums")
     stmt = select(sums.c.product_id, Product.name, sums.c.quantity, sums.c.revenue_cents, sums.c.orders).join(
         Product, Product.id == sums.c.product_id
     )
-    rows = [(pid, name, int(q), int(r), int(o)) for pid, name, q, r, o in db.session.execute(stmt)]
-    orders = db.session.execute(select(func.count()).select_from(counted_orders(scope))).scalar_one()
+    rows = [(pid, name, int(q), int(r), int(o)) for pid, name, q, r, o in report_session().execute(stmt)]
+    orders = report_session().execute(select(func.count()).select_from(counted_orders(scope))).scalar_one()
     return rows, orders
 
 
@@ -214,7 +214,7 @@ def waiter_rows(scope: Scope) -> list[tuple[int, str, int, int, int]]:
     """(waiter_id, name, orders, items, revenue_cents) per waiter with counted orders."""
     serial_reads()
     shape, params = shape_and_params(scope)
-    result = db.session.execute(_waiters_statement(shape), params)
+    result = report_session().execute(_waiters_statement(shape), params)
     return [(wid, name, int(o), int(i), int(r)) for wid, name, o, i, r in result]
 
 
@@ -235,4 +235,4 @@ def sales_rows(scope: Scope, granularity: str) -> list[tuple]:
         c = counted_orders(scope)
         period = c.c.business_date if granularity == "day" else c.c.local_hour
         stmt = select(period, func.count(), func.sum(c.c["items"]), func.sum(c.c.revenue_cents)).group_by(period)
-    return [(p, int(o), int(i), int(r)) for p, o, i, r in db.session.execute(stmt)]
+    return [(p, int(o), int(i), int(r)) for p, o, i, r in report_session().execute(stmt)]
