@@ -376,15 +376,18 @@ def reconcile(database_url: str, r: Round) -> None:
 
 
 # ------------------------------------------------------------------------------------------ profile
-def profile(stack_: Stack, seconds: float, out: Path) -> subprocess.Popen | None:
+def profile(stack_: Stack, seconds: float, out: Path, fmt: str) -> subprocess.Popen | None:
+    """py-spy on every gunicorn worker for `seconds`, idle (waiting) frames included: time spent
+    waiting for PostgreSQL or for the next connection shows up as such."""
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    if not Path(py_spy).exists() and not shutil.which(py_spy):
+    if not Path(py_spy).exists():
         print("py-spy not found: pip install -r requirements-dev.txt", file=sys.stderr)
         return None
     out.parent.mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(
-        [py_spy, "record", "--pid", str(stack_.gunicorn.pid), "--subprocesses", "--duration", f"{int(seconds)}",
-         "--rate", "100", "--format", "flamegraph", "--output", str(out)],
+        [py_spy, "record", "--pid", str(stack_.gunicorn.pid), "--subprocesses", "--idle", "--duration",
+         f"{int(seconds)}", "--rate", "100", "--format", fmt, "--output", str(out),
+         *(["--function"] if fmt == "raw" else [])],  # raw: one frame per function, not per line
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
 
@@ -468,7 +471,8 @@ def main() -> None:  # noqa: C901 - a script's main, read top to bottom
     parser.add_argument("--v11", choices=("auto", "yes", "no"), default="auto",
                         help="order body with a modifier and location_id (auto: if /openapi.json has them)")
     parser.add_argument("--profile", type=Path, help="py-spy flame graph (SVG) of the workers in an extra API "
-                        "round at the first concurrency (not counted in the table)")
+                        "round at the first concurrency (not counted in the table), and the collapsed stacks "
+                        "(same name, .txt) in another; bench/profile_summary.py reads the latter")
     parser.add_argument("--reports", choices=("auto", "yes", "no"), default="auto",
                         help="GET /reports/products on the chain database (auto: if bench/reports_bench.py loaded it)")
     parser.add_argument("--chain-db", default=None, help="chain database name (default: DATABASE_URL's)")
@@ -541,14 +545,14 @@ def main() -> None:  # noqa: C901 - a script's main, read top to bottom
                         label = f"{kind[0]}{conns}r{i}"
                         rounds.setdefault((kind, conns), []).append(one(kind, conns, label, args.seconds))
                 rss[conns] = {"api": api.worker_rss_mib(), "baseline": base.worker_rss_mib()}
-            if args.profile:
-                conns = concurrencies[0]
-                spy = profile(api, args.seconds, args.profile)
-                time.sleep(1.0)
-                one("api", conns, "prof", args.seconds)
-                if spy is not None:
-                    output, _ = spy.communicate(timeout=120)
-                    print(f"profile: {args.profile} ({output.strip().splitlines()[-1] if output.strip() else ''})")
+            if args.profile:  # two extra rounds, one per format (only one py-spy may attach at a time)
+                for fmt, out in (("flamegraph", args.profile), ("raw", args.profile.with_suffix(".txt"))):
+                    spy = profile(api, args.seconds, out, fmt)
+                    time.sleep(1.0)
+                    one("api", concurrencies[0], f"prof{fmt[0]}", args.seconds + 2)
+                    if spy is not None:
+                        output, _ = spy.communicate(timeout=120)
+                        print(f"profile: {out} ({output.strip().splitlines()[-1] if output.strip() else ''})")
             logs = {name: tail(s.tmp / "gunicorn.err.log", 5) for name, s in (("api", api), ("baseline", base))}
             nginx_err = {name: tail(s.tmp / "nginx.err.log", 5) for name, s in (("api", api), ("baseline", base))}
 
