@@ -200,7 +200,7 @@ def query(url: str, sql: str, params: tuple = ()) -> list[tuple]:
 
     conn = psycopg2.connect(pg_url(url))
     try:
-        with conn.cursor() as cur:
+        with conn, conn.cursor() as cur:  # commits: the statement may write
             cur.execute(sql, params)
             return cur.fetchall()
     finally:
@@ -581,7 +581,9 @@ def main() -> None:  # noqa: C901 - a script's main, read top to bottom
             a, b = rounds[("api", conns)], rounds[("baseline", conns)]
             ratio = med(a, "rps") / med(b, "rps")
             stored_ratio = med(a, "stored_rps") / med(b, "stored_rps")
-            for name, rs, extra_col in (("POST /api/v1/orders", a, f"{ratio:.2f}x (stored/s {stored_ratio:.2f}x)"),
+            pairs = ", ".join(f"{x.rps / y.rps:.2f}" for x, y in zip(a, b, strict=True))
+            for name, rs, extra_col in (("POST /api/v1/orders", a, f"**{ratio:.2f}x** (stored/s {stored_ratio:.2f}x; "
+                                                                    f"per round pair {pairs})"),
                                         ("baseline (bench/baseline_app.py)", b, "")):
                 print(f"| {name} | {conns} | {med(rs, 'rps'):.0f} | {med(rs, 'p50_ms'):.1f} | {med(rs, 'p99_ms'):.1f} "
                       f"| {sum(r.non_2xx for r in rs)} | {sum(r.socket_errors for r in rs)} "
