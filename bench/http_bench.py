@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gzip
 import json
 import os
 import platform
@@ -392,6 +393,21 @@ def profile(stack_: Stack, seconds: float, out: Path, fmt: str) -> subprocess.Po
     )
 
 
+def merge_processes(collapsed: Path) -> Path:
+    """Fold py-spy's per-process stacks together (drop the leading `process <pid>:...` frames) into
+    `<collapsed>.gz` (a tenth of the size; bench/profile_summary.py reads either)."""
+    merged: dict[str, int] = {}
+    for line in collapsed.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = [f for f in stack.split(";") if not f.startswith("process ")]
+        key = ";".join(frames)
+        merged[key] = merged.get(key, 0) + int(count)
+    out = collapsed.with_name(collapsed.name + ".gz")
+    out.write_bytes(gzip.compress("".join(f"{stack} {n}\n" for stack, n in sorted(merged.items())).encode(), mtime=0))
+    collapsed.unlink()
+    return out
+
+
 # ------------------------------------------------------------------------------------------ reports
 def reports_bench(server_url: str, chain_db: str, runs: int, worker_connections: int | None) -> dict | None:
     """GET /reports/products over 1, 30 and 365 days through gunicorn + nginx on the chain database."""
@@ -472,7 +488,7 @@ def main() -> None:  # noqa: C901 - a script's main, read top to bottom
                         help="order body with a modifier and location_id (auto: if /openapi.json has them)")
     parser.add_argument("--profile", type=Path, help="py-spy flame graph (SVG) of the workers in an extra API "
                         "round at the first concurrency (not counted in the table), and the collapsed stacks "
-                        "(same name, .txt) in another; bench/profile_summary.py reads the latter")
+                        "(same name, .txt.gz) in another; bench/profile_summary.py reads the latter")
     parser.add_argument("--reports", choices=("auto", "yes", "no"), default="auto",
                         help="GET /reports/products on the chain database (auto: if bench/reports_bench.py loaded it)")
     parser.add_argument("--chain-db", default=None, help="chain database name (default: DATABASE_URL's)")
@@ -552,6 +568,8 @@ def main() -> None:  # noqa: C901 - a script's main, read top to bottom
                     one("api", concurrencies[0], f"prof{fmt[0]}", args.seconds + 2)
                     if spy is not None:
                         output, _ = spy.communicate(timeout=120)
+                        if fmt == "raw" and out.exists():
+                            out = merge_processes(out)
                         print(f"profile: {out} ({output.strip().splitlines()[-1] if output.strip() else ''})")
             logs = {name: tail(s.tmp / "gunicorn.err.log", 5) for name, s in (("api", api), ("baseline", base))}
             nginx_err = {name: tail(s.tmp / "nginx.err.log", 5) for name, s in (("api", api), ("baseline", base))}

@@ -1,6 +1,6 @@
-"""Where a gunicorn worker's time goes, from py-spy's collapsed stacks (`http_bench.py --profile X.svg` writes X.txt).
+"""Where a gunicorn worker's time goes, from py-spy's collapsed stacks (`http_bench.py --profile X.svg`: X.txt.gz).
 
-    .venv/bin/python bench/profile_summary.py bench/profiles/create_path_before.txt [--orders N]
+    .venv/bin/python bench/profile_summary.py bench/profiles/create_path_before.txt.gz [--orders N]
 
 Every sample of a worker (py-spy --idle: waiting counts too) falls in exactly one bucket: the
 first of CATEGORIES whose frame pattern appears in its stack, checked in order (so the pool's
@@ -14,6 +14,7 @@ prints worker milliseconds per order (samples at 100 Hz).
 from __future__ import annotations
 
 import argparse
+import gzip
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -46,7 +47,8 @@ WAIT_LEAF = re.compile(r"do_execute|do_executemany|do_ping|do_commit|do_rollback
 def summarize(path: Path) -> tuple[dict[str, list[int]], int]:
     buckets: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # samples, of which waiting on PostgreSQL
     compiled = [(name, re.compile(pattern)) for name, pattern in CATEGORIES]
-    for line in path.read_text().splitlines():
+    text = gzip.decompress(path.read_bytes()).decode() if path.suffix == ".gz" else path.read_text()
+    for line in text.splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack:
             continue

@@ -8,19 +8,24 @@ small TCP proxy that reads the PostgreSQL frontend protocol and records each que
 (psycopg2 uses the simple query protocol: one message, one round trip; BEGIN, COMMIT, savepoints
 and the pool's pre-ping included, which SQLAlchemy's events would not show). Prints, for a
 3-line order without and with an Idempotency-Key, the number of round trips (median over
---orders requests after a warm-up) and the statements of one request.
+--orders requests after a warm-up) and the statements of one request. Then, without the proxy,
+the CPU one order costs, sequentially in this process: Python (time.process_time) and the
+PostgreSQL backends (/proc/<pid>/stat of this database's backends, so the server must be local),
+for the application and for bench/baseline_app.py: the costs the machine's two cores share.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import re
 import socket
 import statistics
 import struct
 import sys
 import threading
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -136,9 +141,8 @@ def label(statement: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=20)
+    parser.add_argument("--cpu-orders", type=int, default=300, help="orders per app for the CPU figures")
     args = parser.parse_args()
-
-    import os
 
     database_url = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/comanda_bench")
     name = server_and_name(database_url)[1] + "_rt"
@@ -146,7 +150,7 @@ def main() -> None:
     admin_execute(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin_execute(database_url, f'CREATE DATABASE "{name}"')
     try:
-        env = app_env(url, LOG_LEVEL="WARNING")
+        env = app_env(url)  # production logging (JSON request log on stderr), as under gunicorn
         flask(env, "db", "upgrade")
         flask(env, "users", "create", "--email", "rt-admin@bench.local", "--name", "RT Admin", "--role", "admin",
               "--password", PASSWORD)
@@ -193,8 +197,64 @@ def main() -> None:
                   f"max {max(counts)})")
             for statement in runs[len(runs) // 2]:
                 print(f"  {label(statement):42} {statement[:110]}")
+
+        # CPU per order, in this process (the app, or the baseline) and in PostgreSQL's backends.
+        import baseline_app
+        from werkzeug.test import Client
+
+        baseline_app.DSN = pg_url(url)  # straight to PostgreSQL, like the app's pool below (no proxy)
+        baseline = Client(baseline_app.app)
+        os.environ["DATABASE_URL"] = url
+        direct = create_app("production").test_client()
+        headers_direct = headers
+
+        def api_order(n: int) -> None:
+            body = {"customer_name": "Mesa", "table": "1", "client_order_id": f"cpu-api-{n}",
+                    "items": [{"product_id": p, "quantity": 1} for p in products]}
+            ok(direct.post("/api/v1/orders", json=body, headers=headers_direct), 201)
+
+        def baseline_order(n: int) -> None:
+            body = {"customer_name": "Mesa", "table": "1", "client_order_id": f"cpu-base-{n}",
+                    "items": [{"product_id": p, "quantity": 1} for p in products]}
+            assert baseline.post("/api/v1/orders", json=body).status_code == 201
+
+        print(f"\nCPU per order over {args.cpu_orders} sequential orders, in process (no HTTP server, no nginx):")
+        print("| app | wall ms/order | Python CPU ms/order | PostgreSQL backend CPU ms/order |")
+        print("|---|---:|---:|---:|")
+        for label_, fn in (("POST /api/v1/orders (Flask test client)", api_order),
+                           ("bench/baseline_app.py (werkzeug test client)", baseline_order)):
+            for n in range(20):
+                fn(-1 - n)  # warm-up (and connect)
+            before_pg, before_py, before_wall = backend_cpu(url, name), time.process_time(), time.perf_counter()
+            for n in range(args.cpu_orders):
+                fn(n)
+            wall = time.perf_counter() - before_wall
+            py = time.process_time() - before_py
+            pg = backend_cpu(url, name) - before_pg
+            k = 1000 / args.cpu_orders
+            print(f"| {label_} | {wall * k:.2f} | {py * k:.2f} | {pg * k:.2f} |")
     finally:
         admin_execute(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def backend_cpu(url: str, name: str) -> float:
+    """CPU seconds (user + system) used so far by the PostgreSQL backends connected to `name`."""
+    import psycopg2
+
+    conn = psycopg2.connect(pg_url(url))
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
+            pids = [row[0] for row in cur.fetchall()]
+    finally:
+        conn.close()
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
 
 
 if __name__ == "__main__":
