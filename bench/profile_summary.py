@@ -70,20 +70,24 @@ def main() -> None:
     args = parser.parse_args()
     buckets, in_request = summarize(args.collapsed)
     waiting = sum(v[1] for k, v in buckets.items() if not k.startswith(("worker idle", "gunicorn master")))
-    per_order = " | worker ms per order" if args.orders else ""
+    per_order = " | worker ms per order | of which not waiting" if args.orders else ""
     print(f"| where a worker's request time goes | % of request time | of which waiting for PostgreSQL{per_order} |")
-    print("|---|---:|---:|" + ("---:|" if args.orders else ""))
+    print("|---|---:|---:|" + ("---:|---:|" if args.orders else ""))
     order = [name for name, _ in CATEGORIES] + ["other (outside a request)"]
     for name in sorted(buckets, key=lambda k: (k.startswith(("worker idle", "gunicorn", "bench", "other (")),
                                                -buckets[k][0] if not k.startswith("worker") else order.index(k))):
         samples, wait = buckets[name]
         outside = name.startswith(("worker idle", "gunicorn master", "bench setup", "other ("))
         share = "" if outside else f"{100 * samples / in_request:.1f}%"
-        extra = f" | {samples * 1000 / RATE_HZ / args.orders:.2f}" if args.orders and not outside else (
-            " | " if args.orders else "")
+        ms = 1000 / RATE_HZ / args.orders if args.orders else 0.0
+        extra = f" | {samples * ms:.2f} | {(samples - wait) * ms:.2f}" if args.orders and not outside else (
+            " | | " if args.orders else "")
         print(f"| {name} | {share or f'({samples} samples)'} | {100 * wait / samples:.0f}%{extra} |")
     print(f"\nin requests: {in_request} samples ({in_request / RATE_HZ:.1f} worker-seconds); waiting for PostgreSQL: "
           f"{100 * waiting / max(in_request, 1):.0f}% of them")
+    if args.orders:
+        print(f"per order: {in_request * 10 / args.orders:.1f} worker-ms, "
+              f"{(in_request - waiting) * 10 / args.orders:.1f} of them not waiting for PostgreSQL")
 
 
 if __name__ == "__main__":
