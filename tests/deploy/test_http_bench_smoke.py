@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import secrets
 import shutil
 import sys
@@ -35,7 +36,8 @@ def test_rendered_nginx_conf_can_be_sized_for_many_clients(tmp_path) -> None:
     assert "worker_connections 4096;" in conf
     assert "listen 127.0.0.1:18001 default_server;" in conf
     assert "server 127.0.0.1:18002;" in conf
-    assert "proxy_bind" not in conf
+    assert re.search(r"^\s*proxy_bind\s", conf, re.M) is None  # only when asked for
+    assert re.search(r"^\s*proxy_bind\s", render_nginx_conf(tmp_path, 1, 2, "127.0.0.2").read_text(), re.M)
 
 
 @pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="needs TEST_DATABASE_URL (PostgreSQL)")
