@@ -223,8 +223,12 @@ def login(port: int, email: str) -> str:
     return call(port, "POST", "/api/v1/auth/login", {"email": email, "password": PASSWORD})["access_token"]
 
 
-def detect_v11(port: int) -> bool:
-    """True when POST /api/v1/orders takes `location_id` and lines take `modifiers` (API.md v1.1)."""
+V11_FIELDS = ("location_id", "modifiers")
+
+
+def detect_v11(port: int) -> tuple[str, ...]:
+    """Which v1.1 fields POST /api/v1/orders takes (API.md): `location_id` on the order,
+    `modifiers` on a line. Each is used as soon as the OpenAPI document has it."""
     spec = call(port, "GET", "/openapi.json")
     schemas = spec.get("components", {}).get("schemas", {})
 
@@ -237,8 +241,13 @@ def detect_v11(port: int) -> bool:
         body = resolve(spec["paths"]["/api/v1/orders"]["post"]["requestBody"]["content"]["application/json"]["schema"])
         line = resolve(body["properties"]["items"]["items"])
     except KeyError:
-        return False
-    return "location_id" in body.get("properties", {}) and "modifiers" in line.get("properties", {})
+        return ()
+    found = []
+    if "location_id" in body.get("properties", {}):
+        found.append("location_id")
+    if "modifiers" in line.get("properties", {}):
+        found.append("modifiers")
+    return tuple(found)
 
 
 @dataclass
@@ -248,7 +257,7 @@ class Catalogue:
     location_id: int | None = None
 
 
-def prepare_api(port: int, admin_email: str, v11: bool) -> Catalogue:
+def prepare_api(port: int, admin_email: str, v11: tuple[str, ...]) -> Catalogue:
     """Products and a waiter, through the API (as an admin would)."""
     token = login(port, admin_email)
     products = [
@@ -256,7 +265,7 @@ def prepare_api(port: int, admin_email: str, v11: bool) -> Catalogue:
         for i in range(30)
     ]
     location_id = None
-    if v11:
+    if "location_id" in v11:
         locations = call(port, "GET", "/api/v1/locations", token=token)
         rows = locations.get("data", locations) if isinstance(locations, dict) else locations
         location_id = next((r["id"] for r in rows if r.get("default")), rows[0]["id"])
@@ -266,14 +275,16 @@ def prepare_api(port: int, admin_email: str, v11: bool) -> Catalogue:
     return Catalogue(email, products, location_id)
 
 
-def order_body(catalogue: Catalogue, n: int, client_order_id: str, v11: bool) -> dict:
-    """A 3-line order; with v11, the first line carries a modifier and the order its location_id."""
+def order_body(catalogue: Catalogue, n: int, client_order_id: str, v11: tuple[str, ...] = ()) -> dict:
+    """A 3-line order; with the v1.1 fields named in `v11`, the first line carries a modifier and
+    the order its location_id."""
     products = catalogue.product_ids
     lines = [{"product_id": products[(n + k * 7) % len(products)], "quantity": 1 + k % 2} for k in range(3)]
     body = {"customer_name": "Mesa bench", "table": str(1 + n % 40), "client_order_id": client_order_id,
             "items": lines}
-    if v11:
+    if "modifiers" in v11:
         lines[0]["modifiers"] = [{"name": "Extra guacamole", "price": "25.00"}]
+    if "location_id" in v11:
         body["location_id"] = catalogue.location_id
     return body
 
@@ -485,7 +496,8 @@ def main() -> None:  # noqa: C901 - a script's main, read top to bottom
                         help="render nginx with this worker_connections (default: deploy/nginx.conf's value, or "
                         f"{BENCH_WORKER_CONNECTIONS} when that is below 2 x the highest concurrency + 64)")
     parser.add_argument("--v11", choices=("auto", "yes", "no"), default="auto",
-                        help="order body with a modifier and location_id (auto: if /openapi.json has them)")
+                        help="order body with a modifier and a location_id (auto: each one once /openapi.json "
+                        "has it)")
     parser.add_argument("--profile", type=Path, help="py-spy flame graph (SVG) of the workers in an extra API "
                         "round at the first concurrency (not counted in the table), and the collapsed stacks "
                         "(same name, .txt.gz) in another; bench/profile_summary.py reads the latter")
@@ -526,12 +538,12 @@ def main() -> None:  # noqa: C901 - a script's main, read top to bottom
         wc = args.worker_connections or nginx_worker_connections(max(concurrencies))
         with stack("api", "wsgi:app", api_env, wc) as api, stack("baseline", "bench.baseline_app:app", base_env,
                                                                    wc) as base:
-            v11 = detect_v11(api.nginx_port) if args.v11 == "auto" else args.v11 == "yes"
+            v11 = detect_v11(api.nginx_port) if args.v11 == "auto" else V11_FIELDS if args.v11 == "yes" else ()
             catalogue = prepare_api(api.nginx_port, admin_email, v11)
             results["v11"] = v11
             results["workers"] = len(api.workers())
             print(f"api workers: {len(api.workers())}, baseline workers: {len(base.workers())}, body: "
-                  f"{'v1.1 (modifier, location_id)' if v11 else 'v1'}, {args.seconds:g} s rounds, "
+                  f"{'v1 + ' + ', '.join(v11) if v11 else 'v1'}, {args.seconds:g} s rounds, "
                   f"open-file limit {nofile}", flush=True)
 
             def one(kind: str, conns: int, label: str, seconds: float) -> Round:
@@ -591,7 +603,7 @@ def main() -> None:  # noqa: C901 - a script's main, read top to bottom
         print(f"machine: {machine()}; gunicorn {results['workers']} sync workers (deploy/gunicorn.conf.py), nginx "
               f"deploy/nginx.conf{f' with worker_connections {wc}' if wc else ''}; wrk -t{args.threads}, "
               f"{args.rounds} alternating rounds of {args.seconds:g} s per app and concurrency; medians; "
-              f"body: {'v1.1' if v11 else 'v1'} 3-line order")
+              f"body: 3-line order, {'v1 + ' + ' + '.join(v11) if v11 else 'v1'}")
         print("| measurement | conns | req/s | p50 ms | p99 ms | non-2xx | socket errors | 201s | orders in DB "
               "| stored/s | API/baseline |")
         print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")

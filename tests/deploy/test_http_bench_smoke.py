@@ -40,6 +40,17 @@ def test_rendered_nginx_conf_can_be_sized_for_many_clients(tmp_path) -> None:
     assert re.search(r"^\s*proxy_bind\s", render_nginx_conf(tmp_path, 1, 2, "127.0.0.2").read_text(), re.M)
 
 
+def test_order_body_switches_to_the_v11_fields() -> None:
+    hb = _http_bench()
+    catalogue = hb.Catalogue("w@x", [1, 2, 3], location_id=7)
+    v1 = hb.order_body(catalogue, 0, "c-1")
+    assert v1["client_order_id"] == "c-1" and len(v1["items"]) == 3
+    assert "location_id" not in v1 and all("modifiers" not in line for line in v1["items"])
+    v11 = hb.order_body(catalogue, 0, "c-2", ("location_id", "modifiers"))
+    assert v11["location_id"] == 7
+    assert [len(line.get("modifiers", [])) for line in v11["items"]] == [1, 0, 0]
+
+
 @pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="needs TEST_DATABASE_URL (PostgreSQL)")
 def test_baseline_under_wrk_answers_and_stores_the_same_orders(tmp_path) -> None:
     hb = _http_bench()
@@ -65,7 +76,7 @@ def test_baseline_under_wrk_answers_and_stores_the_same_orders(tmp_path) -> None
         env = hb.clean_env({"DATABASE_URL": url, "GUNICORN_WORKERS": "2"})
         with hb.stack("baseline", "bench.baseline_app:app", env, None) as stack:
             tag = f"smoke{secrets.token_hex(3)}"
-            body = hb.order_body(hb.Catalogue("w@smoke.local", products), 0, tag, v11=False)
+            body = hb.order_body(hb.Catalogue("w@smoke.local", products), 0, tag)
             r = hb.run_wrk(stack, hb.Round("baseline", 8, 2, tag), body, None, 2, tmp_path)
             hb.drain(stack, limit=20)
             hb.reconcile(url, r)
