@@ -546,7 +546,7 @@ def main() -> None:  # noqa: C901 - a script's main, read top to bottom
                   f"{'v1 + ' + ', '.join(v11) if v11 else 'v1'}, {args.seconds:g} s rounds, "
                   f"open-file limit {nofile}", flush=True)
 
-            def one(kind: str, conns: int, label: str, seconds: float) -> Round:
+            def one(kind: str, conns: int, label: str, seconds: float, note: str = "") -> Round:
                 s = api if kind == "api" else base
                 tag = f"{label}{secrets.token_hex(3)}"
                 token = login(api.nginx_port, catalogue.waiter_email) if kind == "api" else None
@@ -559,12 +559,12 @@ def main() -> None:  # noqa: C901 - a script's main, read top to bottom
                       f"non-2xx {r.non_2xx} {r.statuses or ''} socket errors {r.socket_errors} {r.errors}  "
                       f"201s {r.n201} in db {r.in_db} (lost {r.lost}, unanswered {r.unanswered}; "
                       f"drained in {r.drain_s:.1f} s, "
-                      f"{r.stored_rps:.0f} stored/s)", flush=True)
+                      f"{r.stored_rps:.0f} stored/s){note}", flush=True)
                 return r
 
             # Warm-up, discarded: imports, pools, caches of both apps.
-            one("api", concurrencies[0], "wa", min(5.0, args.seconds))
-            one("baseline", concurrencies[0], "wb", min(5.0, args.seconds))
+            one("api", concurrencies[0], "wa", min(5.0, args.seconds), "  [warm-up, not counted]")
+            one("baseline", concurrencies[0], "wb", min(5.0, args.seconds), "  [warm-up, not counted]")
             rounds: dict[tuple[str, int], list[Round]] = {}
             rss: dict[int, dict[str, list[float]]] = {}
             for conns in concurrencies:
@@ -577,7 +577,7 @@ def main() -> None:  # noqa: C901 - a script's main, read top to bottom
                 for fmt, out in (("flamegraph", args.profile), ("raw", args.profile.with_suffix(".txt"))):
                     spy = profile(api, args.seconds, out, fmt)
                     time.sleep(1.0)
-                    one("api", concurrencies[0], f"prof{fmt[0]}", args.seconds + 2)
+                    one("api", concurrencies[0], f"prof{fmt[0]}", args.seconds + 2, f"  [py-spy {fmt}, not counted]")
                     if spy is not None:
                         output, _ = spy.communicate(timeout=120)
                         if fmt == "raw" and out.exists():
