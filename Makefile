@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test lint bench ha-drill clean
+.PHONY: run test lint bench bench-chain ha-drill clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -35,10 +35,14 @@ lint: $(VENV)/.dev
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-## bench: PostgreSQL benchmarks (see bench/README.md); BENCH_SERVER / BENCH_DATABASE_URL pick the server
+## bench: order creation over real gunicorn + nginx vs a bare baseline, reports, batch: one table (bench/README.md).
+##        Needs nginx, wrk and PostgreSQL: DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/comanda_bench);
+##        BENCH_ARGS="--seconds 10" shortens the rounds; `make bench-chain` loads the 1M-order reports data once.
 bench: $(VENV)/.dev
-	$(BIN)/python bench/batch_bench.py
-	$(BIN)/python bench/reports_bench.py
+	$(BIN)/python bench/http_bench.py $(BENCH_ARGS)
+
+bench-chain: $(VENV)/.dev
+	$(BIN)/python bench/reports_bench.py --skip-throughput
 
 ## ha-drill: lose the primary of a throwaway Patroni cluster under order load (deploy/README.md);
 ## needs patroni, etcd-server and PostgreSQL 15 (apt-get install -y patroni etcd-server postgresql-15)

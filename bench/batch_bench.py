@@ -1,6 +1,7 @@
 """Batch sync speed on PostgreSQL: one 500-order batch (3 lines each) vs the same orders posted one by one.
 
     .venv/bin/python bench/batch_bench.py [--runs 7] [--db postgresql://postgres@127.0.0.1:5432/comanda_bench_batch]
+    ... --json    # also a machine-readable line, for bench/http_bench.py
 
 End to end through the Flask app (routing, auth, validation, JSON, SQL, commit), in one process.
 Prints a markdown row; the median of --runs batches, and the one-by-one baseline measured in the same run.
@@ -9,6 +10,7 @@ Prints a markdown row; the median of --runs batches, and the one-by-one baseline
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -35,6 +37,7 @@ def prepare_database(url: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--json", action="store_true", help="also print `BENCH_JSON {...}` (for bench/http_bench.py)")
     parser.add_argument(
         "--db", default=os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/comanda_bench_batch")
     )
@@ -91,6 +94,8 @@ def main() -> None:
 
     batch_ms = statistics.median(batch_times) * 1000
     single_ms = statistics.median(single_times) * 1000
+    if args.json:
+        print("BENCH_JSON " + json.dumps({"runs": args.runs, "batch_ms": batch_ms, "single_ms": single_ms}))
     cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
     cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "")
     print(f"machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}")

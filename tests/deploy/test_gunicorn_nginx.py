@@ -12,46 +12,44 @@ one address), and a spoofed X-Forwarded-For value would mean it trusts the clien
 
 from __future__ import annotations
 
-import contextlib
 import gzip
-import http.client
 import importlib.util
 import json
 import os
 import re
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from email.message import Message
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from tests.constants import LOGIN, ORDERS, PROBLEM
+from tests.deploy.loopback import (
+    GUNICORN_CONF,
+    REPO,
+    Reply,
+    can_bind,
+    find_nginx,
+    free_port,
+    nginx_command,
+    pg_url,
+    render_nginx_conf,
+    request,
+    stop,
+    tail,
+    wait_for,
+)
 
-REPO = Path(__file__).resolve().parents[2]
-NGINX_CONF = REPO / "deploy" / "nginx.conf"
-GUNICORN_CONF = REPO / "deploy" / "gunicorn.conf.py"
 PROXY_SOURCE = "127.0.0.2"  # the address nginx uses to reach gunicorn
 SPOOFED = "203.0.113.9"
 MIB = 1024 * 1024
-
-
-def _find_nginx() -> str | None:
-    found = shutil.which("nginx")
-    if found:
-        return found
-    return "/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None
-
-
-NGINX = _find_nginx()
+NGINX = find_nginx()
 
 pytestmark = [
     pytest.mark.skipif(NGINX is None, reason="nginx binary not found (apt-get install -y nginx)"),
@@ -59,102 +57,7 @@ pytestmark = [
 ]
 
 
-# --------------------------------------------------------------------------- helpers
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: Message
-    body: bytes
-
-    def header(self, name: str) -> str | None:
-        return self.headers.get(name)
-
-    def json(self) -> dict:
-        return json.loads(self.body)
-
-
-def request(port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None) -> Reply:
-    """One HTTP request on a fresh connection, stdlib only."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        resp = conn.getresponse()
-        return Reply(resp.status, resp.msg, resp.read())
-    finally:
-        conn.close()
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def can_bind(address: str) -> bool:
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.bind((address, 0))
-        return True
-    except OSError:
-        return False
-
-
-def tail(path: Path, lines: int = 40) -> str:
-    try:
-        text = path.read_text(errors="replace")
-    except OSError:
-        return f"<{path.name} unreadable>"
-    return "\n".join(text.splitlines()[-lines:]) or f"<{path.name} empty>"
-
-
-def render_nginx_conf(tmp: Path, nginx_port: int, app_port: int, proxy_bind: str) -> Path:
-    """deploy/nginx.conf with only its locations changed: ports, upstream, pid, temp paths."""
-    text = NGINX_CONF.read_text()
-    temp_paths = "".join(
-        f"    {name}_temp_path {tmp / 'nginx' / name};\n"
-        for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    replacements = [
-        ("pid /var/run/nginx.pid;", f"pid {tmp / 'nginx.pid'};"),
-        # `resolve` needs nginx >= 1.27.3 and a DNS name; the test has an address.
-        ("server app:8000 resolve;", f"server 127.0.0.1:{app_port};"),
-        ("listen 80 default_server;", f"listen 127.0.0.1:{nginx_port} default_server;"),
-        ("http {\n", "http {\n" + temp_paths),
-        # The app's TCP peer must differ from the client's address (see the module docstring).
-        ("proxy_pass http://comanda_app;", f"proxy_pass http://comanda_app;\n            proxy_bind {proxy_bind};"),
-    ]
-    for old, new in replacements:
-        count = text.count(old)
-        assert count == 1, f"deploy/nginx.conf changed: expected {old!r} once, found it {count} times"
-        text = text.replace(old, new)
-    (tmp / "nginx").mkdir()
-    conf = tmp / "nginx.conf"
-    conf.write_text(text)
-    return conf
-
-
-def stop(proc: subprocess.Popen | None, grace: float) -> None:
-    """SIGTERM, a bounded wait, then SIGKILL for the process group we started."""
-    if proc is None or proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)  # its own session: takes the workers too
-        proc.wait(timeout=5)
-
-
 # ------------------------------------------------------------------------ database
-
-
-def _pg_url(url: str) -> str:
-    """A URL psycopg2 accepts (the app's normalized form carries the driver name)."""
-    scheme, rest = url.split("://", 1)
-    return "postgresql://" + rest if scheme.startswith("postgres") else url
 
 
 class PostgresDatabase:
@@ -166,7 +69,7 @@ class PostgresDatabase:
 
         self._sql = sql
         self._psycopg2 = psycopg2
-        parts = urlsplit(_pg_url(server_url))
+        parts = urlsplit(pg_url(server_url))
         self.name = f"comanda_deploy_{secrets.token_hex(4)}"
         self._admin_candidates = [urlunsplit(parts._replace(path="/postgres")), urlunsplit(parts)]
         self.url = urlunsplit(parts._replace(path=f"/{self.name}"))
@@ -221,29 +124,6 @@ class Stack:
             if time.monotonic() > deadline:
                 pytest.fail(f"no JSON request-log line with request_id={request_id}:\n{tail(self.app_log)}")
             time.sleep(0.1)
-
-
-def _wait_for(
-    port: int, status: int, what: str, procs: dict[str, subprocess.Popen], logs: list[Path], timeout: float
-) -> Reply:
-    """Poll GET /health on a port until it answers `status`; fail with the logs otherwise."""
-    deadline = time.monotonic() + timeout
-    last = "no answer yet"
-    while time.monotonic() < deadline:
-        for name, proc in procs.items():
-            if proc.poll() is not None:
-                dumped = "\n\n".join(f"--- {p.name}\n{tail(p)}" for p in logs)
-                pytest.fail(f"{name} exited with {proc.returncode} while waiting for {what}\n{dumped}")
-        try:
-            reply = request(port, "GET", "/health", headers={"X-Request-ID": "deploy-probe"})
-            if reply.status == status:
-                return reply
-            last = f"{reply.status} {reply.body[:200]!r}"
-        except OSError as exc:
-            last = repr(exc)
-        time.sleep(0.2)
-    dumped = "\n\n".join(f"--- {p.name}\n{tail(p)}" for p in logs)
-    pytest.fail(f"{what}: /health did not answer {status} within {timeout:.0f}s (last: {last})\n{dumped}")
 
 
 @pytest.fixture(scope="module")
@@ -304,14 +184,14 @@ def stack():
         # Without 127.0.0.2 the address check below cannot tell the two hops apart.
         assert can_bind(PROXY_SOURCE), f"cannot bind {PROXY_SOURCE}: loopback is not 127.0.0.0/8 here"
         conf = render_nginx_conf(tmp, nginx_port, app_port, PROXY_SOURCE)
-        nginx_cmd = [NGINX, "-p", f"{tmp}/", "-c", str(conf), "-e", "stderr", "-g", "daemon off;"]
+        nginx_cmd = nginx_command(NGINX, tmp, conf)
         check = subprocess.run([*nginx_cmd, "-t"], capture_output=True, text=True, timeout=30)
         assert check.returncode == 0, f"nginx -t rejected the rendered deploy/nginx.conf:\n{check.stderr}"
 
         # nginx first: while nothing listens on the app port, it must answer for the app.
         nginx = subprocess.Popen(nginx_cmd, stdout=nginx_out_f, stderr=nginx_err_f, start_new_session=True)
         logs = [nginx_err]
-        unavailable = _wait_for(nginx_port, 503, "nginx without an app", {"nginx": nginx}, logs, timeout=10)
+        unavailable = wait_for(nginx_port, 503, "nginx without an app", {"nginx": nginx}, logs, timeout=10)
 
         gunicorn = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), "wsgi:app"],
@@ -323,8 +203,8 @@ def stack():
         )
         logs = [app_log, access_log, nginx_err]
         procs = {"gunicorn": gunicorn, "nginx": nginx}
-        _wait_for(app_port, 200, "gunicorn", procs, logs, timeout=25)
-        _wait_for(nginx_port, 200, "gunicorn through nginx", procs, logs, timeout=10)
+        wait_for(app_port, 200, "gunicorn", procs, logs, timeout=25)
+        wait_for(nginx_port, 200, "gunicorn through nginx", procs, logs, timeout=10)
 
         yield Stack(nginx_port, app_port, app_log, unavailable)
     finally:

@@ -1,6 +1,6 @@
 """Two app servers (two gunicorn instances) behind one nginx upstream, as in production.
 
-nginx runs the shipped deploy/nginx.conf, rendered by test_gunicorn_nginx's helpers, with its
+nginx runs the shipped deploy/nginx.conf, rendered by the helpers in tests/deploy/loopback.py, with its
 upstream given two servers. Both gunicorns share the database and Redis, so:
 - failed logins spread over both servers count together (Flask-Limiter on Redis);
 - a logout or a deactivation on one server is honoured by the other at once (the database knows);
@@ -29,20 +29,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy.test_gunicorn_nginx import (
+from tests.deploy.loopback import (
     GUNICORN_CONF,
-    NGINX,
     NGINX_CONF,
-    PROXY_SOURCE,
     REPO,
-    PostgresDatabase,
-    _wait_for,
     free_port,
     render_nginx_conf,
     request,
     stop,
     tail,
+    wait_for,
 )
+from tests.deploy.test_gunicorn_nginx import NGINX, PROXY_SOURCE, PostgresDatabase
 from tests.deploy.test_gunicorn_nginx import pytestmark as deploy_marks
 
 pytestmark = [
@@ -115,7 +113,7 @@ class Servers:
         err.close()
         self._nginx.append(proc)
         if probe:
-            _wait_for(port, 200, "nginx", {"nginx": proc}, [root / "nginx.stderr.log"], timeout=15)
+            wait_for(port, 200, "nginx", {"nginx": proc}, [root / "nginx.stderr.log"], timeout=15)
             return port
         deadline = time.monotonic() + 15
         while True:
@@ -175,7 +173,7 @@ def servers():
             ))  # fmt: skip
             handle.close()
         for index, port in enumerate(ports):
-            _wait_for(port, 200, f"gunicorn {index}", {"gunicorn": apps[index]}, [logs[index]], timeout=40)
+            wait_for(port, 200, f"gunicorn {index}", {"gunicorn": apps[index]}, [logs[index]], timeout=40)
         holder = Servers(tmp, ports, logs)
         yield holder
     finally:
