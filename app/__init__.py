@@ -65,13 +65,14 @@ def register_request_hooks(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from app.auth import blp as auth_blp
     from app.extensions import api
+    from app.locations import blp as locations_blp
     from app.ops import register_ops
     from app.orders import blp as orders_blp
     from app.products import blp as products_blp
     from app.reports import blp as reports_blp
     from app.users import blp as users_blp
 
-    for blp in (auth_blp, users_blp, products_blp, orders_blp, reports_blp):
+    for blp in (auth_blp, users_blp, locations_blp, products_blp, orders_blp, reports_blp):
         api.register_blueprint(blp, url_prefix=f"/api/v1/{blp.name}")
     register_ops(app)
 
