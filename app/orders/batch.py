@@ -99,10 +99,16 @@ def _validate(
 
 
 def _insert(waiter: User, todo: list[tuple[int, dict[str, Any], list[Line]]], now: datetime) -> dict[str, int]:
-    """Bulk-insert the orders, their lines and rollup deltas; returns client_order_id -> id of those inserted."""
+    """Bulk-insert the orders, their lines and rollup deltas; returns client_order_id -> id of those inserted.
+
+    Each order goes to `data["location"]` (chosen by _validate), else to the one its location_id names.
+    """
     # Sorted by client_order_id, so overlapping batches racing each other lock rows in the same order.
     todo = sorted(todo, key=lambda entry: entry[1]["client_order_id"])
-    rows = [order_row(waiter, data, lines, data.get("created_at") or now, data["location"]) for _, data, lines in todo]
+    places = OrderLocations(waiter) if any("location" not in data for _, data, _ in todo) else None
+    rows = [order_row(waiter, data, lines, data.get("created_at") or now,
+                      data.get("location") or places.choose(data.get("location_id")))  # type: ignore[union-attr]
+            for _, data, lines in todo]
     orders = Order.__table__
     stmt = (
         insert_for_dialect(orders)

@@ -15,26 +15,27 @@ from tests.reports.orderkit import Line
 
 DAY = date(2026, 11, 21)
 HOUR = datetime(2026, 11, 21, 20)
+LOC = 1  # v1.1: every rollup key names the order's location, right after the business date
 
 
 def make_order(status="open", lines=((1, 2, 2500, False),), waiter_id=7) -> Order:
     """An in-memory order (never added to the session)."""
     items = [OrderItem(product_id=p, quantity=q, unit_price_cents=c, voided=v, product_name="x")
              for p, q, c, v in lines]
-    return Order(status=status, waiter_id=waiter_id, business_date=DAY, local_hour=HOUR, items=items)
+    return Order(status=status, waiter_id=waiter_id, location_id=LOC, business_date=DAY, local_hour=HOUR, items=items)
 
 
 def test_contribution_of_an_open_order(app):
     order = make_order(lines=((1, 2, 2500, False), (2, 1, 2550, False), (1, 1, 2000, False), (3, 5, 100, True)))
     c = contribution(order)
-    assert c.products == (((DAY, 1, False), (3, 7000, 1)), ((DAY, 2, False), (1, 2550, 1)))
-    assert c.waiters == (((DAY, 7, False), (1, 4, 9550)),)
-    assert c.hours == (((DAY, HOUR, False), (1, 4, 9550)),)
+    assert c.products == (((DAY, LOC, 1, False), (3, 7000, 1)), ((DAY, LOC, 2, False), (1, 2550, 1)))
+    assert c.waiters == (((DAY, LOC, 7, False), (1, 4, 9550)),)
+    assert c.hours == (((DAY, LOC, HOUR, False), (1, 4, 9550)),)
 
 
 def test_closed_orders_go_to_the_closed_bucket(app):
     c = contribution(make_order(status="closed"))
-    assert c.waiters == (((DAY, 7, True), (1, 2, 5000)),)
+    assert c.waiters == (((DAY, LOC, 7, True), (1, 2, 5000)),)
 
 
 @pytest.mark.parametrize("order", [
@@ -51,7 +52,7 @@ def test_contribution_is_a_snapshot(app):
     order = make_order()
     before = contribution(order)
     order.items[0].voided = True
-    assert before.products == (((DAY, 1, False), (2, 5000, 1)),)
+    assert before.products == (((DAY, LOC, 1, False), (2, 5000, 1)),)
     with pytest.raises(AttributeError):
         before.products = ()  # type: ignore[misc]
 
@@ -63,7 +64,7 @@ def test_deltas_subtract_before_and_drop_zero_rows(app):
     assert sorted((r["closed"], r["orders"], r["revenue_cents"]) for r in moved["waiters"]) == [
         (False, -1, -5000), (True, 1, 5000)]
     gone = deltas([(contribution(open_), EMPTY)])["products"]
-    assert gone == [{"business_date": DAY, "product_id": 1, "closed": False, "quantity": -2,
+    assert gone == [{"business_date": DAY, "location_id": LOC, "product_id": 1, "closed": False, "quantity": -2,
                      "revenue_cents": -5000, "orders": -1}]
 
 
