@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import url_for
 from flask.views import MethodView
+from marshmallow import RAISE
 
 from app.auth.permissions import auth_required, current_user, visible_location
 from app.blueprint import Blueprint
@@ -35,7 +36,7 @@ LOCATION_HEADER = {"Location": {"description": "URL of the new location.", "sche
 @blp.route("")
 class Locations(MethodView):
     @auth_required()
-    @blp.arguments(LocationListQuery, location="query")
+    @blp.arguments(LocationListQuery, location="query", unknown=RAISE)
     @blp.response(200, LocationPage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List locations by id: admins every one, others those they belong to."""
