@@ -114,3 +114,34 @@ def test_record_inserts_only(app, kit, menu, waiters):
 def test_record_with_nothing_to_do_writes_nothing(app):
     assert _rollup_inserts(lambda: record([(None, None), (EMPTY, EMPTY)])) == []
     assert rollups.ROLLUPS[0].table is ProductDaily.__table__
+
+
+def test_tracking_records_after_the_block_and_nothing_on_an_exception(app, kit, menu, waiters):
+    from app.orders.services import visible_order
+
+    oid = kit.create(waiters[0], [Line(menu[0].id, 2)])
+    staff = waiters[0]
+    before = db.session.scalar(select(func.count()).select_from(WaiterDaily))
+    order = visible_order(staff, oid, lock=True)
+    with pytest.raises(RuntimeError), rollups.tracking(order):
+        order.status = "closed"
+        raise RuntimeError("the change failed half-way")
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(WaiterDaily)) == before
+    order = visible_order(staff, oid, lock=True)
+    with rollups.tracking(order):
+        order.status = "closed"
+    rows = db.session.execute(select(WaiterDaily.closed, WaiterDaily.orders).order_by(WaiterDaily.id)).all()
+    assert [tuple(r) for r in rows][-2:] in ([(False, -1), (True, 1)], [(True, 1), (False, -1)])
+    db.session.rollback()
+
+
+def test_tracking_created_orders_count_from_nothing(app):
+    changes_seen = []
+    with rollups.tracking() as changes:
+        changes.created(make_order())
+        changes_seen.extend(changes.pairs)
+    assert changes_seen[0][1] == EMPTY
+    (row,) = db.session.execute(select(WaiterDaily.location_id, WaiterDaily.orders, WaiterDaily.revenue_cents)).all()
+    assert tuple(row) == (LOC, 1, 5000)
+    db.session.rollback()
