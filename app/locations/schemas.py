@@ -42,6 +42,10 @@ class DayStart(fields.String):
 
     default_error_messages = {"hhmm": "Must be HH:MM on a 24-hour clock, such as 04:00."}
 
+    def __init__(self, **kwargs: Any) -> None:
+        pattern = {"pattern": f"^{HH_MM.pattern}$"}
+        super().__init__(**{**kwargs, "metadata": {**pattern, **kwargs.get("metadata", {})}})
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
         if not HH_MM.fullmatch(text):
