@@ -134,8 +134,8 @@ class OrderLocations:
     def __init__(self, user: User) -> None:
         self.user = user
         self.admin = user.role == "admin"
-        stmt = select(Location) if self.admin else select(Location).where(Location.id.in_(member_location_ids(user)))
-        self.by_id = {location.id: location for location in db.session.scalars(stmt)}
+        mine = db.session.scalars(select(Location)) if self.admin else user.locations
+        self.by_id = {location.id: location for location in mine}
 
     def choose(self, location_id: int | None) -> Location:
         """The order's location: the one asked for, else the caller's only active one, else (admins) the
