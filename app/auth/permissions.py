@@ -8,7 +8,7 @@ from copy import deepcopy
 from functools import wraps
 from typing import TypeVar
 
-from flask import g
+from flask import has_request_context, request
 from flask_jwt_extended import current_user as _jwt_current_user
 from flask_jwt_extended import verify_jwt_in_request
 from flask_smorest.utils import deepupdate
@@ -84,9 +84,12 @@ def user_location_ids(user: User) -> list[int]:
     ids = member_location_ids(user)
     if ids is not None:
         return ids
-    if "all_location_ids" not in g:  # one query per request, however many admins a page lists
-        g.all_location_ids = list(db.session.scalars(select(Location.id).order_by(Location.id)))
-    return list(g.all_location_ids)
+    # One query per request however many admins a page lists (kept in the request's environ: an app
+    # context, and so `g`, may outlive a request).
+    cache = request.environ if has_request_context() else {}
+    if "comanda.all_location_ids" not in cache:
+        cache["comanda.all_location_ids"] = list(db.session.scalars(select(Location.id).order_by(Location.id)))
+    return list(cache["comanda.all_location_ids"])
 
 
 def visible_locations(user: User, *, active: bool | None = None) -> list[Location]:

@@ -102,3 +102,35 @@ def test_default_range_ends_on_the_latest_business_date_of_the_locations(client,
     body = client.get("/api/v1/reports/sales", headers=factory.role_headers("admin")).json
     assert len(body["data"]) == 30
     db.session.rollback()
+
+
+def test_rebuild_and_compact_keep_every_locations_figures(app, client, factory, chain):
+    from sqlalchemy import delete
+
+    from app.models import ProductDaily, SalesHourly, WaiterDaily
+
+    admin = factory.make_user("admin")
+    views = [{"location_id": chain["main"].id}, {"location_id": chain["tokyo"].id}, {}]
+
+    def answers():
+        return [{k: get(client, factory, admin, name, **view).json[k] for k in ("totals", "data")}
+                for name in ("products", "waiters", "sales", "locations") for view in views]
+
+    before = answers()
+    runner = app.test_cli_runner()
+    for model in (ProductDaily, WaiterDaily, SalesHourly):  # lose the rows; rebuild puts them back per location
+        db.session.execute(delete(model))
+    db.session.commit()
+    assert answers() != before
+    result = runner.invoke(args=["reports", "rebuild", "--start", "2026-11-01", "--end", "2026-11-30"])
+    assert result.exit_code == 0, result.output
+    assert answers() == before
+    assert {row.location_id for row in db.session.scalars(db.select(WaiterDaily))} == {chain["main"].id,
+                                                                                        chain["tokyo"].id}
+    db.session.commit()
+    assert runner.invoke(args=["reports", "compact"]).exit_code == 0
+    assert answers() == before
+    whole_month = client.get("/api/v1/reports/locations", query_string={"start_date": "2026-11-01",
+                                                                        "end_date": "2026-11-30"},
+                             headers=factory.headers(admin)).json  # read from the monthly folds
+    assert whole_month["data"] == before[-1]["data"] and whole_month["totals"] == before[-1]["totals"]
