@@ -32,7 +32,7 @@ MAX_BEHIND = timedelta(days=7)
 
 @dataclass(frozen=True)
 class NewOrder:
-    """A freshly inserted order as rollups.contribution() reads it."""
+    """A freshly inserted order, as the rollups read it."""
 
     waiter_id: int
     location_id: int

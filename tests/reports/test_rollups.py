@@ -145,3 +145,18 @@ def test_tracking_created_orders_count_from_nothing(app):
     (row,) = db.session.execute(select(WaiterDaily.location_id, WaiterDaily.orders, WaiterDaily.revenue_cents)).all()
     assert tuple(row) == (LOC, 1, 5000)
     db.session.rollback()
+
+
+def test_only_tracking_writes_rollup_deltas():
+    """Every order change goes through rollups.tracking(): nothing else in the app calls record() or
+    pairs contributions by hand (a forgotten line there would silently corrupt the reports)."""
+    from pathlib import Path
+
+    import app as app_package
+
+    root = Path(app_package.__file__).parent
+    offenders = [
+        str(path.relative_to(root)) for path in root.rglob("*.py")
+        if path.name != "rollups.py" and ("record(" in (text := path.read_text()) or "contribution(" in text)
+    ]
+    assert offenders == []
