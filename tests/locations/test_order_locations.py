@@ -98,6 +98,12 @@ def test_the_same_instant_lands_on_each_locations_business_date(client, factory,
     there = client.post(ORDERS, json=body(product, location_id=tokyo.id), headers=factory.headers(admin)).json
     assert here["business_date"] == "2026-11-21"
     assert there["business_date"] == "2026-11-21"  # Tokyo's day starts at 05:00: 03:30 is still the 21st
+    auckland = Location(name="Auckland", timezone="Pacific/Auckland", day_starts_at="00:00")  # UTC+13 in November
+    db.session.add(auckland)
+    db.session.commit()
+    ahead = client.post(ORDERS, json=body(product, location_id=auckland.id), headers=factory.headers(admin)).json
+    assert ahead["business_date"] == "2026-11-22"  # the same instant, 07:30 on the 22nd there
+    assert ahead["created_at"] == here["created_at"]
     tokyo.day_starts_at = "00:00"
     db.session.commit()
     later = client.post(ORDERS, json=body(product, location_id=tokyo.id), headers=factory.headers(admin)).json
