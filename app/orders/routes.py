@@ -23,7 +23,12 @@ from app.orders.schemas import (
     OrderPatch,
 )
 
-blp = Blueprint("orders", __name__, description="Orders. Waiters see and change only their own (others' are 404).")
+blp = Blueprint(
+    "orders",
+    __name__,
+    description="Orders, each taken at a location (`location_id`). Waiters see and change only their own; "
+    "managers those of their locations; admins every order. Anything else is 404.",
+)
 
 IDEMPOTENCY_DOC = {
     "parameters": [
