@@ -75,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
     from app.auth.routes import blp as auth_blp
     from app.dashboard import register_dashboard
     from app.extensions import api
+    from app.locations.routes import blp as locations_blp
     from app.ops import register_ops
     from app.orders.routes import blp as orders_blp
     from app.products.routes import blp as products_blp
@@ -82,7 +83,7 @@ def register_blueprints(app: Flask) -> None:
     from app.reports.routes import blp as reports_blp
     from app.users.routes import blp as users_blp
 
-    for blp in (auth_blp, users_blp, products_blp, orders_blp, reports_blp):
+    for blp in (auth_blp, users_blp, locations_blp, products_blp, orders_blp, reports_blp):
         api.register_blueprint(blp, url_prefix=f"/api/v1/{blp.name}")
     register_ops(app)
     register_dashboard(app)

@@ -1,4 +1,8 @@
-"""Business dates: the date of a moment in BUSINESS_TIMEZONE, with days starting at BUSINESS_DAY_STARTS_AT."""
+"""Business dates: the date of a moment on a location's wall clock, with days starting at its day start.
+
+Orders pass their location's `timezone` and `day_starts_at`; without them the functions use
+BUSINESS_TIMEZONE / BUSINESS_DAY_STARTS_AT, the clock the default location was made from.
+"""
 
 from __future__ import annotations
 

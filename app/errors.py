@@ -38,6 +38,11 @@ class ErrorCode(StrEnum):
     DUPLICATE_PRODUCT = "duplicate_product"
     ORDER_NOT_OPEN = "order_not_open"
     DUPLICATE_CLIENT_ORDER_ID = "duplicate_client_order_id"
+    DUPLICATE_LOCATION = "duplicate_location"
+    BALANCE_DUE = "balance_due"
+    TOTAL_BELOW_PAID = "total_below_paid"
+    EXCEEDS_BALANCE = "exceeds_balance"
+    EXCEEDS_REFUNDABLE_QUANTITY = "exceeds_refundable_quantity"
     IDEMPOTENCY_KEY_IN_PROGRESS = "idempotency_key_in_progress"
     PRECONDITION_FAILED = "precondition_failed"
     PAYLOAD_TOO_LARGE = "payload_too_large"
@@ -48,6 +53,7 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "rate_limited"
     INTERNAL_ERROR = "internal_error"
     SERVICE_UNAVAILABLE = "service_unavailable"
+    OUTCOME_UNKNOWN = "outcome_unknown"
     ERROR = "error"  # an HTTP status without a code of its own (none today)
 
 

@@ -12,7 +12,7 @@ from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 from app.columns import MAX_ID
 from app.errors import ErrorCode
 from app.money import CENT, MAX_UNIT_PRICE, PLAIN_DECIMAL, cents_to_str, to_cents
-from app.percent import parse_percent, percent_str
+from app.percent import from_thousandths, parse_percent, percent_str, to_thousandths
 
 
 class UTCDateTime(fields.DateTime):
@@ -177,10 +177,13 @@ class ProblemSchema(Schema):
 
 
 class Percent(fields.Field):
-    """A percentage: JSON string or number, at most three decimals; loads to Decimal, dumps as "12.125"."""
+    """A percentage: JSON string or number, at most three decimals; loads to Decimal, dumps as "12.125".
 
-    def __init__(self, *, allow_zero: bool = False, **kwargs) -> None:
-        self.allow_zero = allow_zero
+    With `thousandths=True` the Python side is integer thousandths of a percent (how rates are stored).
+    """
+
+    def __init__(self, *, allow_zero: bool = False, thousandths: bool = False, **kwargs) -> None:
+        self.allow_zero, self.thousandths = allow_zero, thousandths
         low = "0" if allow_zero else "greater than 0"
         openapi = {
             "oneOf": [
@@ -192,13 +195,19 @@ class Percent(fields.Field):
             'answered as a string without trailing zeros ("16", "8.5", "12.125").',
             "example": "16",
         }
+        if kwargs.get("dump_only"):  # answers are always the string form
+            openapi = {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,3})?$", "example": "16",
+                       "description": 'A percentage without trailing zeros: "16", "8.5", "12.125".'}
         super().__init__(**{**kwargs, "metadata": {**openapi, **kwargs.get("metadata", {})}})
 
-    def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
+    def _deserialize(self, value, attr, data, **kwargs) -> Decimal | int:
         try:
-            return parse_percent(value, allow_zero=self.allow_zero)
+            percent = parse_percent(value, allow_zero=self.allow_zero)
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
+        return to_thousandths(percent) if self.thousandths else percent
 
     def _serialize(self, value, attr, obj, **kwargs) -> str | None:
-        return None if value is None else percent_str(Decimal(value))
+        if value is None:
+            return None
+        return percent_str(from_thousandths(value) if self.thousandths else Decimal(value))

@@ -37,3 +37,22 @@ def parse_percent(value: object, *, allow_zero: bool) -> Decimal:
     if percent > HUNDRED or percent < 0 or (percent == 0 and not allow_zero):
         raise ValueError("Must be between 0 and 100." if allow_zero else "Must be greater than 0 and at most 100.")
     return percent
+
+
+# Stored percentages (a location's or an order's tax rate) are integer thousandths: 16% -> 16000.
+PERCENT_SCALE = 1000
+
+
+def to_thousandths(percent: Decimal) -> int:
+    """Decimal("12.125") -> 12125 (exact: percentages have at most three decimals)."""
+    return int((percent * PERCENT_SCALE).to_integral_exact())
+
+
+def from_thousandths(value: int) -> Decimal:
+    """12125 -> Decimal("12.125")."""
+    return Decimal(int(value)) / PERCENT_SCALE
+
+
+def thousandths_to_str(value: int) -> str:
+    """16000 -> "16", 8500 -> "8.5", 12125 -> "12.125": no trailing zeros, never an exponent."""
+    return percent_str(from_thousandths(value))

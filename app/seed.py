@@ -1,4 +1,4 @@
-"""`flask seed`: idempotent demo data for a Mexican restaurant."""
+"""`flask seed`: idempotent demo data for a small Mexican chain: three locations, one in another time zone."""
 
 from __future__ import annotations
 
@@ -13,15 +13,28 @@ from sqlalchemy import select
 from app.business_time import local_time
 from app.columns import utcnow
 from app.extensions import db
-from app.models import Order, Product, User, normalize_name
+from app.models import Location, Order, Product, User, location_name_key, normalize_name
 
+# The default location (made by the migration from BUSINESS_TIMEZONE) plus two more: Monterrey shares
+# Mexico City's clock, Tijuana is two hours behind it. Menu prices include 16 % / 8 % VAT there.
+LOCATIONS = [
+    ("Monterrey", "America/Monterrey", "04:00", 16000, True),
+    ("Tijuana", "America/Tijuana", "00:00", 8000, True),
+]
+# email, name, role, location (None: the default location; admins belong to every location)
 STAFF = [
-    ("admin@comanda.local", "Administrator", "admin"),
-    ("gerente@comanda.local", "Marta Gerente", "manager"),
-    ("luis@comanda.local", "Luis", "waiter"),
-    ("ana@comanda.local", "Ana", "waiter"),
-    ("pedro@comanda.local", "Pedro", "waiter"),
-    ("sofia@comanda.local", "Sofía", "waiter"),
+    ("admin@comanda.local", "Administrator", "admin", None),
+    ("gerente@comanda.local", "Marta Gerente", "manager", None),
+    ("luis@comanda.local", "Luis", "waiter", None),
+    ("ana@comanda.local", "Ana", "waiter", None),
+    ("pedro@comanda.local", "Pedro", "waiter", None),
+    ("sofia@comanda.local", "Sofía", "waiter", None),
+    ("gerente.mty@comanda.local", "Rosa Gerente", "manager", "Monterrey"),
+    ("carlos@comanda.local", "Carlos", "waiter", "Monterrey"),
+    ("lucia@comanda.local", "Lucía", "waiter", "Monterrey"),
+    ("gerente.tij@comanda.local", "Jorge Gerente", "manager", "Tijuana"),
+    ("diana@comanda.local", "Diana", "waiter", "Tijuana"),
+    ("emilio@comanda.local", "Emilio", "waiter", "Tijuana"),
 ]
 DEMO_PASSWORD = "comanda-demo"  # noqa: S105 - documented demo password for seeded staff
 
@@ -50,13 +63,30 @@ DAYS = 30
 HOURS = [(8, 2), (9, 3), (10, 2), (13, 5), (14, 9), (15, 8), (16, 4), (19, 5), (20, 9), (21, 8), (22, 4), (23, 1)]
 
 
-def seed_users() -> list[User]:
+def seed_locations() -> dict[str | None, Location]:
+    """The default location and the seeded ones, by name (None: the default)."""
+    from app.locations.services import ensure_default_location
+
+    found: dict[str | None, Location] = {None: ensure_default_location()}
+    for name, zone, starts_at, tax, included in LOCATIONS:
+        location = db.session.scalar(select(Location).where(Location.name_key == location_name_key(name)))
+        if location is None:
+            location = Location(name=name, timezone=zone, day_starts_at=starts_at, tax_rate_thousandths=tax,
+                                prices_include_tax=included, active=True, is_default=False)
+            db.session.add(location)
+        found[name] = location
+    db.session.flush()
+    return found
+
+
+def seed_users(locations: dict[str | None, Location]) -> list[User]:
     from app.users.services import UserInput, create_user
 
     users = []
-    for email, name, role in STAFF:
+    for email, name, role, where in STAFF:
         user = db.session.scalar(select(User).where(User.email == email))
-        users.append(user or create_user(UserInput(email=email, name=name, password=DEMO_PASSWORD, role=role)))
+        users.append(user or create_user(UserInput(email=email, name=name, password=DEMO_PASSWORD, role=role,
+                                                   location_ids=[locations[where].id] if role != "admin" else None)))
     return users
 
 
@@ -72,10 +102,10 @@ def seed_products() -> list[Product]:
     return products
 
 
-def _moment(rng: random.Random, day: int) -> datetime:
-    """A UTC moment `day` days ago at a weighted local hour."""
+def _moment(rng: random.Random, day: int, location: Location) -> datetime:
+    """A UTC moment `day` days ago at a weighted local hour of the location."""
     hours, weights = zip(*HOURS, strict=True)
-    local_now = local_time(utcnow())
+    local_now = local_time(utcnow(), location.timezone)
     local_day = (local_now - timedelta(days=day)).date()
     local = datetime.combine(local_day, time(rng.choices(hours, weights)[0], rng.randrange(60), rng.randrange(60)))
     moment = local.replace(tzinfo=local_now.tzinfo).astimezone(UTC)
@@ -83,7 +113,8 @@ def _moment(rng: random.Random, day: int) -> datetime:
 
 
 def seed_orders(waiters: list[User], products: list[Product], count: int = 400) -> int:
-    """A month of orders built through the same code as the API (totals, business dates, rollups)."""
+    """A month of orders at each waiter's location, built through the same code as the API (totals,
+    business dates from the location's clock, rollups)."""
     from app.orders.lines import Line
     from app.orders.services import build_order, recompute_totals
     from app.reports import rollups
@@ -94,7 +125,9 @@ def seed_orders(waiters: list[User], products: list[Product], count: int = 400) 
     popularity = [1 / (rank + 1) ** 0.9 for rank in range(len(products))]  # a few favourites, a long tail
     changes = []
     for n in range(count):
-        created_at = _moment(rng, rng.randrange(DAYS))
+        waiter = rng.choice(waiters)
+        location = waiter.locations[0]
+        created_at = _moment(rng, rng.randrange(DAYS), location)
         picks = rng.choices(products, popularity, k=rng.randint(1, 5))
         lines = [Line(p.id, p.name, p.price_cents, rng.choice([1, 1, 1, 2, 2, 3]), None) for p in picks]
         data = {
@@ -102,7 +135,7 @@ def seed_orders(waiters: list[User], products: list[Product], count: int = 400) 
             "table": str(rng.randint(1, 20)),
             "client_order_id": f"{SEED_PREFIX}{n:05d}",
         }
-        order = build_order(rng.choice(waiters), data, lines, created_at)
+        order = build_order(waiter, data, lines, created_at, location)
         roll = rng.random()
         if roll < 0.05:
             order.status, order.cancelled_at, order.cancel_reason = "cancelled", created_at, "Customer left"
@@ -114,19 +147,22 @@ def seed_orders(waiters: list[User], products: list[Product], count: int = 400) 
         recompute_totals(order)
         db.session.add(order)
         changes.append(order)
-    db.session.flush()
-    rollups.record([(None, rollups.contribution(order)) for order in changes])
+    with rollups.tracking() as tracked:
+        for order in changes:
+            tracked.created(order)
     return count
 
 
 @click.command("seed")
 @with_appcontext
 def seed_command() -> None:
-    """Create demo staff, the menu and (once) a month of orders. Safe to run twice."""
-    users = seed_users()
+    """Create three locations with their staff, the menu and (once) a month of orders. Safe to run twice."""
+    locations = seed_locations()
+    users = seed_users(locations)
     products = seed_products()
     created = seed_orders([u for u in users if u.role == "waiter"], products)
     db.session.commit()
     click.echo(
-        f"seeded {len(users)} users (password {DEMO_PASSWORD!r}), {len(products)} products, {created} new orders"
+        f"seeded {len(locations)} locations, {len(users)} users (password {DEMO_PASSWORD!r}), "
+        f"{len(products)} products, {created} new orders"
     )

@@ -1,11 +1,13 @@
 """Reports at chain scale, on PostgreSQL.
 
 1. Loads (once; reused while the parameters match) ~1,000,000 orders / ~3,000,000 lines over 400
-   business days, 1,000 waiters, 120 products with skewed popularity, generated in Python with a
-   fixed seed and streamed with COPY into a schema built by `flask db upgrade`.
+   business days, a chain of 5 locations in 4 time zones, 1,000 waiters (each at one location), 120
+   products with skewed popularity, generated in Python with a fixed seed and streamed with COPY into
+   a schema built by `flask db upgrade`.
 2. Builds the rollups with the real code path (`rebuild` a month at a time, then `compact`) and
    runs VACUUM ANALYZE.
-3. Measures end to end through the Flask test client (routing, JWT auth with its user lookup,
+3. Measures end to end, for the whole chain (a manager of every location; an admin) and for one
+   location (`?location_id=`), through the Flask test client (routing, JWT auth with its user lookup,
    query parsing, SQL, JSON) GET /api/v1/reports/products for the last 365 days: median of
    --runs after a warm-up; plus /waiters and /sales. The baseline is the straightforward
    GROUP BY over orders JOIN order_items for the same range (the same report computed from raw
@@ -80,7 +82,8 @@ def vacuum(db_name: str) -> None:
     conn.close()
 
 
-def manager_headers(app) -> dict[str, str]:
+def staff_headers(app, role: str = "manager", location_ids: list[int] | None = None) -> dict[str, str]:
+    """A bench manager of `location_ids` (default: the default location), or a bench admin."""
     from flask_jwt_extended import create_access_token
     from sqlalchemy import select
 
@@ -88,11 +91,12 @@ def manager_headers(app) -> dict[str, str]:
     from app.models import User
     from app.users.services import UserInput, create_user
 
+    email = f"bench-{role}-{'-'.join(map(str, location_ids or []))}@bench.local"
     with app.app_context():
-        user = db.session.scalar(select(User).where(User.email == "bench-manager@bench.local"))
+        user = db.session.scalar(select(User).where(User.email == email))
         if user is None:
-            user = create_user(UserInput(email="bench-manager@bench.local", name="Bench Manager",
-                                         password=secrets.token_urlsafe(16), role="manager"))
+            user = create_user(UserInput(email=email, name=f"Bench {role}", password=secrets.token_urlsafe(16),
+                                         role=role, location_ids=location_ids))
             db.session.commit()
         token = create_access_token(identity=user)
         db.session.remove()
@@ -307,26 +311,41 @@ def main() -> None:
 
     last = date.fromisoformat(meta["last_day"])
     first = last - timedelta(days=364)
-    headers = manager_headers(app)
+    chain = list(range(1, params.locations + 1))
+    headers = staff_headers(app, "manager", chain)  # a manager of every location: the IN filter
+    admin = staff_headers(app, "admin")  # the whole chain without a location filter
     client = app.test_client()
     query = f"start_date={first}&end_date={last}"
     urls = {"products": f"products?{query}", "waiters": f"waiters?{query}", "sales": f"sales?{query}",
             "hourly": f"sales?granularity=hour&{query}"}
     latencies = {name: time_http(client, f"/api/v1/reports/{url}", headers, args.runs, args.warmup)
                  for name, url in urls.items()}
+    one = f"location_id={chain[2]}&{query}"  # Cancún, one location of five
+    per_location = {"products": f"products?{one}", "waiters": f"waiters?{one}", "sales": f"sales?{one}",
+                    "hourly": f"sales?granularity=hour&{one}"}
+    latencies.update({f"{name}@location": time_http(client, f"/api/v1/reports/{url}", headers, args.runs,
+                                                    args.warmup) for name, url in per_location.items()})
+    latencies["locations"] = time_http(client, f"/api/v1/reports/locations?{query}", headers, args.runs, args.warmup)
+    latencies["products@admin"] = time_http(client, f"/api/v1/reports/products?{query}", admin, args.runs,
+                                            args.warmup)
     baselines = time_baselines(app, first, last, args.baseline_runs)
 
     products_ms = median(latencies["products"])
     exact_ms, plain_ms = median(baselines["exact"]), median(baselines["plain"])
     print()
-    print(f"machine: {machine()}; PostgreSQL default settings; range {first}..{last} (365 business days)")
-    print("| measurement | median ms | runs |")
+    print(f"machine: {machine()}; PostgreSQL default settings; range {first}..{last} (365 business days); "
+          f"a chain of {params.locations} locations in 4 time zones")
+    print("| measurement (whole chain: a manager of every location) | median ms | runs |")
     print("|---|---:|---:|")
     print(f"| GET /reports/products, 365 days, end to end | {products_ms:.1f} | {args.runs} |")
-    for path in ("waiters", "sales"):
+    for path in ("waiters", "sales", "locations"):
         print(f"| GET /reports/{path}, 365 days, end to end | {median(latencies[path]):.1f} | {args.runs} |")
     hourly = latencies["hourly"]
-    print(f"| GET /reports/sales?granularity=hour, 365 days (8,760 rows) | {median(hourly):.1f} | {args.runs} |")
+    print(f"| GET /reports/sales?granularity=hour, 365 days (every local hour) | {median(hourly):.1f} | {args.runs} |")
+    print(f"| GET /reports/products as an admin (no location filter) | {median(latencies['products@admin']):.1f} "
+          f"| {args.runs} |")
+    for path in ("products", "waiters", "sales", "hourly"):
+        print(f"| one location (?location_id=): {path} | {median(latencies[path + '@location']):.1f} | {args.runs} |")
     print(f"| baseline: same report from orders JOIN order_items (SQL only) | {exact_ms:.1f} | {args.baseline_runs} |")
     print(f"| baseline without COUNT(DISTINCT) orders (SQL only) | {plain_ms:.1f} | {args.baseline_runs} |")
     print(f"\nspeed-up: {exact_ms / products_ms:.0f}x (exact baseline), {plain_ms / products_ms:.0f}x (plain baseline)")

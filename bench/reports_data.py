@@ -25,6 +25,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 SERVER = os.environ.get("BENCH_SERVER", "postgresql://postgres@127.0.0.1:5432")
 TIMEZONE, DAY_START = "America/Mexico_City", "04:00"
+# The chain: the default location (the migration makes it from TIMEZONE) and four more in three other
+# zones; every business day starts at DAY_START on its own wall clock. Waiter n works at location n % 5.
+CHAIN = [("Main", TIMEZONE), ("Monterrey", "America/Monterrey"), ("Cancún", "America/Cancun"),
+         ("Tijuana", "America/Tijuana"), ("Hermosillo", "America/Hermosillo")]
 CHUNK_ORDERS = 50_000
 
 
@@ -35,7 +39,8 @@ class Params:
     waiters: int = 1_000
     products: int = 120
     seed: int = 20261122
-    version: int = 3  # bump when the generator or the schema changes
+    locations: int = len(CHAIN)
+    version: int = 4  # bump when the generator or the schema changes
 
 
 # -- environment ------------------------------------------------------------------------------------
@@ -98,9 +103,14 @@ def migrate(env: dict[str, str]) -> None:
 
 
 # -- data generation ----------------------------------------------------------------------------------
-def business_today() -> date:
-    local = datetime.now(ZoneInfo(TIMEZONE)).replace(tzinfo=None)
+def business_today(zone: str = TIMEZONE) -> date:
+    local = datetime.now(ZoneInfo(zone)).replace(tzinfo=None)
     return (local - timedelta(hours=4)).date()
+
+
+def location_of(waiter_id: int, params: Params) -> int:
+    """The location id (1 = the default) a bench waiter works at."""
+    return 1 + (waiter_id - 2) % params.locations
 
 
 def _order_minutes(rng: random.Random) -> int:
@@ -122,7 +132,7 @@ def catalogue_prices(params: Params) -> list[int]:
 def generate(params: Params, last_day: date):
     """Yield (orders_tsv, items_tsv) chunks, deterministic for a seed and last day."""
     rng = random.Random(params.seed + 1)
-    tz = ZoneInfo(TIMEZONE)
+    zones = [ZoneInfo(zone) for _, zone in CHAIN[: params.locations]]
     prices = catalogue_prices(params)
     weights = [1 / (rank + 1) ** 1.1 for rank in range(params.products)]
     cum = []
@@ -143,17 +153,18 @@ def generate(params: Params, last_day: date):
     for d, count in enumerate(per_day):
         day = first_day + timedelta(days=d)
         midnight = datetime.combine(day, datetime.min.time())
-        offset = tz.utcoffset(midnight + timedelta(hours=12))
-        is_today = day == last_day
+        offsets = [tz.utcoffset(midnight + timedelta(hours=12)) for tz in zones]
+        is_today = day >= last_day - timedelta(days=1)  # "today" somewhere in the chain
         for _ in range(count):
             order_id += 1
+            waiter = 2 + rng.randrange(params.waiters)
+            location = location_of(waiter, params)
             local = midnight + timedelta(minutes=_order_minutes(rng), seconds=rng.randrange(60))
-            created = (local - offset).replace(tzinfo=UTC)
+            created = (local - offsets[location - 1]).replace(tzinfo=UTC)
             created_s = created.isoformat()
             r = rng.random()
             status = ("open" if r < 0.5 else "closed" if r < 0.95 else "cancelled") if is_today else (
                 "closed" if r < 0.97 else "cancelled")
-            waiter = 2 + rng.randrange(params.waiters)
             total_cents = item_count = 0
             n_lines = rng.choices((1, 2, 3, 4, 5, 6), cum_weights=(15, 40, 65, 83, 93, 100))[0]
             for _ in range(n_lines):
@@ -173,7 +184,7 @@ def generate(params: Params, last_day: date):
                 f"{'card' if status == 'closed' else chr(92) + 'N'}\t{day.isoformat()}\t"
                 f"{local.replace(minute=0, second=0).isoformat(sep=' ')}\t{created_s}\t{created_s}\t{closed_at}\t"
                 f"{created_s if cancelled else chr(92) + 'N'}\t{'duplicada' if cancelled else chr(92) + 'N'}\t"
-                f"{2 if status != 'open' else 1}\n")
+                f"{2 if status != 'open' else 1}\t{location}\n")
             if order_id % CHUNK_ORDERS == 0:
                 yield orders_buf.getvalue(), items_buf.getvalue()
                 orders_buf, items_buf = io.StringIO(), io.StringIO()
@@ -182,7 +193,7 @@ def generate(params: Params, last_day: date):
 
 ORDER_COLUMNS = ("id, client_order_id, customer_name, table_label, notes, status, waiter_id, total_cents, item_count, "
                  "payment_method, business_date, local_hour, created_at, updated_at, closed_at, cancelled_at, "
-                 "cancel_reason, version")
+                 "cancel_reason, version, location_id")
 ITEM_COLUMNS = ("id, order_id, product_id, product_name, unit_price_cents, quantity, notes, voided, voided_at, "
                 "created_at")
 
@@ -195,7 +206,7 @@ def load(db_name: str, env: dict[str, str], params: Params) -> dict:
     with conn.cursor() as cur:
         cur.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     migrate(env)
-    last_day = business_today()
+    last_day = max(business_today(zone) for _, zone in CHAIN[: params.locations])
     now = datetime.now(UTC).isoformat()
     with conn.cursor() as cur:
         cur.execute("SET session_replication_role = replica")  # no FK triggers while bulk loading
@@ -211,6 +222,15 @@ def load(db_name: str, env: dict[str, str], params: Params) -> dict:
                         f"{now}\t{now}\n")
         cur.copy_expert("COPY users (id, email, name, role, password_hash, active, token_version, created_at, "
                         "updated_at) FROM STDIN", io.StringIO(users.getvalue()))
+        for n, (name, zone) in enumerate(CHAIN[1: params.locations], start=2):
+            cur.execute("INSERT INTO locations (id, name, name_key, timezone, day_starts_at, tax_rate_thousandths, "
+                        "prices_include_tax, active, is_default, created_at, updated_at) "
+                        "VALUES (%s, %s, %s, %s, %s, 0, false, true, false, %s, %s)",
+                        (n, name, name.casefold(), zone, DAY_START, now, now))
+        members = io.StringIO()
+        for n in range(params.waiters):
+            members.write(f"{n + 2}\t{location_of(n + 2, params)}\n")
+        cur.copy_expert("COPY user_locations (user_id, location_id) FROM STDIN", io.StringIO(members.getvalue()))
         products = io.StringIO()
         for pid, price in enumerate(catalogue_prices(params), start=1):
             products.write(f"{pid}\tProducto {pid:03d}\tproducto {pid:03d}\t{price}\tMenú\tt\t{now}\t{now}\n")
@@ -222,7 +242,7 @@ def load(db_name: str, env: dict[str, str], params: Params) -> dict:
         copied = time.perf_counter()
         for _, definition in secondary:
             cur.execute(definition)
-        for table in ("users", "products", "orders", "order_items"):
+        for table in ("users", "products", "orders", "order_items", "locations"):
             cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         cur.execute("SELECT count(*) FROM orders")
         n_orders = cur.fetchone()[0]

@@ -15,6 +15,7 @@ from flask_migrate import upgrade
 
 from app import create_app
 from app.extensions import db, limiter
+from app.locations.services import ensure_default_location
 from config import TestingConfig, normalize_database_url
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
@@ -91,6 +92,8 @@ def _isolate(request):
         return
     app = request.getfixturevalue("app")
     with app.app_context():
+        ensure_default_location()  # what the migration makes; the previous test deleted it
+        db.session.commit()
         yield
         delete_all_rows()
         db.session.remove()
@@ -107,3 +110,32 @@ def factory(app):
     from tests.factories import Factory
 
     return Factory()
+
+
+def set_business_clock(app, timezone: str | None = None, starts_at: str | None = None) -> None:
+    """The deployment's clock as v1 knew it (BUSINESS_TIMEZONE, BUSINESS_DAY_STARTS_AT) is, since v1.1,
+    the default location's: set both (the caller restores the config; the rows go after the test)."""
+    from app.models import Location
+
+    if timezone is not None:
+        app.config["BUSINESS_TIMEZONE"] = timezone
+    if starts_at is not None:
+        app.config["BUSINESS_DAY_STARTS_AT"] = starts_at
+    location = ensure_default_location()
+    location.timezone = app.config["BUSINESS_TIMEZONE"]
+    location.day_starts_at = app.config["BUSINESS_DAY_STARTS_AT"]
+    db.session.commit()
+    assert isinstance(location, Location)
+
+
+@pytest.fixture
+def business_clock(app, monkeypatch):
+    """business_clock("America/Mexico_City", "04:00"): the default location's clock for one test."""
+    keys = ("BUSINESS_TIMEZONE", "BUSINESS_DAY_STARTS_AT")
+    for key in keys:
+        monkeypatch.setitem(app.config, key, app.config[key])  # restored after the test
+
+    def configure(timezone: str | None = None, starts_at: str | None = None) -> None:
+        set_business_clock(app, timezone, starts_at)
+
+    return configure

@@ -1,6 +1,7 @@
 """All models, imported so Alembic and the app see every table."""
 
 from app.models.idempotency import IdempotencyKey
+from app.models.location import Location, location_name_key, user_locations
 from app.models.order import ORDER_STATUSES, PAYMENT_METHODS, Order, OrderItem
 from app.models.product import Product, clean_name, normalize_name
 from app.models.report import ProductDaily, ProductMonthly, SalesHourly, SalesMonthly, WaiterDaily, WaiterMonthly
@@ -9,6 +10,7 @@ from app.models.user import ROLES, User
 
 __all__ = [
     "IdempotencyKey",
+    "Location",
     "ORDER_STATUSES",
     "Order",
     "OrderItem",
@@ -24,5 +26,7 @@ __all__ = [
     "WaiterDaily",
     "WaiterMonthly",
     "clean_name",
+    "location_name_key",
     "normalize_name",
+    "user_locations",
 ]

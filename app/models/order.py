@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.columns import UTCTimestamp, utcnow
@@ -23,6 +35,8 @@ class Order(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds 
         Index("ix_orders_created_at_id", "created_at", "id"),
         Index("ix_orders_waiter_created_at_id", "waiter_id", "created_at", "id"),
         Index("ix_orders_waiter_business_date", "waiter_id", "business_date"),
+        Index("ix_orders_location_created_at_id", "location_id", "created_at", "id"),
+        Index("ix_orders_location_business_date", "location_id", "business_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -32,10 +46,15 @@ class Order(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds 
     notes: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(16), default="open")
     waiter_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    # The location's tax settings when the order was created (thousandths of a percent; see
+    # app/models/location.py): lines appended later use them too, whatever the location says by then.
+    tax_rate_thousandths: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    prices_include_tax: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     total_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     item_count: Mapped[int] = mapped_column(Integer, default=0)
     payment_method: Mapped[str | None] = mapped_column(String(16))
-    # Computed once from created_at in BUSINESS_TIMEZONE with BUSINESS_DAY_STARTS_AT, never recomputed.
+    # Computed once from created_at on the location's clock (time zone, day start), never recomputed.
     business_date: Mapped[date] = mapped_column(Date, index=True)
     # Local wall-clock hour of created_at (naive), for hourly sales.
     local_hour: Mapped[datetime] = mapped_column(DateTime(timezone=False))

@@ -6,9 +6,10 @@ row and adds what it folded to the monthly table, in one statement. Readers alwa
 month in a range is its monthly rows plus the daily rows not folded yet; a partial month is its
 daily rows. So the answer is exact whether or not, and however often, compaction ran.
 
-product_id and waiter_id carry no foreign keys on purpose: rollups are derived data (rebuilt from
-the orders, whose lines and waiters are foreign-keyed), products and users are never deleted, and
-the key checks were about a third of the database work of every order change's rollup insert.
+location_id, product_id and waiter_id carry no foreign keys on purpose: rollups are derived data
+(rebuilt from the orders, whose locations, lines and waiters are foreign-keyed), locations, products
+and users are never deleted, and the key checks were about a third of the database work of every
+order change's rollup insert.
 """
 
 from __future__ import annotations
@@ -33,16 +34,18 @@ def _unfolded_index(table: str) -> Index:
 
 
 class ProductDaily(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds db.Model at runtime
-    """Per business day, product and open/closed bucket: quantity, revenue, orders with the product."""
+    """Per business day, location, product and open/closed bucket: quantity, revenue, orders with the product."""
 
     __tablename__ = "report_product_daily"
     __table_args__ = (
-        Index("ix_report_product_daily_key", "business_date", "product_id", "closed", postgresql_include=VALUES_P),
+        Index("ix_report_product_daily_key", "business_date", "location_id", "product_id", "closed",
+              postgresql_include=VALUES_P),
         _unfolded_index("report_product_daily"),
     )
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     business_date: Mapped[date] = mapped_column(Date)
+    location_id: Mapped[int] = mapped_column(Integer)
     product_id: Mapped[int] = mapped_column(Integer)
     closed: Mapped[bool] = mapped_column(Boolean)
     quantity: Mapped[int] = mapped_column(BigInteger)
@@ -52,16 +55,18 @@ class ProductDaily(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy 
 
 
 class WaiterDaily(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds db.Model at runtime
-    """Per business day, waiter and bucket: orders, items, revenue."""
+    """Per business day, location, waiter and bucket: orders, items, revenue."""
 
     __tablename__ = "report_waiter_daily"
     __table_args__ = (
-        Index("ix_report_waiter_daily_key", "business_date", "waiter_id", "closed", postgresql_include=VALUES_S),
+        Index("ix_report_waiter_daily_key", "business_date", "location_id", "waiter_id", "closed",
+              postgresql_include=VALUES_S),
         _unfolded_index("report_waiter_daily"),
     )
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     business_date: Mapped[date] = mapped_column(Date)
+    location_id: Mapped[int] = mapped_column(Integer)
     waiter_id: Mapped[int] = mapped_column(Integer)
     closed: Mapped[bool] = mapped_column(Boolean)
     orders: Mapped[int] = mapped_column(BigInteger)
@@ -71,16 +76,18 @@ class WaiterDaily(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy b
 
 
 class SalesHourly(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds db.Model at runtime
-    """Per business day, local hour and bucket: orders, items, revenue (all waiters)."""
+    """Per business day, location, local hour and bucket: orders, items, revenue (all waiters)."""
 
     __tablename__ = "report_sales_hourly"
     __table_args__ = (
-        Index("ix_report_sales_hourly_key", "business_date", "local_hour", "closed", postgresql_include=VALUES_S),
+        Index("ix_report_sales_hourly_key", "business_date", "location_id", "local_hour", "closed",
+              postgresql_include=VALUES_S),
         _unfolded_index("report_sales_hourly"),
     )
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     business_date: Mapped[date] = mapped_column(Date)
+    location_id: Mapped[int] = mapped_column(Integer)
     local_hour: Mapped[datetime] = mapped_column(DateTime(timezone=False))
     closed: Mapped[bool] = mapped_column(Boolean)
     orders: Mapped[int] = mapped_column(BigInteger)
@@ -94,11 +101,13 @@ class ProductMonthly(db.Model):  # type: ignore[name-defined]  # flask-sqlalchem
 
     __tablename__ = "report_product_monthly"
     __table_args__ = (
-        Index("ix_report_product_monthly_key", "month", "product_id", "closed", postgresql_include=VALUES_P),
+        Index("ix_report_product_monthly_key", "month", "location_id", "product_id", "closed",
+              postgresql_include=VALUES_P),
     )
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     month: Mapped[date] = mapped_column(Date)
+    location_id: Mapped[int] = mapped_column(Integer)
     product_id: Mapped[int] = mapped_column(Integer)
     closed: Mapped[bool] = mapped_column(Boolean)
     quantity: Mapped[int] = mapped_column(BigInteger)
@@ -111,11 +120,13 @@ class WaiterMonthly(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy
 
     __tablename__ = "report_waiter_monthly"
     __table_args__ = (
-        Index("ix_report_waiter_monthly_key", "month", "waiter_id", "closed", postgresql_include=VALUES_S),
+        Index("ix_report_waiter_monthly_key", "month", "location_id", "waiter_id", "closed",
+              postgresql_include=VALUES_S),
     )
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     month: Mapped[date] = mapped_column(Date)
+    location_id: Mapped[int] = mapped_column(Integer)
     waiter_id: Mapped[int] = mapped_column(Integer)
     closed: Mapped[bool] = mapped_column(Boolean)
     orders: Mapped[int] = mapped_column(BigInteger)
@@ -127,10 +138,12 @@ class SalesMonthly(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy 
     """The folded sales rows of a month (hours summed up)."""
 
     __tablename__ = "report_sales_monthly"
-    __table_args__ = (Index("ix_report_sales_monthly_key", "month", "closed", postgresql_include=VALUES_S),)
+    __table_args__ = (Index("ix_report_sales_monthly_key", "month", "location_id", "closed",
+              postgresql_include=VALUES_S),)
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     month: Mapped[date] = mapped_column(Date)
+    location_id: Mapped[int] = mapped_column(Integer)
     closed: Mapped[bool] = mapped_column(Boolean)
     orders: Mapped[int] = mapped_column(BigInteger)
     items: Mapped[int] = mapped_column(BigInteger)

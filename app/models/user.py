@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, CheckConstraint, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.columns import UTCTimestamp, utcnow
 from app.extensions import db
+from app.models.location import Location, user_locations
 
 ROLES = ("waiter", "manager", "admin")
 
@@ -27,6 +28,9 @@ class User(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds d
     token_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCTimestamp, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCTimestamp, default=utcnow, onupdate=utcnow)
+
+    # Waiters' and managers' locations (admins: none stored, they belong to every location).
+    locations: Mapped[list[Location]] = relationship(secondary=user_locations, order_by=Location.id)
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"

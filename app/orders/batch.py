@@ -15,9 +15,10 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy import insert
 
+from app.auth.permissions import OrderLocations
 from app.columns import utcnow
 from app.database import insert_for_dialect
-from app.errors import ErrorCode, flatten_errors
+from app.errors import APIError, ErrorCode, flatten_errors
 from app.extensions import db
 from app.models import Order, OrderItem, User
 from app.orders.lines import Line, resolve_lines
@@ -31,9 +32,10 @@ MAX_BEHIND = timedelta(days=7)
 
 @dataclass(frozen=True)
 class NewOrder:
-    """A freshly inserted order as rollups.contribution() reads it."""
+    """A freshly inserted order, as the rollups read it."""
 
     waiter_id: int
+    location_id: int
     business_date: date
     local_hour: datetime
     items: list[Line]
@@ -68,7 +70,10 @@ def _check_created_at(created_at: datetime | None, now: datetime) -> dict[str, l
     return {}
 
 
-def _validate(raw_orders: list[Any], now: datetime, results: list) -> list[tuple[int, dict[str, Any]]]:
+def _validate(
+    raw_orders: list[Any], now: datetime, results: list, places: OrderLocations
+) -> list[tuple[int, dict[str, Any]]]:
+    """The orders that pass the schema, the time window and the location rules, each with its location."""
     valid = []
     schema = BatchOrderIn()
     for index, raw in enumerate(raw_orders):
@@ -84,32 +89,43 @@ def _validate(raw_orders: list[Any], now: datetime, results: list) -> list[tuple
         if errors:
             results[index] = _rejected(data["client_order_id"], errors)
             continue
+        try:
+            data["location"] = places.choose(data.get("location_id"))
+        except APIError as exc:
+            results[index] = _rejected(data["client_order_id"], exc.errors or {})
+            continue
         valid.append((index, data))
     return valid
 
 
 def insert_orders(waiter: User, todo: list[tuple[int, dict[str, Any], list[Line]]], now: datetime) -> dict[str, int]:
-    """Bulk-insert the orders, their lines and rollup deltas; returns client_order_id -> id of those inserted."""
+    """Bulk-insert the orders, their lines and rollup deltas; returns client_order_id -> id of those inserted.
+
+    Each order goes to `data["location"]` (chosen by _validate), else to the one its location_id names.
+    """
     # Sorted by client_order_id, so overlapping batches racing each other lock rows in the same order.
     todo = sorted(todo, key=lambda entry: entry[1]["client_order_id"])
-    rows = [order_row(waiter, data, lines, data.get("created_at") or now) for _, data, lines in todo]
+    places = OrderLocations(waiter) if any("location" not in data for _, data, _ in todo) else None
+    rows = [order_row(waiter, data, lines, data.get("created_at") or now,
+                      data.get("location") or places.choose(data.get("location_id")))  # type: ignore[union-attr]
+            for _, data, lines in todo]
     orders = Order.__table__
     stmt = (
         insert_for_dialect(orders)
         .on_conflict_do_nothing(index_elements=["client_order_id"])
         .returning(orders.c.id, orders.c.client_order_id)
     )
-    inserted = {cid: order_id for order_id, cid in db.session.execute(stmt, rows)}
-    item_rows, created = [], []
-    for row, (_, data, lines) in zip(rows, todo, strict=True):
-        order_id = inserted.get(data["client_order_id"])
-        if order_id is None:
-            continue
-        item_rows += [{**line.row(), "order_id": order_id} for line in lines]
-        created.append(NewOrder(waiter.id, row["business_date"], row["local_hour"], lines))
-    if item_rows:
-        db.session.execute(insert(OrderItem.__table__), item_rows)
-    rollups.record([(None, rollups.contribution(order)) for order in created])
+    with rollups.tracking() as changes:
+        inserted = {cid: order_id for order_id, cid in db.session.execute(stmt, rows)}
+        item_rows = []
+        for row, (_, data, lines) in zip(rows, todo, strict=True):
+            order_id = inserted.get(data["client_order_id"])
+            if order_id is None:
+                continue
+            item_rows += [{**line.row(), "order_id": order_id} for line in lines]
+            changes.created(NewOrder(waiter.id, row["location_id"], row["business_date"], row["local_hour"], lines))
+        if item_rows:
+            db.session.execute(insert(OrderItem.__table__), item_rows)
     return inserted
 
 
@@ -117,7 +133,7 @@ def sync_batch(waiter: User, raw_orders: list[Any]) -> list[dict[str, Any]]:
     """Create the orders not seen before; results come back in input order."""
     now = utcnow()
     results: list[dict[str, Any] | None] = [None] * len(raw_orders)
-    valid = _validate(raw_orders, now, results)
+    valid = _validate(raw_orders, now, results, OrderLocations(waiter))
 
     known = ids_by_client_order_id([data["client_order_id"] for _, data in valid])
     first_in_batch: dict[str, int] = {}

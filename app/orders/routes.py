@@ -25,7 +25,12 @@ from app.web.idempotency import idempotent
 from app.web.json_body import Blueprint
 from app.web.openapi import problem_doc
 
-blp = Blueprint("orders", __name__, description="Orders. Waiters see and change only their own (others' are 404).")
+blp = Blueprint(
+    "orders",
+    __name__,
+    description="Orders, each taken at a location (`location_id`). Waiters see and change only their own; "
+    "managers those of their locations; admins every order. Anything else is 404.",
+)
 
 IDEMPOTENCY_DOC = {
     "parameters": [

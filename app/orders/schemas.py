@@ -56,6 +56,11 @@ class OrderIn(Schema):
     table = optional_text(32, metadata={"example": "12"})
     notes = optional_text(500)
     client_order_id = trimmed(1, 64, allow_none=True, load_default=None, metadata={"example": "tab3-000481"})
+    location_id = id_field(strict=True, metadata={
+        "example": 1,
+        "description": "Where the order is taken. May be left out by a caller who belongs to exactly one active "
+                       "location (that one) and by admins (the default location). A location the caller does "
+                       "not belong to, or an inactive one, is 422 on location_id."})
     items = _lines()
 
 
@@ -127,12 +132,13 @@ class OrderOut(Schema):
     notes = fields.String(allow_none=True)
     status = fields.String(metadata={"enum": list(ORDER_STATUSES)})
     waiter = fields.Nested(WaiterOut)
+    location_id = fields.Integer(metadata={"description": "The location the order was taken at.", "example": 1})
     items = fields.List(fields.Nested(LineOut))
     item_count = fields.Integer(metadata={"description": "Sum of quantities of non-voided lines."})
     total = MoneyOut(attribute="total_cents", metadata={"description": "Sum of non-voided line totals."})
     currency = fields.Function(lambda _order: current_app.config["CURRENCY"])
     payment_method = fields.String(allow_none=True)
-    business_date = fields.Date()
+    business_date = fields.Date(metadata={"description": "created_at's business date on the location's clock."})
     created_at = UTCDateTime()
     updated_at = UTCDateTime()
     closed_at = UTCDateTime(allow_none=True)
@@ -143,6 +149,7 @@ class OrderOut(Schema):
 
 class OrderListArgs(PageQuery):
     status = fields.String(validate=validate.OneOf(ORDER_STATUSES))
+    location_id = id_field(metadata={"description": "Only this location's orders (one you may not see: 404)."})
     waiter_id = id_field()
     start_date = fields.Date(metadata={"description": "Inclusive, on business_date."})
     end_date = fields.Date(metadata={"description": "Inclusive, on business_date."})

@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from app.auth.permissions import is_staff
+from app.auth.permissions import OrderLocations, default_location, is_staff, scope_orders, visible_location
 from app.business_time import business_date, local_hour
 from app.columns import utcnow
 from app.errors import Conflict, ErrorCode, Forbidden, NotFound, PreconditionFailed, ValidationFailed
 from app.extensions import db
-from app.models import Order, OrderItem, User
+from app.models import Location, Order, OrderItem, User
 from app.orders.lines import Line, resolve_lines
 from app.reports import rollups
 from app.web.pagination import paginate
@@ -28,8 +28,11 @@ class DuplicateClientOrderId(Conflict):
     code, detail = ErrorCode.DUPLICATE_CLIENT_ORDER_ID, "An order with this client_order_id already exists."
 
 
-def order_row(waiter: User, data: dict[str, Any], lines: list[Line], created_at: datetime) -> dict[str, Any]:
-    """Column values of a new open order with its totals (business date computed once, here)."""
+def order_row(
+    waiter: User, data: dict[str, Any], lines: list[Line], created_at: datetime, location: Location
+) -> dict[str, Any]:
+    """Column values of a new open order with its totals; its business date and local hour come from its
+    location's clock and it keeps the location's tax settings, all computed once, here."""
     total_cents, item_count = totals(lines)
     return {
         "client_order_id": data.get("client_order_id"),
@@ -38,19 +41,26 @@ def order_row(waiter: User, data: dict[str, Any], lines: list[Line], created_at:
         "notes": data.get("notes"),
         "status": "open",
         "waiter_id": waiter.id,
+        "location_id": location.id,
+        "tax_rate_thousandths": location.tax_rate_thousandths,
+        "prices_include_tax": location.prices_include_tax,
         "total_cents": total_cents,
         "item_count": item_count,
-        "business_date": business_date(created_at),
-        "local_hour": local_hour(created_at),
+        "business_date": business_date(created_at, location.timezone, location.day_starts_at),
+        "local_hour": local_hour(created_at, location.timezone),
         "created_at": created_at,
         "updated_at": utcnow(),
         "version": 1,
     }
 
 
-def build_order(waiter: User, data: dict[str, Any], lines: list[Line], created_at: datetime) -> Order:
-    """A new open order with its lines and totals, not yet added to the session."""
-    return Order(**order_row(waiter, data, lines, created_at), waiter=waiter, items=[line.to_item() for line in lines])
+def build_order(
+    waiter: User, data: dict[str, Any], lines: list[Line], created_at: datetime, location: Location | None = None
+) -> Order:
+    """A new open order with its lines and totals (at the default location unless given), not yet added
+    to the session and not yet in the rollups (tests and imports)."""
+    row = order_row(waiter, data, lines, created_at, location or default_location())
+    return Order(**row, waiter=waiter, items=[line.to_item() for line in lines])
 
 
 def _insert_lines(order: Order, lines: list[Line]) -> None:
@@ -92,32 +102,33 @@ def resolve_or_raise(lines: list[dict[str, Any]]) -> list[Line]:
 
 
 def create_order(waiter: User, data: dict[str, Any], *, created_at: datetime | None = None) -> Order:
-    """Create an open order for `waiter` (taken now, or at `created_at` for imports and tests);
-    a repeated client_order_id is 409 with the existing id."""
+    """Create an open order for `waiter` at the location the body names (or the caller's only one, or for
+    admins the default), taken now or at `created_at` for imports and tests; a repeated
+    client_order_id is 409 with the existing id."""
+    location = OrderLocations(waiter).choose(data.get("location_id"))
     lines = resolve_or_raise(data["items"])
-    order = Order(**order_row(waiter, data, lines, created_at or utcnow()), waiter=waiter)
-    try:
-        # Added inside the savepoint (begin_nested flushes what is already pending), so a
-        # concurrent twin's unique violation rolls back only this insert.
-        with db.session.begin_nested():
-            db.session.add(order)
-            db.session.flush()
-    except IntegrityError:
-        cid = data.get("client_order_id")
-        order_id = ids_by_client_order_id([cid]).get(cid) if cid else None
-        if order_id is None:
-            raise
-        raise DuplicateClientOrderId(order_id=order_id) from None
-    _insert_lines(order, lines)
-    rollups.record([(None, rollups.contribution(order))])
+    order = Order(**order_row(waiter, data, lines, created_at or utcnow(), location), waiter=waiter)
+    with rollups.tracking() as changes:
+        try:
+            # Added inside the savepoint (begin_nested flushes what is already pending), so a
+            # concurrent twin's unique violation rolls back only this insert.
+            with db.session.begin_nested():
+                db.session.add(order)
+                db.session.flush()
+        except IntegrityError:
+            cid = data.get("client_order_id")
+            order_id = ids_by_client_order_id([cid]).get(cid) if cid else None
+            if order_id is None:
+                raise
+            raise DuplicateClientOrderId(order_id=order_id) from None
+        _insert_lines(order, lines)
+        changes.created(order)
     return order
 
 
 def visible_order(user: User, order_id: int, *, lock: bool = False) -> Order:
-    """The order if `user` may see it (a waiter only their own; others' are 404), optionally row-locked."""
-    stmt = select(Order).where(Order.id == order_id).execution_options(populate_existing=True)
-    if not is_staff(user):
-        stmt = stmt.where(Order.waiter_id == user.id)
+    """The order if `user` may see it (app/auth/permissions.py; others' are 404), optionally row-locked."""
+    stmt = scope_orders(user, select(Order).where(Order.id == order_id).execution_options(populate_existing=True))
     if lock:
         stmt = stmt.with_for_update(of=Order)
     order = db.session.scalar(stmt)
@@ -134,10 +145,10 @@ def _open_for_change(user: User, order_id: int) -> Order:
 
 
 def list_orders(user: User, args: dict[str, Any]) -> tuple[list[Order], str | None]:
-    """Orders newest first; waiters only see their own."""
-    stmt = select(Order)
-    if not is_staff(user):
-        stmt = stmt.where(Order.waiter_id == user.id)
+    """Orders newest first; waiters see their own, managers their locations' (a foreign location_id is 404)."""
+    stmt = scope_orders(user, select(Order))
+    if args.get("location_id") is not None:
+        stmt = stmt.where(Order.location_id == visible_location(user, args["location_id"]).id)
     if args.get("waiter_id") is not None:
         stmt = stmt.where(Order.waiter_id == args["waiter_id"])
     if args.get("status"):
@@ -155,12 +166,10 @@ def append_items(user: User, order_id: int, lines: list[dict[str, Any]]) -> Orde
     """Add lines to an open order. Concurrent appends queue on the row lock; none is lost."""
     order = _open_for_change(user, order_id)
     resolved = resolve_or_raise(lines)
-    before = rollups.contribution(order)
-    _insert_lines(order, resolved)
-    recompute_totals(order)
-    _touch(order)
-    db.session.flush()
-    rollups.record([(before, rollups.contribution(order))])
+    with rollups.tracking(order):
+        _insert_lines(order, resolved)
+        recompute_totals(order)
+        _touch(order)
     return order
 
 
@@ -172,13 +181,11 @@ def void_item(user: User, order_id: int, item_id: int) -> Order:
         raise NotFound("No such line on this order.")
     if item.voided:
         return order
-    before = rollups.contribution(order)
-    item.voided = True
-    item.voided_at = utcnow()
-    recompute_totals(order)
-    _touch(order)
-    db.session.flush()
-    rollups.record([(before, rollups.contribution(order))])
+    with rollups.tracking(order):
+        item.voided = True
+        item.voided_at = utcnow()
+        recompute_totals(order)
+        _touch(order)
     return order
 
 
@@ -189,24 +196,22 @@ def patch_order(user: User, order_id: int, data: dict[str, Any], expected: int |
         raise PreconditionFailed(current_version=order.version)
     if order.status != "open":
         raise OrderNotOpen()
-    for field, attr in (("customer_name", "customer_name"), ("table", "table_label"), ("notes", "notes")):
-        if field in data:
-            setattr(order, attr, data[field])
-    _touch(order)
-    db.session.flush()
+    with rollups.tracking(order):  # changes no figure today; every order change goes through it all the same
+        for field, attr in (("customer_name", "customer_name"), ("table", "table_label"), ("notes", "notes")):
+            if field in data:
+                setattr(order, attr, data[field])
+        _touch(order)
     return order
 
 
 def close_order(user: User, order_id: int, payment_method: str) -> Order:
     """Close (pay) an open order."""
     order = _open_for_change(user, order_id)
-    before = rollups.contribution(order)
-    order.status = "closed"
-    order.payment_method = payment_method
-    order.closed_at = utcnow()
-    _touch(order)
-    db.session.flush()
-    rollups.record([(before, rollups.contribution(order))])
+    with rollups.tracking(order):
+        order.status = "closed"
+        order.payment_method = payment_method
+        order.closed_at = utcnow()
+        _touch(order)
     return order
 
 
@@ -217,11 +222,9 @@ def cancel_order(user: User, order_id: int, reason: str) -> Order:
         raise OrderNotOpen("The order is already cancelled.")
     if order.status == "closed" and not is_staff(user):
         raise Forbidden("Only a manager or admin may cancel a closed order.")
-    before = rollups.contribution(order)
-    order.status = "cancelled"
-    order.cancelled_at = utcnow()
-    order.cancel_reason = reason
-    _touch(order)
-    db.session.flush()
-    rollups.record([(before, rollups.contribution(order))])
+    with rollups.tracking(order):
+        order.status = "cancelled"
+        order.cancelled_at = utcnow()
+        order.cancel_reason = reason
+        _touch(order)
     return order

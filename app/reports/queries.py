@@ -1,7 +1,9 @@
 """Every aggregate query behind the reports, in SQLAlchemy Core; the same SQL on SQLite and PostgreSQL.
 
 Two paths, one set of definitions (see app/reports/rollups.py):
-- chain-wide (no waiter): SUM ... GROUP BY over the rollups. A range is cut into whole calendar
+Both filter on the locations the caller may see (or the one asked for); an admin's whole-chain
+report has no location filter at all.
+- every waiter: SUM ... GROUP BY over the rollups. A range is cut into whole calendar
   months, read from the monthly folds plus the daily rows not folded yet (a partial index finds
   them), and partial-month edges, read from the daily rows. A 365-day range reads ~13 months of
   monthly rows and ~30 days of daily rows instead of 365 days of daily rows.
@@ -19,8 +21,9 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Subquery, bindparam, false, func, select, text, union_all
+from sqlalchemy.sql.elements import BindParameter
 
-from app.models import Order, OrderItem, Product, User
+from app.models import Location, Order, OrderItem, Product, User
 from app.replicas import report_session
 from app.reports.periods import next_month, split_months
 from app.reports.rollups import BY_NAME, Rollup
@@ -34,6 +37,7 @@ class Scope:
     end: date
     waiter_id: int | None = None  # None: every waiter
     status: str | None = None  # None: open and closed; "open" or "closed": only those
+    location_ids: tuple[int, ...] | None = None  # None: every location (no filter)
 
     @property
     def statuses(self) -> tuple[str, ...]:
@@ -48,18 +52,27 @@ class Shape:
     whole: bool  # whole months read from the monthly rows (+ daily rows not folded yet)
     status: bool  # open/closed bucket filter
     waiter: bool  # waiter filter (waiter rollup only)
+    locations: bool = False  # location filter
+
+
+def _locations_param() -> BindParameter:
+    return bindparam("location_ids", expanding=True)
 
 
 def shape_and_params(scope: Scope) -> tuple[Shape, dict]:
     """The shape of the rollup read for `scope` and the values of its bound parameters."""
     edges, whole = split_months(scope.start, scope.end)
     params: dict = {"closed": scope.status == "closed", "waiter_id": scope.waiter_id}
+    if scope.location_ids is not None:
+        params["location_ids"] = list(scope.location_ids)
     for n, (first, last) in enumerate(edges):
         params[f"edge{n}_first"], params[f"edge{n}_last"] = first, last
     if whole:
         params["first_month"], params["last_month"] = whole
         params["last_day"] = next_month(whole[1]) - timedelta(days=1)
-    return Shape(len(edges), whole is not None, scope.status is not None, scope.waiter_id is not None), params
+    shape = Shape(len(edges), whole is not None, scope.status is not None, scope.waiter_id is not None,
+                  scope.location_ids is not None)
+    return shape, params
 
 
 def rollup_rows(rollup: Rollup, shape: Shape, group: tuple[str, ...]) -> Subquery:
@@ -72,6 +85,8 @@ def rollup_rows(rollup: Rollup, shape: Shape, group: tuple[str, ...]) -> Subquer
             where += (table.c.closed == bindparam("closed"),)
         if shape.waiter and "waiter_id" in table.c:
             where += (table.c.waiter_id == bindparam("waiter_id"),)
+        if shape.locations:
+            where += (table.c.location_id.in_(_locations_param()),)
         return select(*columns).where(*where)
 
     parts = [rows(daily, daily.c.business_date.between(bindparam(f"edge{n}_first"), bindparam(f"edge{n}_last")))
@@ -106,13 +121,15 @@ def counted_lines_where(scope: Scope) -> list[ColumnElement]:
     ]
     if scope.waiter_id is not None:
         where.append(Order.waiter_id == scope.waiter_id)
+    if scope.location_ids is not None:
+        where.append(Order.location_id.in_(scope.location_ids))
     return where
 
 
 def counted_orders(scope: Scope) -> Subquery:
     """One row per counted order (>= 1 non-voided line) with its items and revenue."""
     line_revenue = OrderItem.quantity * OrderItem.unit_price_cents
-    keys = (Order.id, Order.business_date, Order.local_hour, Order.waiter_id, Order.status)
+    keys = (Order.id, Order.business_date, Order.location_id, Order.local_hour, Order.waiter_id, Order.status)
     return (
         select(*keys, func.sum(OrderItem.quantity).label("items"), func.sum(line_revenue).label("revenue_cents"))
         .select_from(Order)
@@ -150,16 +167,18 @@ def rollup_source(name: str, start: date, end: date) -> Select:
     scope = Scope(start, end)
     if name == "products":
         return (
-            select(Order.business_date, OrderItem.product_id, Order.status == "closed", *_line_sums())
+            select(Order.business_date, Order.location_id, OrderItem.product_id, Order.status == "closed",
+                   *_line_sums())
             .select_from(Order)
             .join(OrderItem, OrderItem.order_id == Order.id)
             .where(*counted_lines_where(scope))
-            .group_by(Order.business_date, OrderItem.product_id, Order.status)
+            .group_by(Order.business_date, Order.location_id, OrderItem.product_id, Order.status)
         )
     c = counted_orders(scope)
     key = {"waiters": c.c.waiter_id, "hours": c.c.local_hour}[name]
     sums = (func.count(), func.sum(c.c["items"]), func.sum(c.c.revenue_cents))
-    return select(c.c.business_date, key, c.c.status == "closed", *sums).group_by(c.c.business_date, key, c.c.status)
+    return (select(c.c.business_date, c.c.location_id, key, c.c.status == "closed", *sums)
+            .group_by(c.c.business_date, c.c.location_id, key, c.c.status))
 
 
 @cache
@@ -227,7 +246,8 @@ def sales_rows(scope: Scope, granularity: str) -> list[tuple]:
         stmt = (
             select(period, func.sum(t.c.orders), func.sum(t.c["items"]), func.sum(t.c.revenue_cents))
             .where(t.c.business_date.between(scope.start, scope.end),
-                   *([t.c.closed == (scope.status == "closed")] if scope.status else []))
+                   *([t.c.closed == (scope.status == "closed")] if scope.status else []),
+                   *([t.c.location_id.in_(scope.location_ids)] if scope.location_ids is not None else []))
             .group_by(period)
             .having(func.sum(t.c.orders) > 0)
         )
@@ -236,3 +256,25 @@ def sales_rows(scope: Scope, granularity: str) -> list[tuple]:
         period = c.c.business_date if granularity == "day" else c.c.local_hour
         stmt = select(period, func.count(), func.sum(c.c["items"]), func.sum(c.c.revenue_cents)).group_by(period)
     return [(p, int(o), int(i), int(r)) for p, o, i, r in report_session().execute(stmt)]
+
+
+@cache
+def _locations_statement(shape: Shape) -> Select:
+    rows = rollup_rows(BY_NAME["waiters"], shape, ("location_id",))
+    sums = (
+        select(rows.c.location_id, *_sums(rows, ("orders", "items", "revenue_cents")))
+        .group_by(rows.c.location_id)
+        .having(func.sum(rows.c.orders) > 0)
+        .subquery("sums")
+    )
+    return select(sums.c.location_id, Location.name, sums.c.orders, sums.c["items"], sums.c.revenue_cents).join(
+        Location, Location.id == sums.c.location_id
+    )
+
+
+def location_rows(scope: Scope) -> list[tuple[int, str, int, int, int]]:
+    """(location_id, name, orders, items, revenue_cents) per location with counted orders (waiter rollups)."""
+    serial_reads()
+    shape, params = shape_and_params(scope)
+    result = report_session().execute(_locations_statement(shape), params)
+    return [(lid, name, int(o), int(i), int(r)) for lid, name, o, i, r in result]

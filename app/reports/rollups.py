@@ -1,33 +1,39 @@
 """Rollup maintenance: what an order contributes to the reports, and the delta rows that keep them exact.
 
-How the order services use it (every change to an order, in the same transaction):
+Every change to an order goes through one context manager, in the transaction that changes it:
 
-    order = <the order, loaded with SELECT ... FOR UPDATE and fresh items>   # None when creating
-    before = contribution(order)
-    ... mutate the order (append/void lines through `order.items`, close, cancel) ...
-    db.session.flush()
-    record([(before, contribution(order))])
+    order = <the order, loaded with SELECT ... FOR UPDATE and fresh items>
+    with tracking(order):             # takes the order's contribution before the change
+        ... mutate the order (append/void lines through `order.items`, close, cancel) ...
+    # on leaving the block: flush, then record (before, after) as delta rows
 
-Batch sync calls `record()` once with every (before, after) pair. `contribution()` reads
-`order.items`, so append lines through the relationship (or refresh it) before calling it, and
-store `business_date(created_at)` and `local_hour(created_at)` from app/business_time.py on creation.
-Lock with `with_for_update={"of": Order}`: the joined `waiter` would otherwise lock the user row.
+    with tracking() as changes:       # creating: the order did not count before
+        ... insert the order(s) ...
+        changes.created(order)        # batch sync: once per inserted order, one record() for all
+
+Leaving the block by an exception records nothing (the request rolls back anyway). Adding a figure
+to the reports means adding it to `contribution()` and a value column to a rollup: no order
+operation changes. `contribution()` reads `order.items`, so append lines through the relationship
+(or refresh it) inside the block, and store the order's `business_date` and `local_hour` (from its
+location's clock, app/business_time.py) on creation. Lock with `with_for_update={"of": Order}`:
+the joined `waiter` would otherwise lock the user row.
 
 `record()` only INSERTs delta rows (after - before), never updates a shared row, so concurrent
-order writes never wait on each other here. It must run in the transaction that changes the order, and `before` must be
-taken under the order's row lock: two unserialized changes to one order would each subtract a
-stale "before" (the 0/1 `orders` flags are not additive).
+order writes never wait on each other here. The "before" must be taken under the order's row lock:
+two unserialized changes to one order would each subtract a stale "before" (the 0/1 `orders` flags
+are not additive).
 
 Definitions (the same in the raw-path queries and in `flask reports rebuild`): a cancelled order
 contributes nothing; voided lines never count; an order counts in `orders` only when it has at
-least one non-voided line; everything is attributed to the order's `business_date` and
+least one non-voided line; everything is attributed to the order's location, `business_date` and
 `local_hour`, even lines appended later; `closed` is `status == "closed"`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 
@@ -37,9 +43,9 @@ from sqlalchemy.dialects import postgresql
 from app.extensions import db
 from app.models import ProductDaily, ProductMonthly, SalesHourly, SalesMonthly, WaiterDaily, WaiterMonthly
 
-ProductKey = tuple[date, int, bool]  # business_date, product_id, closed
-WaiterKey = tuple[date, int, bool]  # business_date, waiter_id, closed
-HourKey = tuple[date, datetime, bool]  # business_date, local_hour (naive), closed
+ProductKey = tuple[date, int, int, bool]  # business_date, location_id, product_id, closed
+WaiterKey = tuple[date, int, int, bool]  # business_date, location_id, waiter_id, closed
+HourKey = tuple[date, int, datetime, bool]  # business_date, location_id, local_hour (naive), closed
 Values = tuple[int, ...]
 
 
@@ -50,19 +56,19 @@ class Rollup:
 
     name: str
     table: Table
-    keys: tuple[str, ...]  # business_date first
+    keys: tuple[str, ...]  # business_date first, location_id second
     values: tuple[str, ...]
     monthly: Table
     monthly_keys: tuple[str, ...]
 
 
 ROLLUPS = (
-    Rollup("products", ProductDaily.__table__, ("business_date", "product_id", "closed"),
-           ("quantity", "revenue_cents", "orders"), ProductMonthly.__table__, ("product_id", "closed")),
-    Rollup("waiters", WaiterDaily.__table__, ("business_date", "waiter_id", "closed"),
-           ("orders", "items", "revenue_cents"), WaiterMonthly.__table__, ("waiter_id", "closed")),
-    Rollup("hours", SalesHourly.__table__, ("business_date", "local_hour", "closed"),
-           ("orders", "items", "revenue_cents"), SalesMonthly.__table__, ("closed",)),
+    Rollup("products", ProductDaily.__table__, ("business_date", "location_id", "product_id", "closed"),
+           ("quantity", "revenue_cents", "orders"), ProductMonthly.__table__, ("location_id", "product_id", "closed")),
+    Rollup("waiters", WaiterDaily.__table__, ("business_date", "location_id", "waiter_id", "closed"),
+           ("orders", "items", "revenue_cents"), WaiterMonthly.__table__, ("location_id", "waiter_id", "closed")),
+    Rollup("hours", SalesHourly.__table__, ("business_date", "location_id", "local_hour", "closed"),
+           ("orders", "items", "revenue_cents"), SalesMonthly.__table__, ("location_id", "closed")),
 )
 BY_NAME = {rollup.name: rollup for rollup in ROLLUPS}
 
@@ -95,14 +101,42 @@ def contribution(order) -> Contribution:
     if not per_product:
         return EMPTY
     closed = order.status == "closed"
-    day = order.business_date
+    day, location = order.business_date, order.location_id
     items = sum(q for q, _ in per_product.values())
     revenue = sum(r for _, r in per_product.values())
     return Contribution(
-        products=tuple(((day, pid, closed), (q, r, 1)) for pid, (q, r) in sorted(per_product.items())),
-        waiters=(((day, order.waiter_id, closed), (1, items, revenue)),),
-        hours=(((day, order.local_hour, closed), (1, items, revenue)),),
+        products=tuple(((day, location, pid, closed), (q, r, 1)) for pid, (q, r) in sorted(per_product.items())),
+        waiters=(((day, location, order.waiter_id, closed), (1, items, revenue)),),
+        hours=(((day, location, order.local_hour, closed), (1, items, revenue)),),
     )
+
+
+@dataclass
+class Changes:
+    """The orders a block changes, each with its contribution before the change."""
+
+    pairs: list[tuple[object, Contribution]] = field(default_factory=list)
+
+    def watch(self, order) -> None:
+        """An existing order about to change (call it under the order's row lock, before any change)."""
+        self.pairs.append((order, contribution(order)))
+
+    def created(self, order) -> None:
+        """An order this block created: it contributed nothing before."""
+        self.pairs.append((order, EMPTY))
+
+
+@contextmanager
+def tracking(*orders) -> Iterator[Changes]:
+    """Keep the rollups exact around a change to `orders` (and to those given to `created()`):
+    on a normal exit, flush and record every (before, after) in one `record()`."""
+    changes = Changes()
+    for order in orders:
+        changes.watch(order)
+    yield changes
+    if changes.pairs:
+        db.session.flush()
+        record([(before, contribution(order)) for order, before in changes.pairs])
 
 
 def deltas(changes: Iterable[tuple[Contribution | None, Contribution | None]]) -> dict[str, list[dict]]:

@@ -6,6 +6,8 @@ from app.auth.permissions import auth_required, current_user
 from app.reports import services
 from app.reports.export import csv_response, wants_csv
 from app.reports.schemas import (
+    LocationRowOut,
+    LocationsReportOut,
     ProductRowOut,
     ProductsQuery,
     ProductsReportOut,
@@ -26,9 +28,12 @@ blp = Blueprint(
         "Cancelled orders and voided lines never count; an order counts in `orders` when it has at least "
         "one non-voided line, so `/products` totals.orders, the sum of `/waiters` orders and the sum of "
         "`/sales` orders agree for the same range and filters. Lines are attributed to their order's "
-        "business date and creation hour, even when appended later. Managers and admins see every order; "
-        "a waiter sees only their own. `?format=csv` or `Accept: text/csv` answers an RFC 4180 CSV "
-        "attachment (header row, the `data` rows only, money as decimal strings, names starting with "
+        "business date and creation hour, even when appended later. Each order counts on its own location's "
+        "business date and local hour. `?location_id=` narrows a report to one location (outside the caller's: "
+        "404); by default a report covers every location the caller may see, and answers `location_id` and "
+        "`timezone` of that location, or null for both over several. Managers see the orders of their "
+        "locations, admins every order, a waiter only their own. `?format=csv` or `Accept: text/csv` answers "
+        "an RFC 4180 CSV attachment (header row, the `data` rows only, money as decimal strings, names starting with "
         "= + - @ prefixed by an apostrophe). Unknown query parameters are 422."
     ),
 )
@@ -37,8 +42,8 @@ CSV_ANSWER = {"schema": {"type": "string", "description": "RFC 4180 CSV: a heade
               "content_type": "text/csv", "success": True}
 
 
-def _filename(name: str, args: dict) -> str:
-    return f"{name}_{args['start_date'].isoformat()}_{args['end_date'].isoformat()}.csv"
+def _filename(name: str, report: services.Report) -> str:
+    return f"{name}_{report.start_date.isoformat()}_{report.end_date.isoformat()}.csv"
 
 
 @blp.route("/products", methods=["GET"])
@@ -54,7 +59,7 @@ def products_report(args: dict):
     """
     report = services.products_report(args, current_user())
     if wants_csv(args):
-        return csv_response(report.data, ProductRowOut, _filename("products", args), frozenset({"product_name"}))
+        return csv_response(report.data, ProductRowOut, _filename("products", report), frozenset({"product_name"}))
     return report
 
 
@@ -67,7 +72,7 @@ def waiters_report(args: dict):
     """Sales per waiter: orders, items, revenue and average ticket, highest revenue first."""
     report = services.waiters_report(args, current_user())
     if wants_csv(args):
-        return csv_response(report.data, WaiterRowOut, _filename("waiters", args), frozenset({"waiter_name"}))
+        return csv_response(report.data, WaiterRowOut, _filename("waiters", report), frozenset({"waiter_name"}))
     return report
 
 
@@ -80,10 +85,24 @@ def sales_report(args: dict):
     """Sales over time per business day or local hour, with a row for every period (zeros included).
 
     Hourly periods are local wall-clock hours `YYYY-MM-DDTHH:00`, 24 per business day from the hour
-    BUSINESS_DAY_STARTS_AT falls in (one more in the range when it has minutes). On a DST change the
+    the location's day start falls in (one more in the range when it has minutes); over several
+    locations, every local hour any of them has. On a DST change the
     skipped hour is a zero row and the repeated hour is one row holding both.
     """
     report = services.sales_report(args, current_user())
     if wants_csv(args):
-        return csv_response(report.data, SalesRowOut, _filename(f"sales_{args['granularity']}", args))
+        return csv_response(report.data, SalesRowOut, _filename(f"sales_{args['granularity']}", report))
+    return report
+
+
+@blp.route("/locations", methods=["GET"])
+@auth_required("manager", "admin")
+@blp.arguments(ReportQuery, location="query")
+@blp.response(200, LocationsReportOut)
+@blp.alt_response(200, **CSV_ANSWER)
+def locations_report(args: dict):
+    """Sales per location: orders, items, revenue and average ticket, highest revenue first."""
+    report = services.locations_report(args, current_user())
+    if wants_csv(args):
+        return csv_response(report.data, LocationRowOut, _filename("locations", report), frozenset({"location_name"}))
     return report

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import timedelta
+from datetime import date
 from functools import cache
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
 
-from app import business_time
-from app.fields import MoneyOut
+from app.fields import MoneyOut, id_field
 from app.money import cents_to_str
 
 MAX_RANGE_DAYS = 3 * 366  # any report
@@ -43,6 +42,17 @@ class Rows(fields.List):
         return None if value is None else list(present(self.row_schema, value))
 
 
+def range_errors(start: date | None, end: date | None, limit: int) -> dict[str, list[str]]:
+    """What is wrong with a report range (both ends known), keyed by parameter; empty when it is fine."""
+    if start is None or end is None:
+        return {}
+    if start > end:
+        return {"start_date": ["Must not be after end_date."]}
+    if (end - start).days + 1 > limit:
+        return {"end_date": [f"The range may span at most {limit} days here."]}
+    return {}
+
+
 class ReportQuery(Schema):
     """Parameters every report takes. Unknown parameters are rejected (422)."""
 
@@ -58,6 +68,9 @@ class ReportQuery(Schema):
                        "another waiter's id gives an empty report."})
     status = fields.String(validate=validate.OneOf(["open", "closed"]), metadata={
         "description": "Only closed (or only open) orders. Default: open and closed."})
+    location_id = id_field(metadata={
+        "description": "Only this location (one the caller does not belong to: 404). Default: every location "
+                       "the caller may see."})
     format = fields.String(validate=validate.OneOf(["json", "csv"]), metadata={
         "description": "csv answers text/csv (also chosen by `Accept: text/csv`). Default json."})
 
@@ -65,16 +78,13 @@ class ReportQuery(Schema):
         return MAX_RANGE_DAYS
 
     @post_load
-    def resolve_range(self, data: dict, **_kwargs) -> dict:
-        """Fill the default range, then check it: start <= end and at most max_days days."""
-        end = data.get("end_date") or business_time.today()
-        start = data.get("start_date") or end - timedelta(days=DEFAULT_RANGE_DAYS - 1)
-        if start > end:
-            raise ValidationError({"start_date": ["Must not be after end_date."]})
-        limit = self.max_days(data)
-        if (end - start).days + 1 > limit:
-            raise ValidationError({"end_date": [f"The range may span at most {limit} days here."]})
-        return data | {"start_date": start, "end_date": end}
+    def check_range(self, data: dict, **_kwargs) -> dict:
+        """Check a range given in full: start <= end and at most max_days days. A missing end is today's
+        business date of the report's locations, filled in by the service (app/reports/services.py)."""
+        errors = range_errors(data.get("start_date"), data.get("end_date"), self.max_days(data))
+        if errors:
+            raise ValidationError(errors)
+        return data | {"max_days": self.max_days(data)}
 
 
 class ProductsQuery(ReportQuery):
@@ -98,7 +108,11 @@ class SalesQuery(ReportQuery):
 class ReportOut(Schema):
     start_date = fields.Date()
     end_date = fields.Date()
-    timezone = fields.String(metadata={"description": "BUSINESS_TIMEZONE of the deployment."})
+    location_id = fields.Integer(allow_none=True, metadata={
+        "description": "The location the report covers; null when it covers several (the caller's whole "
+                       "scope when it has several locations and no location_id was given).", "example": 1})
+    timezone = fields.String(allow_none=True, metadata={
+        "description": "The location's IANA time zone; null over several locations.", "example": "America/Mexico_City"})
     currency = fields.String(metadata={"description": "ISO 4217 code of every amount."})
 
 
@@ -153,3 +167,18 @@ class SalesRowOut(Schema):
 class SalesReportOut(ReportOut):
     totals = fields.Nested(SalesTotalsOut)
     data = Rows(SalesRowOut)
+
+
+class LocationRowOut(Schema):
+    location_id = fields.Integer()
+    location_name = fields.String(metadata={"description": "The location's current name."})
+    orders = fields.Integer()
+    items = fields.Integer()
+    revenue = MoneyOut(attribute="revenue_cents")
+    average_ticket = MoneyOut(attribute="average_ticket_cents", metadata={
+        "description": "revenue / orders, rounded half up to the cent."})
+
+
+class LocationsReportOut(ReportOut):
+    totals = fields.Nested(SalesTotalsOut)
+    data = Rows(LocationRowOut)

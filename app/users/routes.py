@@ -40,7 +40,11 @@ class Users(MethodView):
     @blp.response(201, UserOut, headers=LOCATION)
     @blp.alt_response(409, **problem_doc("`duplicate_email`: a user with this email exists."))
     def post(self, data: dict[str, Any]) -> tuple[User, int, dict[str, str]]:
-        """Create a user (role defaults to waiter)."""
+        """Create a user (role defaults to waiter).
+
+        Waiters and managers belong to `location_ids` (default: the default location; empty or an unknown
+        id is 422); admins belong to every location and their list is not read.
+        """
         user = services.create_user(services.UserInput(**data))
         return user, 201, {"Location": url_for("users.UserItem", user_id=user.id)}
 
@@ -58,7 +62,7 @@ class UserItem(MethodView):
     @blp.response(200, UserOut)
     @blp.alt_response(409, **SELF_CONFLICT)
     def patch(self, changes: dict[str, Any], user_id: int) -> User:
-        """Change a user's name, role, active flag or password.
+        """Change a user's name, role, active flag, password or locations.
 
         The email never changes (422). Deactivating, changing the role or the password ends all
         of that user's sessions at once.

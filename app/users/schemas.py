@@ -6,7 +6,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
-from app.fields import TrimmedString, UTCDateTime
+from app.auth.permissions import user_location_ids
+from app.fields import TrimmedString, UTCDateTime, id_field
 from app.models import ROLES
 from app.users.services import normalize_email
 from app.web.pagination import PageQuery, page_schema
@@ -32,7 +33,17 @@ class UserOut(Schema):
     name = fields.String()
     role = fields.String(metadata={"enum": list(ROLES)})
     active = fields.Boolean()
+    location_ids = fields.Function(user_location_ids, metadata={
+        "type": "array", "items": {"type": "integer"}, "example": [1],
+        "description": "The locations the user belongs to; every location's id for admins."})
     created_at = UTCDateTime()
+
+
+def _location_ids(**kwargs: Any) -> fields.List:
+    return fields.List(id_field(strict=True), validate=validate.Length(max=100), metadata={
+        "example": [1, 2],
+        "description": "Waiters and managers: the locations they belong to (at least one; left out: the default "
+                       "location). Not read for admins, who belong to every location."}, **kwargs)
 
 
 class UserIn(Schema):
@@ -42,6 +53,7 @@ class UserIn(Schema):
     name = TrimmedString(required=True, validate=NAME, metadata={"description": "1-120 characters after trimming."})
     password = fields.String(required=True, load_only=True, validate=PASSWORD)
     role = fields.String(load_default="waiter", validate=ROLE)
+    location_ids = _location_ids()
 
 
 class UserPatchIn(Schema):
@@ -53,6 +65,7 @@ class UserPatchIn(Schema):
     role = fields.String(validate=ROLE)
     active = fields.Boolean(metadata={"description": "false deactivates (like DELETE), true reactivates."})
     password = fields.String(load_only=True, validate=PASSWORD)
+    location_ids = _location_ids()
 
     @pre_load
     def _email_is_immutable(self, data: Any, **_kwargs: Any) -> Any:

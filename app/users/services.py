@@ -7,12 +7,13 @@ from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from app.auth.passwords import hash_password
-from app.auth.permissions import is_staff
-from app.errors import Conflict, ErrorCode, NotFound
+from app.auth.permissions import default_location, is_staff
+from app.errors import Conflict, ErrorCode, NotFound, ValidationFailed
 from app.extensions import db
-from app.models import User
+from app.models import Location, User
 from app.web.pagination import paginate
 
 
@@ -39,6 +40,7 @@ class UserInput:
     name: str
     password: str
     role: str = "waiter"
+    location_ids: list[int] | None = None  # None: the default location (waiters and managers)
 
 
 def create_user(data: UserInput) -> User:
@@ -54,6 +56,7 @@ def create_user(data: UserInput) -> User:
         active=True,
         token_version=1,
     )
+    assign_locations(user, data.location_ids)
     db.session.add(user)
     try:
         db.session.flush()
@@ -81,7 +84,7 @@ def list_users(
     *, limit: int, cursor: str | None, role: str | None = None, active: bool | None = None, q: str | None = None
 ) -> tuple[list[User], str | None]:
     """One page of users, newest first, filtered by role, active flag and a name/email substring."""
-    stmt = select(User)
+    stmt = select(User).options(selectinload(User.locations))
     if role is not None:
         stmt = stmt.where(User.role == role)
     if active is not None:
@@ -101,15 +104,39 @@ def update_user(actor: User, user_id: int, changes: dict[str, Any]) -> User:
     if user.id == actor.id and new_role:
         raise CannotChangeOwnRole()
     ends_sessions = new_role or deactivating or "password" in changes
+    was_admin = user.role == "admin"
     for field in ("name", "role", "active"):
         if field in changes:
             setattr(user, field, changes[field])
+    if "location_ids" in changes or (was_admin and user.role != "admin") or user.role == "admin":
+        assign_locations(user, changes.get("location_ids"))
     if "password" in changes:
         user.password_hash = hash_password(changes["password"])
     if ends_sessions:
         revoke_all_tokens(user)
     db.session.flush()
     return user
+
+
+def assign_locations(user: User, location_ids: list[int] | None) -> None:
+    """Set a waiter's or manager's locations (None: the default location); admins keep none stored.
+
+    An empty list or an unknown id is 422 on `location_ids` / `location_ids.<n>`.
+    """
+    if user.role == "admin":
+        user.locations = []
+        return
+    if location_ids is None:
+        user.locations = [default_location()]
+        return
+    if not location_ids:
+        raise ValidationFailed(errors={"location_ids": ["Waiters and managers belong to at least one location."]})
+    wanted = list(dict.fromkeys(location_ids))
+    found = {loc.id: loc for loc in db.session.scalars(select(Location).where(Location.id.in_(wanted)))}
+    unknown = {f"location_ids.{n}": ["Unknown location."] for n, lid in enumerate(location_ids) if lid not in found}
+    if unknown:
+        raise ValidationFailed(errors=unknown)
+    user.locations = [found[lid] for lid in wanted]
 
 
 def deactivate_user(actor: User, user_id: int) -> None:

@@ -5,6 +5,10 @@ parameters point at an existing object and the body is a minimal valid one (see 
 BODIES). So the cell isolates authorization: a principal that may call the endpoint gets its success
 status, the others get 401 (no token), 403 (the role may not) or 404 (may not see that object).
 
+The location dimension: each route is checked twice, with the object at the principals' own location
+("home") and at a location only the admin belongs to ("away"), so a route that forgets the manager's
+location scope fails here.
+
 A new route fails `test_matrix_covers_every_route` until it has a line in MATRIX (plus a PATH_VALUES
 entry for a new path parameter and a BODIES entry when it needs a body).
 """
@@ -18,12 +22,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from app.columns import utcnow
 from app.dashboard import hashed_name
 from app.extensions import db
-from app.models import Order, Product, User
-from tests.constants import BATCH, LOGIN, LOGOUT, ME, ORDERS, PASSWORD, PRODUCTS, REFRESH, USERS
+from app.models import Location, Order, Product, User
+from tests.constants import LOGIN, PASSWORD, REFRESH, USERS
 
 PRINCIPALS = ("anonymous", "waiter", "manager", "admin")
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -33,43 +38,67 @@ def row(anonymous: int, waiter: int, manager: int, admin: int) -> dict[str, int]
     return dict(zip(PRINCIPALS, (anonymous, waiter, manager, admin), strict=True))
 
 
-MATRIX: dict[tuple[str, str], dict[str, int]] = {
+# Every route has two rows: "home", where the object (order, location, report filter) is at the
+# location every principal belongs to, and "away", where it is at another location that only the admin
+# (who belongs to every location) may reach. Location-agnostic routes repeat the same row on purpose.
+def same(cells: dict[str, int]) -> dict[str, dict[str, int]]:
+    return {"home": cells, "away": cells}
+
+
+def cells(home: dict[str, int], away: dict[str, int]) -> dict[str, dict[str, int]]:
+    return {"home": home, "away": away}
+
+
+MATRIX: dict[tuple[str, str], dict[str, dict[str, int]]] = {
     # (method, rule)                                  anonymous waiter manager admin
-    ("GET", "/health"):                               row(200, 200, 200, 200),
-    ("GET", "/openapi.json"):                         row(200, 200, 200, 200),
-    ("GET", "/docs"):                                 row(200, 200, 200, 200),
-    ("GET", "/docs/assets/<path:filename>"):          row(200, 200, 200, 200),
-    ("GET", "/dashboard"):                            row(200, 200, 200, 200),
-    ("GET", "/dashboard/assets/<asset>"):             row(200, 200, 200, 200),
-    ("POST", LOGIN):                   row(200, 200, 200, 200),
-    ("POST", REFRESH):                 row(401, 200, 200, 200),
-    ("POST", LOGOUT):                  row(401, 204, 204, 204),
-    ("GET", ME):                       row(401, 200, 200, 200),
-    ("GET", USERS):                         row(401, 403, 200, 200),
-    ("POST", USERS):                        row(401, 403, 403, 201),
-    ("GET", "/api/v1/users/<int:user_id>"):           row(401, 404, 200, 200),
-    ("PATCH", "/api/v1/users/<int:user_id>"):         row(401, 403, 403, 200),
-    ("DELETE", "/api/v1/users/<int:user_id>"):        row(401, 403, 403, 204),
-    ("GET", PRODUCTS):                      row(401, 200, 200, 200),
-    ("POST", PRODUCTS):                     row(401, 403, 201, 201),
-    ("GET", "/api/v1/products/<int:product_id>"):     row(401, 200, 200, 200),
-    ("PATCH", "/api/v1/products/<int:product_id>"):   row(401, 403, 200, 200),
-    ("DELETE", "/api/v1/products/<int:product_id>"):  row(401, 403, 204, 204),
-    # Order routes point at an order of another waiter (the target): a waiter gets 404 (BOLA).
-    ("GET", ORDERS):                        row(401, 200, 200, 200),
-    ("POST", ORDERS):                       row(401, 201, 201, 201),
-    ("POST", BATCH):                 row(401, 200, 200, 200),
-    ("GET", "/api/v1/orders/<int:order_id>"):         row(401, 404, 200, 200),
-    ("PATCH", "/api/v1/orders/<int:order_id>"):       row(401, 404, 200, 200),
-    ("POST", "/api/v1/orders/<int:order_id>/items"):  row(401, 404, 201, 201),
-    ("DELETE", "/api/v1/orders/<int:order_id>/items/<int:item_id>"): row(401, 404, 200, 200),
-    ("POST", "/api/v1/orders/<int:order_id>/close"):  row(401, 404, 200, 200),
-    ("POST", "/api/v1/orders/<int:order_id>/cancel"): row(401, 404, 200, 200),
-    # Reports: every role; a waiter's report covers only their own orders.
-    ("GET", "/api/v1/reports/products"):              row(401, 200, 200, 200),
-    ("GET", "/api/v1/reports/waiters"):               row(401, 200, 200, 200),
-    ("GET", "/api/v1/reports/sales"):                 row(401, 200, 200, 200),
+    ("GET", "/health"):                               same(row(200, 200, 200, 200)),
+    ("GET", "/openapi.json"):                         same(row(200, 200, 200, 200)),
+    ("GET", "/docs"):                                 same(row(200, 200, 200, 200)),
+    ("GET", "/docs/assets/<path:filename>"):          same(row(200, 200, 200, 200)),
+    ("GET", "/dashboard"):                            same(row(200, 200, 200, 200)),
+    ("GET", "/dashboard/assets/<asset>"):             same(row(200, 200, 200, 200)),
+    ("POST", "/api/v1/auth/login"):                   same(row(200, 200, 200, 200)),
+    ("POST", "/api/v1/auth/refresh"):                 same(row(401, 200, 200, 200)),
+    ("POST", "/api/v1/auth/logout"):                  same(row(401, 204, 204, 204)),
+    ("GET", "/api/v1/auth/me"):                       same(row(401, 200, 200, 200)),
+    # Users are chain-wide (the target lives at the other location in "away").
+    ("GET", "/api/v1/users"):                         same(row(401, 403, 200, 200)),
+    ("POST", "/api/v1/users"):                        same(row(401, 403, 403, 201)),
+    ("GET", "/api/v1/users/<int:user_id>"):           same(row(401, 404, 200, 200)),
+    ("PATCH", "/api/v1/users/<int:user_id>"):         same(row(401, 403, 403, 200)),
+    ("DELETE", "/api/v1/users/<int:user_id>"):        same(row(401, 403, 403, 204)),
+    # Locations: members see theirs; only admins create and change.
+    ("GET", "/api/v1/locations"):                     same(row(401, 200, 200, 200)),
+    ("POST", "/api/v1/locations"):                    same(row(401, 403, 403, 201)),
+    ("GET", "/api/v1/locations/<int:location_id>"):   cells(row(401, 200, 200, 200), row(401, 404, 404, 200)),
+    ("PATCH", "/api/v1/locations/<int:location_id>"): same(row(401, 403, 403, 200)),
+    # The catalogue is chain-wide.
+    ("GET", "/api/v1/products"):                      same(row(401, 200, 200, 200)),
+    ("POST", "/api/v1/products"):                     same(row(401, 403, 201, 201)),
+    ("GET", "/api/v1/products/<int:product_id>"):     same(row(401, 200, 200, 200)),
+    ("PATCH", "/api/v1/products/<int:product_id>"):   same(row(401, 403, 200, 200)),
+    ("DELETE", "/api/v1/products/<int:product_id>"):  same(row(401, 403, 204, 204)),
+    # Order routes point at an order of another waiter (the target): a waiter gets 404 (BOLA), and so
+    # does a manager when the order is at a location they do not belong to. Away, the list filters on
+    # that location (404) and the bodies name it (422 on location_id; the batch rejects the order).
+    ("GET", "/api/v1/orders"):                        cells(row(401, 200, 200, 200), row(401, 404, 404, 200)),
+    ("POST", "/api/v1/orders"):                       cells(row(401, 201, 201, 201), row(401, 422, 422, 201)),
+    ("POST", "/api/v1/orders/batch"):                 same(row(401, 200, 200, 200)),
+    ("GET", "/api/v1/orders/<int:order_id>"):         cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
+    ("PATCH", "/api/v1/orders/<int:order_id>"):       cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
+    ("POST", "/api/v1/orders/<int:order_id>/items"):  cells(row(401, 404, 201, 201), row(401, 404, 404, 201)),
+    ("DELETE", "/api/v1/orders/<int:order_id>/items/<int:item_id>"): cells(row(401, 404, 200, 200),
+                                                                           row(401, 404, 404, 200)),
+    ("POST", "/api/v1/orders/<int:order_id>/close"):  cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
+    ("POST", "/api/v1/orders/<int:order_id>/cancel"): cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
+    # Reports: every role; a waiter's report covers only their own orders. Away: ?location_id= names the
+    # other location, which is 404 to anyone who does not belong to it.
+    ("GET", "/api/v1/reports/products"):              cells(row(401, 200, 200, 200), row(401, 404, 404, 200)),
+    ("GET", "/api/v1/reports/waiters"):               cells(row(401, 200, 200, 200), row(401, 404, 404, 200)),
+    ("GET", "/api/v1/reports/sales"):                 cells(row(401, 200, 200, 200), row(401, 404, 404, 200)),
+    ("GET", "/api/v1/reports/locations"):             cells(row(401, 403, 200, 200), row(401, 403, 404, 200)),
 }
+WHERE = ("home", "away")
 
 
 @dataclass
@@ -77,13 +106,19 @@ class World:
     """What the requests point at, made fresh for every route."""
 
     principals: dict[str, User]
-    target: User  # a waiter who is none of the principals
+    target: User  # a waiter who is none of the principals, at `location`
     factory: Any
     product: Product
+    where: str  # "home": the principals' location; "away": a location only the admin may reach
+    location: Location  # where the target works and the requests point
     order: Order | None = None  # the target's order made for the current request
 
     def line(self) -> dict[str, int]:
         return {"product_id": self.product.id, "quantity": 1}
+
+    def at(self) -> dict[str, int]:
+        """An order body's location: left out at home (the caller's only one, the admin's default)."""
+        return {"location_id": self.location.id} if self.where == "away" else {}
 
     def fresh_order(self) -> int:
         """A new open order of the target with one line, so every principal acts on its own order."""
@@ -91,7 +126,7 @@ class World:
         from app.orders.services import build_order
 
         line = Line(self.product.id, self.product.name, self.product.price_cents, 1, None)
-        self.order = build_order(self.target, {"customer_name": "Matrix"}, [line], utcnow())
+        self.order = build_order(self.target, {"customer_name": "Matrix"}, [line], utcnow(), self.location)
         db.session.add(self.order)
         db.session.commit()
         return self.order.id
@@ -100,6 +135,7 @@ class World:
 # A value for every path parameter name used in the rules.
 PATH_VALUES: dict[str, Callable[[World], Any]] = {
     "user_id": lambda w: w.target.id,
+    "location_id": lambda w: w.location.id,
     "product_id": lambda w: w.product.id,
     "order_id": lambda w: w.fresh_order(),
     "item_id": lambda w: w.order.items[0].id,  # filled after order_id, from the same order
@@ -114,11 +150,13 @@ BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
         "email": f"new-{uuid.uuid4().hex[:8]}@example.com", "name": "New Hire", "password": "new-password"
     },
     ("PATCH", "/api/v1/users/<int:user_id>"): lambda w: {"name": "Renamed"},
-    ("POST", PRODUCTS): lambda w: {"name": f"Matrix {uuid.uuid4().hex[:8]}", "price": "9.50"},
+    ("POST", "/api/v1/locations"): lambda w: {"name": f"Matrix {uuid.uuid4().hex[:8]}", "timezone": "UTC"},
+    ("PATCH", "/api/v1/locations/<int:location_id>"): lambda w: {"tax_rate": "8.5"},
+    ("POST", "/api/v1/products"): lambda w: {"name": f"Matrix {uuid.uuid4().hex[:8]}", "price": "9.50"},
     ("PATCH", "/api/v1/products/<int:product_id>"): lambda w: {"price": "11.00"},
-    ("POST", ORDERS): lambda w: {"customer_name": "A", "items": [w.line()]},
-    ("POST", BATCH): lambda w: {
-        "orders": [{"client_order_id": uuid.uuid4().hex, "customer_name": "A", "items": [w.line()]}]
+    ("POST", "/api/v1/orders"): lambda w: {"customer_name": "A", "items": [w.line()], **w.at()},
+    ("POST", "/api/v1/orders/batch"): lambda w: {
+        "orders": [{"client_order_id": uuid.uuid4().hex, "customer_name": "A", "items": [w.line()], **w.at()}]
     },
     ("PATCH", "/api/v1/orders/<int:order_id>"): lambda w: {"table": "9"},
     ("POST", "/api/v1/orders/<int:order_id>/items"): lambda w: {"items": [{"product_id": w.product.id, "quantity": 2}]},
@@ -137,12 +175,30 @@ REFRESH_TOKEN_ROUTES = {("POST", REFRESH)}
 PARAM = re.compile(r"<(?:[^:<>]+:)?([^:<>]+)>")
 
 
-def make_world(factory) -> World:
+# Query strings of the "away" requests: filters naming the other location.
+AWAY_QUERIES = {
+    ("GET", "/api/v1/orders"), ("GET", "/api/v1/reports/products"), ("GET", "/api/v1/reports/waiters"),
+    ("GET", "/api/v1/reports/sales"), ("GET", "/api/v1/reports/locations"),
+}
+
+
+def make_world(factory, where: str = "home") -> World:
+    home = db.session.scalar(select(Location).where(Location.is_default))
+    location = home
+    if where == "away":
+        location = Location(name=f"Away {uuid.uuid4().hex[:6]}", timezone="Asia/Tokyo", day_starts_at="05:00")
+        db.session.add(location)
+        db.session.commit()
+    target = factory.make_user()
+    target.locations = [location]
+    db.session.commit()
     return World(
         principals={role: factory.make_user(role) for role in PRINCIPALS[1:]},
-        target=factory.make_user(),
+        target=target,
         factory=factory,
         product=factory.make_product(),
+        where=where,
+        location=location,
     )
 
 
@@ -155,6 +211,8 @@ def build_request(factory, world: World, method: str, rule: str, principal: str)
         return str(PATH_VALUES[name](world))
 
     request: dict[str, Any] = {"path": PARAM.sub(fill, rule), "method": method}
+    if world.where == "away" and (method, rule) in AWAY_QUERIES:
+        request["query_string"] = {"location_id": world.location.id}
     if (method, rule) in BODIES:
         request["json"] = BODIES[(method, rule)](world)
     request["headers"] = dict(HEADERS.get((method, rule), {}))
@@ -175,8 +233,13 @@ def test_matrix_covers_every_route(app):
     assert not stale, f"MATRIX lines for routes that no longer exist: {stale}"
 
 
+def test_every_line_has_both_locations():
+    assert all(set(entry) == set(WHERE) for entry in MATRIX.values())
+
+
+@pytest.mark.parametrize("where", WHERE)
 @pytest.mark.parametrize(("method", "rule"), sorted(MATRIX), ids=[f"{m} {r}" for m, r in sorted(MATRIX)])
-def test_role_matrix(client, factory, method, rule):
-    world = make_world(factory)
+def test_role_matrix(client, factory, method, rule, where):
+    world = make_world(factory, where)
     got = {p: client.open(**build_request(factory, world, method, rule, p)).status_code for p in PRINCIPALS}
-    assert got == MATRIX[(method, rule)]
+    assert got == MATRIX[(method, rule)][where]

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.columns import utcnow
 from app.extensions import db
-from app.models import IdempotencyKey, Order, Product, User
+from app.models import IdempotencyKey, Location, Order, Product, User
 from tests.constants import LOGIN
 
 
@@ -48,6 +48,19 @@ def test_seed_is_idempotent_and_realistic(app):
     assert statuses.get("cancelled") and statuses.get("closed") and statuses.get("open")
     assert runner.invoke(args=["seed"]).exit_code == 0
     assert (count(Order), count(Product), count(User)) == (orders, products, users)
+
+
+def test_seed_makes_a_chain_with_its_own_staff(app):
+    assert app.test_cli_runner().invoke(args=["seed"]).exit_code == 0
+    locations = db.session.scalars(select(Location).order_by(Location.id)).all()
+    assert len(locations) == 3 and locations[0].is_default
+    assert len({location.timezone for location in locations}) >= 2
+    for location in locations:
+        staff = db.session.scalars(select(User).where(User.locations.contains(location))).all()
+        assert {user.role for user in staff} == {"manager", "waiter"}
+        assert all(user.locations == [location] for user in staff)
+        placed = db.session.scalar(select(func.count()).select_from(Order).where(Order.location_id == location.id))
+        assert placed > 0
 
 
 def test_idempotency_purge_keeps_recent_keys(app, factory):

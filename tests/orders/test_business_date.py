@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app.business_time import business_date, local_hour, today
 from app.extensions import db
 from app.models import Order
+from tests.conftest import set_business_clock
 from tests.constants import ORDERS
 
 
@@ -25,8 +26,7 @@ def business_config(app):
     saved = {key: app.config[key] for key in keys}
 
     def configure(timezone: str, starts_at: str) -> None:
-        app.config["BUSINESS_TIMEZONE"] = timezone
-        app.config["BUSINESS_DAY_STARTS_AT"] = starts_at
+        set_business_clock(app, timezone, starts_at)  # v1.1: the default location's clock too
 
     try:
         yield configure

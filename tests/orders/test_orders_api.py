@@ -31,6 +31,7 @@ def test_create_matches_the_contract(client, factory, waiter, menu):
         "notes",
         "status",
         "waiter",
+        "location_id",  # v1.1
         "items",
         "item_count",
         "total",

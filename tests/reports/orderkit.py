@@ -20,7 +20,6 @@ from app.orders import services
 from app.orders.batch import MAX_AHEAD, MAX_BEHIND, insert_orders
 from app.orders.lines import resolve_lines
 from app.orders.schemas import BatchOrderIn, ItemsIn, OrderIn
-from tests.constants import BATCH, ORDERS
 
 MARGIN = timedelta(minutes=1)  # the request reaches the server a moment after `now` here
 
@@ -44,9 +43,11 @@ def line_body(line: Line) -> dict:
     return {"product_name": name, "unit_price": cents_to_str(line.unit_price_cents), "quantity": line.quantity}
 
 
-def order_body(lines: list[Line], created_at: datetime | None = None) -> dict:
+def order_body(lines: list[Line], created_at: datetime | None = None, location_id: int | None = None) -> dict:
     items = [line_body(line) for line in lines]
     body = {"customer_name": "Ana", "client_order_id": f"kit-{uuid.uuid4().hex}", "items": items}
+    if location_id is not None:
+        body["location_id"] = location_id
     if created_at is not None:
         body["created_at"] = created_at.astimezone(UTC).isoformat()
     return body
@@ -57,12 +58,12 @@ class HttpDriver:
 
     def __init__(self, client, factory) -> None:
         self.client, self.factory = client, factory
-        self._manager: User | None = None
+        self.staff: User | None = None  # who appends, voids, closes and cancels (default: a new manager)
 
     def _headers(self, user: User | None) -> dict:
         if user is None:
-            self._manager = self._manager or self.factory.make_user("manager", name="Kit Manager")
-            user = self._manager
+            self.staff = self.staff or self.factory.make_user("manager", name="Kit Manager")
+            user = self.staff
         return self.factory.headers(user)
 
     def _send(self, method: str, url: str, body: dict | None = None, user: User | None = None) -> dict:
@@ -72,10 +73,11 @@ class HttpDriver:
         assert resp.status_code < 300, (resp.status_code, resp.get_data(as_text=True))
         return resp.json
 
-    def create(self, waiter: User, lines: list[Line], created_at: datetime | None = None) -> int:
+    def create(self, waiter: User, lines: list[Line], created_at: datetime | None = None,
+               location_id: int | None = None) -> int:
         if created_at is not None:
-            return self.batch(waiter, [(lines, created_at)])[0]
-        return self._send("POST", ORDERS, order_body(lines), waiter)["id"]
+            return self.batch(waiter, [(lines, created_at)], location_id)[0]
+        return self._send("POST", "/api/v1/orders", order_body(lines, location_id=location_id), waiter)["id"]
 
     def append(self, order_id: int, lines: list[Line]) -> list[int]:
         order = self._send("POST", f"/api/v1/orders/{order_id}/items", {"items": [line_body(line) for line in lines]})
@@ -90,14 +92,15 @@ class HttpDriver:
     def cancel(self, order_id: int) -> None:
         self._send("POST", f"/api/v1/orders/{order_id}/cancel", {"reason": "test"})
 
-    def batch(self, waiter: User, orders: list[tuple[list[Line], datetime]]) -> list[int]:
+    def batch(self, waiter: User, orders: list[tuple[list[Line], datetime]], location_id: int | None = None
+              ) -> list[int]:
         """Offline sync; orders outside the API's window (7 days back, 5 minutes ahead: fixed test
         dates, months of history) go through the same bulk code directly."""
         now = datetime.now(UTC)
         if any(not now - MAX_BEHIND + MARGIN < created_at < now + MAX_AHEAD - MARGIN for _, created_at in orders):
-            return ServiceDriver().batch(waiter, orders)
-        body = {"orders": [order_body(lines, created_at) for lines, created_at in orders]}
-        results = self._send("POST", BATCH, body, waiter)["results"]
+            return ServiceDriver().batch(waiter, orders, location_id)
+        body = {"orders": [order_body(lines, created_at, location_id) for lines, created_at in orders]}
+        results = self._send("POST", "/api/v1/orders/batch", body, waiter)["results"]
         return [r["id"] for r in results if r["status"] == "created"]
 
 
@@ -116,8 +119,9 @@ class ServiceDriver:
             db.session.rollback()
             raise Rejected(exc.code) from None
 
-    def create(self, waiter: User, lines: list[Line], created_at: datetime | None = None) -> int:
-        data = OrderIn().load(order_body(lines))  # the request schema, as the route would
+    def create(self, waiter: User, lines: list[Line], created_at: datetime | None = None,
+               location_id: int | None = None) -> int:
+        data = OrderIn().load(order_body(lines, location_id=location_id))  # the request schema, as the route would
         return self._run(lambda: services.create_order(waiter, data, created_at=created_at).id)
 
     def append(self, order_id: int, lines: list[Line]) -> list[int]:
@@ -134,9 +138,10 @@ class ServiceDriver:
     def cancel(self, order_id: int) -> None:
         self._run(lambda: services.cancel_order(self.staff, order_id, "test"))
 
-    def batch(self, waiter: User, orders: list[tuple[list[Line], datetime]]) -> list[int]:
+    def batch(self, waiter: User, orders: list[tuple[list[Line], datetime]], location_id: int | None = None
+              ) -> list[int]:
         """The batch endpoint's bulk insert, without its 7-day window (for months of test data)."""
-        bodies = [BatchOrderIn().load(order_body(lines, created_at)) for lines, created_at in orders]
+        bodies = [BatchOrderIn().load(order_body(lines, created_at, location_id)) for lines, created_at in orders]
         resolved = resolve_lines([body["items"] for body in bodies])
         todo = [(i, body, lines) for i, (body, (lines, errors)) in enumerate(zip(bodies, resolved, strict=True))
                 if not errors]

@@ -1,6 +1,7 @@
 """The property that makes the rollups trustworthy: every report equals a brute-force computation
 from the raw lines, after any sequence of creates, appends, voids, closes, cancels and backdated
-batch orders, before and after `compact`, and after `rebuild`. Runs on SQLite and PostgreSQL.
+batch orders over a chain of three locations in three time zones, with and without `location_id`,
+for every kind of caller, before and after `compact`, and after `rebuild`. Runs on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sqlalchemy import delete, select
 
 from app.business_time import today
 from app.extensions import db
-from app.models import Order, OrderItem
+from app.models import Location, Order, OrderItem
 from app.reports import maintenance
 from app.reports.periods import next_month
 from tests.reports import oracle
@@ -27,27 +28,39 @@ lines = st.lists(
 )
 order_ref = st.integers(0, 60)
 operation = st.one_of(
-    st.tuples(st.just("create"), st.integers(0, 2), lines),
+    # waiter, which of the waiter's locations (0: leave location_id out), lines
+    st.tuples(st.just("create"), st.integers(0, 2), st.integers(0, 2), lines),
     st.tuples(st.just("append"), order_ref, lines),
     st.tuples(st.just("void"), order_ref, st.integers(0, 20)),
     st.tuples(st.just("close"), order_ref),
     st.tuples(st.just("cancel"), order_ref),
     # offline sync: up to 4 orders taken in the last 7 days, one record() for the whole batch
-    st.tuples(st.just("batch"), st.integers(0, 2),
+    st.tuples(st.just("batch"), st.integers(0, 2), st.integers(0, 2),
               st.lists(st.tuples(lines, st.integers(0, 7 * 24 * 60)), min_size=1, max_size=4)),
 )
 
 
 @pytest.fixture
-def restaurant(app, monkeypatch, factory):
-    """Mexico City, business day from 04:00, three waiters, four products (one archived)."""
-    monkeypatch.setitem(app.config, "BUSINESS_TIMEZONE", "America/Mexico_City")
-    monkeypatch.setitem(app.config, "BUSINESS_DAY_STARTS_AT", "04:00")
+def restaurant(app, business_clock, factory):
+    """A chain: Mexico City from 04:00 (the default), Tijuana from midnight, Madrid from 05:30; Luis works
+    in Mexico City, ana in Tijuana, Ana in Mexico City and Madrid; Marta manages Mexico City and
+    Tijuana; four products (one archived)."""
+    business_clock("America/Mexico_City", "04:00")
+    mexico = db.session.scalar(select(Location).where(Location.is_default))
+    tijuana = Location(name="Tijuana", timezone="America/Tijuana", day_starts_at="00:00")
+    madrid = Location(name="Madrid", timezone="Europe/Madrid", day_starts_at="05:30")
+    db.session.add_all([tijuana, madrid])
     products = [factory.make_product(f"Producto {n}", f"{10 + 7 * n}.50") for n in range(PRODUCTS)]
     products[3].active = False
     db.session.commit()
-    staff = {"manager": factory.make_user("manager", name="Marta"),
-             "waiters": [factory.make_user("waiter", name=n) for n in ("Luis", "ana", "Ana")]}
+    waiters = [factory.make_user("waiter", name=n) for n in ("Luis", "ana", "Ana")]
+    manager = factory.make_user("manager", name="Marta")
+    for user, where in zip([*waiters, manager], [[mexico], [tijuana], [mexico, madrid], [mexico, tijuana]],
+                           strict=True):
+        user.locations = where
+    db.session.commit()
+    staff = {"manager": manager, "admin": factory.make_user("admin", name="Root"), "waiters": waiters,
+             "locations": {"mexico": mexico, "tijuana": tijuana, "madrid": madrid}}
     return [p.id for p in products], staff
 
 
@@ -64,15 +77,21 @@ def apply(kit, ops, product_ids, staff, orders: list[int]) -> None:
     def to_lines(spec):
         return [Line(product_ids[p], q, price) for p, q, price in spec]
 
+    def where(waiter, choice: int) -> int | None:
+        """0: leave location_id out (422 for Ana, who has two); else one of the waiter's locations."""
+        return None if choice == 0 else waiter.locations[choice % len(waiter.locations)].id
+
     now = datetime.now(UTC)
     for op in ops:
         kind, *args = op
         try:
             if kind == "create":
-                orders.append(kit.create(staff["waiters"][args[0]], to_lines(args[1])))
+                waiter = staff["waiters"][args[0]]
+                orders.append(kit.create(waiter, to_lines(args[2]), location_id=where(waiter, args[1])))
             elif kind == "batch":
-                batch = [(to_lines(spec), now - timedelta(minutes=ago)) for spec, ago in args[1]]
-                orders.extend(kit.batch(staff["waiters"][args[0]], batch))
+                waiter = staff["waiters"][args[0]]
+                batch = [(to_lines(spec), now - timedelta(minutes=ago)) for spec, ago in args[2]]
+                orders.extend(kit.batch(waiter, batch, where(waiter, args[1])))
             elif not orders:
                 continue
             elif kind == "append":
@@ -89,25 +108,44 @@ def apply(kit, ops, product_ids, staff, orders: list[int]) -> None:
 
 
 def check(report, staff, status, window) -> None:
-    """Every report, for the chain, one waiter via waiter_id and a waiter's own view, equals brute force."""
+    """Every report equals brute force, for each kind of caller over its whole scope and over one location."""
     lines_ = oracle.load_lines()
     first, last = today() - timedelta(days=9), today() + timedelta(days=1)
     start = first + timedelta(days=min(window))
     end = first + timedelta(days=max(window))
-    manager, (luis, ana, _) = staff["manager"], staff["waiters"]
-    scopes = ((manager, None, None), (manager, luis.id, luis.id), (ana, None, ana.id))
+    manager, admin, (luis, _ana, ana) = staff["manager"], staff["admin"], staff["waiters"]
+    loc = staff["locations"]
+    everywhere = set(loc.values())
+    # (caller, waiter_id asked, waiter seen, location_id asked, locations covered)
+    scopes = (
+        (manager, None, None, None, {loc["mexico"], loc["tijuana"]}),
+        (manager, None, None, loc["tijuana"], {loc["tijuana"]}),
+        (manager, luis.id, luis.id, None, {loc["mexico"], loc["tijuana"]}),
+        (admin, None, None, None, everywhere),
+        (admin, None, None, loc["madrid"], {loc["madrid"]}),
+        (ana, None, ana.id, None, {loc["mexico"], loc["madrid"]}),
+        (ana, None, ana.id, loc["madrid"], {loc["madrid"]}),
+    )
     months = (first.replace(day=1), next_month(last) - timedelta(days=1))  # whole months: the monthly folds
-    for user, asked, seen in scopes:
+    for user, asked, seen, at, covered in scopes:
+        ids = {location.id for location in covered}
+        filters = {"waiter_id": asked, "status": status, "location_id": at.id if at else None}
+        single = next(iter(covered)) if len(covered) == 1 else None
         for lo, hi in ((first, last), (start, end), months):
-            for name, expected in (("products", oracle.products(lines_, lo, hi, seen, status)),
-                                   ("waiters", oracle.waiters(lines_, lo, hi, seen, status)),
-                                   ("sales", oracle.sales(lines_, lo, hi, seen, status))):
-                got = report(user, name, start_date=lo, end_date=hi, waiter_id=asked, status=status).json
-                assert {k: got[k] for k in expected} == expected, (name, user.role, asked, status, lo, hi)
-        hourly = report(user, "sales", granularity="hour", start_date=start, end_date=end, waiter_id=asked,
-                        status=status).json
-        expected = oracle.sales(lines_, start, end, seen, status, granularity="hour", day_starts=time(4))
-        assert {k: hourly[k] for k in expected} == expected, ("hourly", user.role, status)
+            expected_reports = [("products", oracle.products(lines_, lo, hi, seen, status, ids)),
+                                ("waiters", oracle.waiters(lines_, lo, hi, seen, status, ids)),
+                                ("sales", oracle.sales(lines_, lo, hi, seen, status, locations=ids))]
+            if user.role != "waiter":
+                expected_reports.append(("locations", oracle.waiters(lines_, lo, hi, seen, status, ids, "location")))
+            for name, expected in expected_reports:
+                got = report(user, name, start_date=lo, end_date=hi, **filters).json
+                assert {k: got[k] for k in expected} == expected, (name, user.role, asked, at, status, lo, hi)
+                assert (got["location_id"], got["timezone"]) == (
+                    (single.id, single.timezone) if single else (None, None))
+        hourly = report(user, "sales", granularity="hour", start_date=start, end_date=end, **filters).json
+        starts = [time(*map(int, location.day_starts_at.split(":"))) for location in covered]
+        expected = oracle.sales(lines_, start, end, seen, status, granularity="hour", day_starts=starts, locations=ids)
+        assert {k: hourly[k] for k in expected} == expected, ("hourly", user.role, at, status)
 
 
 @settings(max_examples=20, deadline=None,
@@ -116,6 +154,7 @@ def check(report, staff, status, window) -> None:
        status=st.sampled_from([None, "closed", "open"]), window=st.tuples(st.integers(0, 10), st.integers(0, 10)))
 def test_reports_are_exact(app, restaurant, kit, report, first, then, status, window):
     product_ids, staff = restaurant
+    kit.staff = staff["admin"]  # orders of every location are changed (a manager's reach is the matrix test's)
     clear_orders()
     orders: list[int] = []
     apply(kit, first, product_ids, staff, orders)

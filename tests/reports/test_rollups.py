@@ -15,26 +15,27 @@ from tests.reports.orderkit import Line
 
 DAY = date(2026, 11, 21)
 HOUR = datetime(2026, 11, 21, 20)
+LOC = 1  # v1.1: every rollup key names the order's location, right after the business date
 
 
 def make_order(status="open", lines=((1, 2, 2500, False),), waiter_id=7) -> Order:
     """An in-memory order (never added to the session)."""
     items = [OrderItem(product_id=p, quantity=q, unit_price_cents=c, voided=v, product_name="x")
              for p, q, c, v in lines]
-    return Order(status=status, waiter_id=waiter_id, business_date=DAY, local_hour=HOUR, items=items)
+    return Order(status=status, waiter_id=waiter_id, location_id=LOC, business_date=DAY, local_hour=HOUR, items=items)
 
 
 def test_contribution_of_an_open_order(app):
     order = make_order(lines=((1, 2, 2500, False), (2, 1, 2550, False), (1, 1, 2000, False), (3, 5, 100, True)))
     c = contribution(order)
-    assert c.products == (((DAY, 1, False), (3, 7000, 1)), ((DAY, 2, False), (1, 2550, 1)))
-    assert c.waiters == (((DAY, 7, False), (1, 4, 9550)),)
-    assert c.hours == (((DAY, HOUR, False), (1, 4, 9550)),)
+    assert c.products == (((DAY, LOC, 1, False), (3, 7000, 1)), ((DAY, LOC, 2, False), (1, 2550, 1)))
+    assert c.waiters == (((DAY, LOC, 7, False), (1, 4, 9550)),)
+    assert c.hours == (((DAY, LOC, HOUR, False), (1, 4, 9550)),)
 
 
 def test_closed_orders_go_to_the_closed_bucket(app):
     c = contribution(make_order(status="closed"))
-    assert c.waiters == (((DAY, 7, True), (1, 2, 5000)),)
+    assert c.waiters == (((DAY, LOC, 7, True), (1, 2, 5000)),)
 
 
 @pytest.mark.parametrize("order", [
@@ -51,7 +52,7 @@ def test_contribution_is_a_snapshot(app):
     order = make_order()
     before = contribution(order)
     order.items[0].voided = True
-    assert before.products == (((DAY, 1, False), (2, 5000, 1)),)
+    assert before.products == (((DAY, LOC, 1, False), (2, 5000, 1)),)
     with pytest.raises(AttributeError):
         before.products = ()  # type: ignore[misc]
 
@@ -63,7 +64,7 @@ def test_deltas_subtract_before_and_drop_zero_rows(app):
     assert sorted((r["closed"], r["orders"], r["revenue_cents"]) for r in moved["waiters"]) == [
         (False, -1, -5000), (True, 1, 5000)]
     gone = deltas([(contribution(open_), EMPTY)])["products"]
-    assert gone == [{"business_date": DAY, "product_id": 1, "closed": False, "quantity": -2,
+    assert gone == [{"business_date": DAY, "location_id": LOC, "product_id": 1, "closed": False, "quantity": -2,
                      "revenue_cents": -5000, "orders": -1}]
 
 
@@ -113,3 +114,49 @@ def test_record_inserts_only(app, kit, menu, waiters):
 def test_record_with_nothing_to_do_writes_nothing(app):
     assert _rollup_inserts(lambda: record([(None, None), (EMPTY, EMPTY)])) == []
     assert rollups.ROLLUPS[0].table is ProductDaily.__table__
+
+
+def test_tracking_records_after_the_block_and_nothing_on_an_exception(app, kit, menu, waiters):
+    from app.orders.services import visible_order
+
+    oid = kit.create(waiters[0], [Line(menu[0].id, 2)])
+    staff = waiters[0]
+    before = db.session.scalar(select(func.count()).select_from(WaiterDaily))
+    order = visible_order(staff, oid, lock=True)
+    with pytest.raises(RuntimeError), rollups.tracking(order):
+        order.status = "closed"
+        raise RuntimeError("the change failed half-way")
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(WaiterDaily)) == before
+    order = visible_order(staff, oid, lock=True)
+    with rollups.tracking(order):
+        order.status = "closed"
+    rows = db.session.execute(select(WaiterDaily.closed, WaiterDaily.orders).order_by(WaiterDaily.id)).all()
+    assert [tuple(r) for r in rows][-2:] in ([(False, -1), (True, 1)], [(True, 1), (False, -1)])
+    db.session.rollback()
+
+
+def test_tracking_created_orders_count_from_nothing(app):
+    changes_seen = []
+    with rollups.tracking() as changes:
+        changes.created(make_order())
+        changes_seen.extend(changes.pairs)
+    assert changes_seen[0][1] == EMPTY
+    (row,) = db.session.execute(select(WaiterDaily.location_id, WaiterDaily.orders, WaiterDaily.revenue_cents)).all()
+    assert tuple(row) == (LOC, 1, 5000)
+    db.session.rollback()
+
+
+def test_only_tracking_writes_rollup_deltas():
+    """Every order change goes through rollups.tracking(): nothing else in the app calls record() or
+    pairs contributions by hand (a forgotten line there would silently corrupt the reports)."""
+    from pathlib import Path
+
+    import app as app_package
+
+    root = Path(app_package.__file__).parent
+    offenders = [
+        str(path.relative_to(root)) for path in root.rglob("*.py")
+        if path.name != "rollups.py" and ("record(" in (text := path.read_text()) or "contribution(" in text)
+    ]
+    assert offenders == []

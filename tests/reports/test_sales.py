@@ -12,10 +12,9 @@ from tests.reports.orderkit import Line
 
 
 @pytest.fixture
-def mexico(app, monkeypatch):
+def mexico(business_clock):
     """A restaurant in Mexico City whose business day starts at 04:00."""
-    monkeypatch.setitem(app.config, "BUSINESS_TIMEZONE", "America/Mexico_City")  # UTC-6, no DST
-    monkeypatch.setitem(app.config, "BUSINESS_DAY_STARTS_AT", "04:00")
+    business_clock("America/Mexico_City", "04:00")  # UTC-6, no DST
 
 
 def utc(*args) -> datetime:
@@ -87,8 +86,8 @@ def test_day_start_with_minutes_has_one_more_hour(app, monkeypatch):
     assert len(list(hour_slots(date(2026, 11, 21), date(2026, 11, 22)))) == 49
 
 
-def test_dst_days_keep_24_wall_clock_hours(app, monkeypatch, kit, menu, waiters, manager, report):
-    monkeypatch.setitem(app.config, "BUSINESS_TIMEZONE", "America/New_York")
+def test_dst_days_keep_24_wall_clock_hours(app, business_clock, kit, menu, waiters, manager, report):
+    business_clock("America/New_York")
     # 2026-11-01 01:30 happens twice in New York (EDT then EST): one slot holds both
     kit.batch(waiters[0], [([Line(menu[0].id, 1)], utc(2026, 11, 1, 5, 30)),
                            ([Line(menu[0].id, 1)], utc(2026, 11, 1, 6, 30))])
@@ -101,10 +100,11 @@ def test_dst_days_keep_24_wall_clock_hours(app, monkeypatch, kit, menu, waiters,
     assert spring["data"][2] == {"period": "2026-03-08T02:00", "orders": 0, "items": 0, "revenue": "0.00"}
 
 
-def test_hours_recorded_under_another_day_start_still_add_up(app, monkeypatch, kit, menu, waiters, manager, report):
+def test_hours_recorded_under_another_day_start_still_add_up(app, business_clock, kit, menu, waiters, manager,
+                                                             report):
     # Orders taken while the day started at midnight, reported after switching to 04:00.
     kit.batch(waiters[0], [([Line(menu[0].id, 1)], utc(2026, 11, 21, 2, 0))])  # business date 21st, 02:00
-    monkeypatch.setitem(app.config, "BUSINESS_DAY_STARTS_AT", "04:00")
+    business_clock(starts_at="04:00")
     body = report(manager, "sales", granularity="hour", start_date="2026-11-21", end_date="2026-11-21").json
     assert len(body["data"]) == 25 and body["data"][0]["period"] == "2026-11-21T02:00"
     assert body["totals"]["orders"] == sum(r["orders"] for r in body["data"]) == 1

@@ -1,0 +1,1 @@
+"""Locations blueprint: the restaurants of the chain (its `blp` is in routes.py)."""

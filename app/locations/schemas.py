@@ -1,0 +1,104 @@
+"""Location shapes: what admins send and what everybody gets back."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+from zoneinfo import available_timezones
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from app.fields import Percent, UTCDateTime, trimmed
+from app.web.pagination import PageQuery, page_schema
+
+HH_MM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+class TimeZone(fields.String):
+    """An IANA time zone name such as "America/Mexico_City"."""
+
+    default_error_messages = {"zone": "Unknown time zone; use an IANA name such as America/Mexico_City."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validate=validate.Length(1, 64), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        name = super()._deserialize(value, attr, data, **kwargs)
+        if name not in _zones():
+            raise self.make_error("zone")
+        return name
+
+
+class DayStart(fields.String):
+    """`HH:MM`, 24-hour clock: when a business day starts on the location's wall clock."""
+
+    default_error_messages = {"hhmm": "Must be HH:MM on a 24-hour clock, such as 04:00."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        pattern = {"pattern": f"^{HH_MM.pattern}$"}
+        super().__init__(**{**kwargs, "metadata": {**pattern, **kwargs.get("metadata", {})}})
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not HH_MM.fullmatch(text):
+            raise self.make_error("hhmm")
+        return text
+
+
+def _fields(required: bool) -> dict[str, fields.Field]:
+    extra = {"required": True} if required else {}
+    defaults: dict[str, Any] = {"load_default": None} if required else {}
+    return {
+        "name": trimmed(1, 120, **extra, metadata={"example": "Polanco", "description": "Unique, ignoring case "
+                                                    "and surrounding spaces."}),
+        "timezone": TimeZone(**extra, metadata={"example": "America/Mexico_City", "description": "IANA name."}),
+        "day_starts_at": DayStart(**defaults, metadata={"example": "04:00", "description": "HH:MM the business "
+                                                        "day starts at (default 00:00)."}),
+        "tax_rate": Percent(allow_zero=True, thousandths=True, **defaults,
+                            metadata={"description": 'Percentage 0-100 with up to 3 decimals (default "0").'}),
+        "prices_include_tax": fields.Boolean(**defaults, metadata={"description": "Menu prices already "
+                                                                   "include tax (default false)."}),
+    }
+
+
+LocationIn = Schema.from_dict(_fields(required=True), name="LocationIn")
+
+
+class LocationPatch(Schema.from_dict({**_fields(required=False),  # type: ignore[misc]
+                                      "active": fields.Boolean(metadata={
+                                          "description": "false: the location takes no new orders."})})):
+    """PATCH /locations/{id}: any of the fields; changes apply to orders created afterwards."""
+
+    OPENAPI_EXTRA = {"minProperties": 1}
+
+    @validates_schema
+    def _not_empty(self, data: dict, **_kwargs: Any) -> None:
+        if not data:
+            raise ValidationError("Send at least one field to change.", "_schema")
+
+
+class LocationOut(Schema):
+    id = fields.Integer(metadata={"example": 2})
+    name = fields.String(metadata={"example": "Polanco"})
+    timezone = fields.String(metadata={"example": "America/Mexico_City"})
+    day_starts_at = fields.String(metadata={"example": "04:00"})
+    tax_rate = Percent(allow_zero=True, thousandths=True, attribute="tax_rate_thousandths", dump_only=True)
+    prices_include_tax = fields.Boolean()
+    active = fields.Boolean()
+    default = fields.Boolean(attribute="is_default", metadata={
+        "description": "The chain's first location: admins' orders go there when they name none."})
+    created_at = UTCDateTime()
+    updated_at = UTCDateTime()
+
+
+class LocationListQuery(PageQuery):
+    active = fields.Boolean(metadata={"description": "Only active (true) or inactive (false) locations."})
+
+
+LocationPage = page_schema(LocationOut, "LocationPage")
