@@ -36,6 +36,11 @@ validation failures, and the `request_id` that is also in the `X-Request-ID` hea
 with at most two decimals. **Timestamps** are UTC ISO 8601 with `Z`. **Lists** take `limit`
 (1-200, default 50) and an opaque `cursor`, and answer `{"data": [...], "next_cursor": ...}`.
 Unknown fields in a body are rejected with 422.
+
+**Unavailable or unknown.** 503 `service_unavailable` means the database could not be reached and
+nothing was written: retry after `Retry-After`. 504 `outcome_unknown` (writes only) means the commit
+was sent and the database stopped answering: the change may or may not be stored, so retry with
+the same `Idempotency-Key` or `client_order_id`, never with a new one.
 """
 
 RETRY_AFTER = {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}
@@ -55,12 +60,18 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     428: "`precondition_required`: this request needs `If-Match`.",
     429: "`rate_limited`: too many requests; see `Retry-After`.",
     500: "`internal_error`.",
-    503: "`service_unavailable`: the database is unreachable; see `Retry-After`.",
+    503: "`service_unavailable`: the database is unreachable and nothing was written; see `Retry-After`.",
+    504: (
+        "`outcome_unknown`: the database stopped answering after the commit was sent, so the change may "
+        "or may not be stored. Retry with the same `Idempotency-Key` (or, for orders, the same "
+        "`client_order_id`): the retry replays or reports the stored result instead of writing twice."
+    ),
 }
 ERROR_HEADERS: dict[int, dict[str, Any]] = {
     401: {"WWW-Authenticate": {"description": "`Bearer`", "schema": {"type": "string"}}},
     429: {"Retry-After": RETRY_AFTER},
     503: {"Retry-After": RETRY_AFTER},
+    504: {"Retry-After": RETRY_AFTER},
 }
 DEFAULT_ERROR = "DEFAULT_ERROR"  # flask-smorest's name for the catch-all response
 
@@ -88,7 +99,10 @@ def _problem_response(description: str, status: int) -> dict[str, Any]:
     return response
 
 
-def standard_errors(path: str, operation: dict[str, Any]) -> list[int]:
+WRITE_METHODS = {"post", "put", "patch", "delete"}
+
+
+def standard_errors(path: str, operation: dict[str, Any], method: str = "get") -> list[int]:
     """The error statuses every operation of this shape can answer."""
     statuses = []
     if operation.get("security"):
@@ -101,6 +115,8 @@ def standard_errors(path: str, operation: dict[str, Any]) -> list[int]:
         statuses += [400, 413, 415, 422]
     if any(p.get("in") == "query" for p in operation.get("parameters", []) if isinstance(p, dict)):
         statuses += [400, 422]
+    if method.lower() in WRITE_METHODS:  # app/http.py: a COMMIT that went unanswered
+        statuses.append(504)
     return list(dict.fromkeys(statuses))
 
 
@@ -117,9 +133,9 @@ class ProblemResponsesPlugin(BasePlugin):
     """apispec plugin: add the standard problem+json errors and the allowed roles to every operation."""
 
     def operation_helper(self, path: str | None = None, operations: dict | None = None, **kwargs: Any) -> None:
-        for operation in (operations or {}).values():
+        for method, operation in (operations or {}).items():
             responses = operation.setdefault("responses", {})
-            for status in standard_errors(path or "", operation):
+            for status in standard_errors(path or "", operation, method):
                 current = responses.get(status, responses.get(str(status)))
                 if current is None or isinstance(current, str):  # absent, or flask-smorest's generic ref
                     responses.pop(str(status), None)

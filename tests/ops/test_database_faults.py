@@ -35,7 +35,10 @@ from tests.helpers import assert_problem
 from tests.pgcluster import ThrowawayPostgres, find_pg_bindir
 
 BINDIR = find_pg_bindir()
-pytestmark = pytest.mark.skipif(BINDIR is None, reason="PostgreSQL server binaries (initdb, pg_ctl) not installed")
+pytestmark = [
+    pytest.mark.skipif(BINDIR is None, reason="PostgreSQL server binaries (initdb, pg_ctl) not installed"),
+    pytest.mark.timeout(60),  # without the fix these requests hang forever: fail instead
+]
 
 CONNECT_TIMEOUT_S = 1
 RESPONSE_TIMEOUT_S = 2.0
