@@ -16,10 +16,12 @@ import gzip
 import json
 import re
 import secrets
+import socket
+from email.message import Message
 
 import pytest
 
-from tests.deploy.stack import DEPLOY_MARKS, MIB, SPOOFED, Stack, request, run_stack
+from tests.deploy.stack import DEPLOY_MARKS, MIB, SPOOFED, Reply, Stack, request, run_stack
 
 pytestmark = DEPLOY_MARKS
 
@@ -120,3 +122,112 @@ def test_json_is_gzipped(stack: Stack) -> None:
     assert reply.status == 200
     assert reply.header("Content-Encoding") == "gzip"
     assert "paths" in json.loads(gzip.decompress(reply.body))
+
+
+# ------------------------------------------------------- edge errors: raw bytes through nginx
+
+
+def raw_exchange(port: int, data: bytes, timeout: float = 10.0) -> Reply:
+    """Send raw bytes on a fresh connection, read until the server closes or the answer is complete."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(data)
+        chunks = []
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    raw = b"".join(chunks)
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status_line, _, header_block = head.decode("latin-1").partition("\r\n")
+    assert status_line.startswith("HTTP/1."), f"not an HTTP answer: {raw[:300]!r}"
+    headers = Message()
+    for line in header_block.split("\r\n"):
+        name, _, value = line.partition(":")
+        headers[name.strip()] = value.strip()
+    return Reply(int(status_line.split()[1]), headers, body)
+
+
+def assert_edge_problem(reply: Reply, status: int, code: str) -> dict:
+    assert reply.status == status, (reply.status, reply.body[:300])
+    assert reply.header("Content-Type").startswith("application/problem+json"), reply.header("Content-Type")
+    body = json.loads(reply.body)
+    assert body["status"] == status and body["code"] == code, body
+    assert body["request_id"] and reply.header("X-Request-ID") == body["request_id"]
+    return body
+
+
+def http_request(target: str, *headers: str, method: str = "GET") -> bytes:
+    lines = [f"{method} {target} HTTP/1.1", "Host: localhost", *headers, "Connection: close", "", ""]
+    return "\r\n".join(lines).encode("latin-1")
+
+
+def test_six_kib_request_line_is_414_problem_json_from_nginx(stack: Stack) -> None:
+    reply = raw_exchange(stack.nginx_port, http_request("/health?pad=" + "a" * 6 * 1024))
+    assert_edge_problem(reply, 414, "uri_too_long")
+
+
+def test_huge_header_is_431_problem_json_from_nginx(stack: Stack) -> None:
+    one_big = raw_exchange(stack.nginx_port, http_request("/health", "X-Big: " + "b" * 10 * 1024))
+    assert_edge_problem(one_big, 431, "header_too_large")
+    many = [f"X-Pad-{i}: " + "p" * 1000 for i in range(20)]  # each fits a buffer, 20 KiB together do not
+    assert_edge_problem(raw_exchange(stack.nginx_port, http_request("/health", *many)), 431, "header_too_large")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"GET /health HTTP/1.1 extra\r\nHost: localhost\r\n\r\n",  # four parts in the request line
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n",  # a TLS hello on the plain port
+        b"GET /health HTTP/1.1\r\nHost: localhost\r\nno colon here\r\n\r\n",  # a header line without ':'
+        b"GET /health HTTP/1.1\r\n\r\n",  # HTTP/1.1 without Host
+        b"POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+    ],
+    ids=["request-line", "tls-hello", "header-line", "no-host", "two-content-lengths"],
+)
+def test_malformed_requests_are_400_problem_json_from_nginx(stack: Stack, data: bytes) -> None:
+    assert_edge_problem(raw_exchange(stack.nginx_port, data), 400, "bad_request")
+
+
+def test_trace_is_405_problem_json_from_nginx(stack: Stack) -> None:
+    assert_edge_problem(raw_exchange(stack.nginx_port, http_request("/health", method="TRACE")), 405,
+                        "method_not_allowed")
+
+
+def assert_app_or_nginx_problem(reply: Reply, refusal: int, what: str) -> bool:
+    """Either the app answered (JSON), or nginx refused with its problem+json: never gunicorn's HTML."""
+    if reply.status == 200:
+        assert reply.header("Content-Type").startswith("application/json"), what
+        return True
+    assert reply.status == refusal, (what, reply.status, reply.body[:200])
+    assert reply.header("Content-Type").startswith("application/problem+json"), (what, reply.body[:200])
+    return False
+
+
+def test_nginx_refuses_before_gunicorn_would(stack: Stack) -> None:
+    """Around each nginx limit, a request either reaches the app or is refused by nginx as
+    problem+json. gunicorn's limits are looser, so its HTML refusals (414, 431, 400 "too many
+    headers") never reach a client, and what nginx lets through gunicorn serves."""
+    passed = []
+    for size in (3800, 4000, 4050, 4100, 4200, 8000):
+        reply = raw_exchange(stack.nginx_port, http_request("/health?pad=" + "a" * size))
+        passed.append(assert_app_or_nginx_problem(reply, 414, f"request line +{size}"))
+    assert passed[0] and not passed[-1], passed
+    passed = []
+    for size in (3800, 4000, 4050, 4100, 4200, 8100, 9000):
+        reply = raw_exchange(stack.nginx_port, http_request("/health", "X-Big: " + "b" * size))
+        passed.append(assert_app_or_nginx_problem(reply, 431, f"header of {size}"))
+    assert passed[0] and not passed[-1], passed
+    # gunicorn's default is 100 header fields; nginx bounds the count by its 16 KiB of buffers.
+    passed = []
+    for count in (150, 800, 1000, 1600, 2500):
+        reply = raw_exchange(stack.nginx_port, http_request("/health", *(f"X-{i}: v" for i in range(count))))
+        passed.append(assert_app_or_nginx_problem(reply, 431, f"{count} headers"))
+    assert passed[0] and passed[1] and not passed[-1], passed
+
+
+def test_nginx_internal_error_pages_are_not_reachable_from_outside(stack: Stack) -> None:
+    reply = stack.get("/_comanda_error/400")
+    assert reply.status == 404
+    assert reply.header("Content-Type").startswith("application/problem+json")
+    assert reply.json()["code"] == "not_found"
