@@ -354,3 +354,49 @@ def run_stack(
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+
+
+# ------------------------------------------------------------------------ app data
+
+
+ADMIN_EMAIL = "deploy-admin@example.com"
+ADMIN_PASSWORD = "deploy admin password 1"
+
+
+def admin_headers(stack: Stack) -> dict[str, str]:
+    """`flask users ensure-admin` with known credentials, then a real login through nginx."""
+    credentials = {"ADMIN_EMAIL": ADMIN_EMAIL, "ADMIN_PASSWORD": ADMIN_PASSWORD}
+    done = stack.flask("users", "ensure-admin", extra_env=credentials)
+    assert done.returncode == 0, f"ensure-admin failed:\n{done.stdout}\n{done.stderr}"
+    body = json.dumps({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}).encode()
+    reply = request(stack.nginx_port, "POST", "/api/v1/auth/login", body, {"Content-Type": "application/json"})
+    assert reply.status == 200, reply.body[:300]
+    return {"Authorization": f"Bearer {reply.json()['access_token']}"}
+
+
+def create_product(stack: Stack, headers: dict[str, str], name: str = "Taco al pastor") -> int:
+    body = json.dumps({"name": name, "price": "25.00"}).encode()
+    reply = request(stack.nginx_port, "POST", "/api/v1/products", body, {**headers, "Content-Type": "application/json"})
+    assert reply.status == 201, reply.body[:300]
+    return reply.json()["id"]
+
+
+def order_json(client_order_id: str, product_id: int) -> bytes:
+    return json.dumps({
+        "client_order_id": client_order_id,
+        "customer_name": "Mesa 7",
+        "items": [{"product_id": product_id, "quantity": 2}],
+    }).encode()
+
+
+def stored_client_order_ids(database_url: str, prefix: str) -> set[str]:
+    """The client_order_ids of the rows in `orders` that start with `prefix` (PostgreSQL)."""
+    import psycopg2
+
+    conn = psycopg2.connect(_pg_url(database_url), connect_timeout=10)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT client_order_id FROM orders WHERE client_order_id LIKE %s", (prefix + "%",))
+            return {row[0] for row in cur.fetchall()}
+    finally:
+        conn.close()
