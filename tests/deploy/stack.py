@@ -202,6 +202,7 @@ class Stack:
     env: dict[str, str]  # the app's environment (production mode, DATABASE_URL, ...)
     database_url: str
     nginx_log: Path  # nginx stderr: its error log
+    gunicorn_pid: int  # gunicorn's master, leader of its own process group
 
     def flask(self, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         """A `flask --app wsgi ...` command with the app's environment (e.g. `users ensure-admin`)."""
@@ -343,7 +344,7 @@ def run_stack(
         _wait_for(app_port, 200, "gunicorn", procs, logs, timeout=25)
         _wait_for(nginx_port, 200, "gunicorn through nginx", procs, logs, timeout=10)
 
-        yield Stack(nginx_port, app_port, app_log, unavailable, env, database_url, nginx_err)
+        yield Stack(nginx_port, app_port, app_log, unavailable, env, database_url, nginx_err, gunicorn.pid)
     finally:
         stop(nginx, grace=5)
         stop(gunicorn, grace=15)
