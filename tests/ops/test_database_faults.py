@@ -17,6 +17,7 @@ tests/deploy/test_database_hang.py.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -37,7 +38,7 @@ from tests.pgcluster import ThrowawayPostgres, find_pg_bindir
 BINDIR = find_pg_bindir()
 pytestmark = [
     pytest.mark.skipif(BINDIR is None, reason="PostgreSQL server binaries (initdb, pg_ctl) not installed"),
-    pytest.mark.timeout(60),  # without the fix these requests hang forever: fail instead
+    pytest.mark.timeout(120),
 ]
 
 CONNECT_TIMEOUT_S = 1
@@ -141,10 +142,26 @@ def freeze_backend_on(app, cluster: ThrowawayPostgres, event_name: str, when: Ca
         event.remove(engine, event_name, listener)
 
 
-def timed(call: Callable):
-    started = time.monotonic()
-    reply = call()
-    return reply, time.monotonic() - started
+def timed(call: Callable, cluster: ThrowawayPostgres, limit: float = RESPONSE_TIMEOUT_S + 10):
+    """(reply, seconds) of a call. A call still waiting after `limit` means the wait on the database
+    is unbounded: the cluster is continued (which releases it) and the test fails, instead of
+    hanging forever - or being killed, leaving the cluster stopped."""
+    result: list = []
+
+    def run() -> None:
+        started = time.monotonic()
+        result.append(call())
+        result.append(time.monotonic() - started)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout=limit)
+    if worker.is_alive():
+        cluster.thaw()
+        worker.join(timeout=30)
+        pytest.fail(f"the request was still waiting on the stopped database after {limit:.0f}s")
+    assert len(result) == 2, "the request raised instead of answering"
+    return result[0], result[1]
 
 
 def test_commit_sent_then_silence_is_504_outcome_unknown_and_the_order_exists(fault_app, fault_client, cluster):
@@ -152,7 +169,7 @@ def test_commit_sent_then_silence_is_504_outcome_unknown_and_the_order_exists(fa
     with freeze_backend_on(fault_app, cluster, "commit", lambda: True) as frozen:
         reply, elapsed = timed(lambda: fault_client.post(
             ORDERS, json=order_body(cid, fault_app.config["TEST_PRODUCT_ID"]),
-            headers=fault_app.config["TEST_HEADERS"]))
+            headers=fault_app.config["TEST_HEADERS"]), cluster)
     assert frozen, "the commit hook never fired"
     body = assert_problem(reply, 504, "outcome_unknown")
     assert "client_order_id" in body["detail"] and "Idempotency-Key" in body["detail"]
@@ -177,7 +194,7 @@ def test_silence_before_commit_is_503_and_nothing_is_stored(fault_app, fault_cli
     with freeze_backend_on(fault_app, cluster, "before_cursor_execute", is_order_insert) as frozen:
         reply, elapsed = timed(lambda: fault_client.post(
             ORDERS, json=order_body(cid, fault_app.config["TEST_PRODUCT_ID"]),
-            headers=fault_app.config["TEST_HEADERS"]))
+            headers=fault_app.config["TEST_HEADERS"]), cluster)
     assert frozen, "the INSERT hook never fired"
     assert_problem(reply, 503, "service_unavailable")
     assert reply.headers["Retry-After"] == "5"
@@ -191,7 +208,7 @@ def test_silence_before_commit_is_503_and_nothing_is_stored(fault_app, fault_cli
 def test_a_read_whose_commit_goes_unanswered_is_503(fault_app, fault_client, cluster):
     """Safe methods wrote nothing: no outcome is in doubt, so they stay 503."""
     with freeze_backend_on(fault_app, cluster, "commit", lambda: True) as frozen:
-        reply = fault_client.get(ORDERS, headers=fault_app.config["TEST_HEADERS"])
+        reply, _ = timed(lambda: fault_client.get(ORDERS, headers=fault_app.config["TEST_HEADERS"]), cluster)
     assert frozen
     assert_problem(reply, 503, "service_unavailable")
 
@@ -205,8 +222,8 @@ def test_frozen_cluster_fails_fast_for_writes_and_health(fault_app, fault_client
     try:
         write, write_s = timed(lambda: fault_client.post(
             ORDERS, json=order_body(cid, fault_app.config["TEST_PRODUCT_ID"]),
-            headers=fault_app.config["TEST_HEADERS"]))
-        health, health_s = timed(lambda: fault_client.get("/health"))
+            headers=fault_app.config["TEST_HEADERS"]), cluster)
+        health, health_s = timed(lambda: fault_client.get("/health"), cluster)
     finally:
         cluster.thaw()
     assert_problem(write, 503, "service_unavailable")
