@@ -235,3 +235,21 @@ def test_frozen_cluster_fails_fast_for_writes_and_health(fault_app, fault_client
     assert not stored(cluster, cid)
     # And the service is back by itself once the database is.
     assert fault_client.get("/health").status_code == 200
+
+
+def test_no_free_pooled_connection_is_503_after_the_pool_timeout(fault_app, cluster):
+    """DB_POOL_TIMEOUT bounds the wait for a connection from the pool: then 503, not 500."""
+    url = fault_app.config["SQLALCHEMY_DATABASE_URI"]
+    app = create_app(make_config(url, DB_POOL_SIZE=1, DB_MAX_OVERFLOW=0, DB_POOL_TIMEOUT=1, RATELIMIT_ENABLED=False))
+    with app.app_context():
+        held = db.engine.connect()  # the pool's only connection
+    try:
+        reply, elapsed = timed(lambda: app.test_client().post(
+            ORDERS, json=order_body(f"pool-{uuid.uuid4().hex[:10]}", fault_app.config["TEST_PRODUCT_ID"]),
+            headers=fault_app.config["TEST_HEADERS"]), cluster)
+    finally:
+        held.close()
+        with app.app_context():
+            db.engine.dispose()
+    assert_problem(reply, 503, "service_unavailable")
+    assert 1 <= elapsed <= 1 + SLACK_S, elapsed
