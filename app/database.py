@@ -10,8 +10,9 @@ from contextlib import contextmanager
 from functools import wraps
 from typing import Any
 
-import psycopg2
 from flask import Flask, current_app, has_app_context
+from psycopg2 import OperationalError as PsycopgOperationalError
+from psycopg2 import extensions
 from sqlalchemy import event
 
 from app.extensions import db
@@ -71,14 +72,12 @@ def insert_for_dialect(table):
 # whether that is a 503 (nothing committed) or a 504 (COMMIT sent, outcome unknown).
 
 
-class DatabaseTimeout(psycopg2.OperationalError):
+class DatabaseTimeout(PsycopgOperationalError):
     """Raised inside psycopg2's wait: the server did not answer in time (psycopg2 closes the connection)."""
 
 
 def install_response_deadline() -> None:
     """Make every psycopg2 wait in this process go through `wait_with_deadline`."""
-    from psycopg2 import extensions
-
     if extensions.get_wait_callback() is not wait_with_deadline:
         extensions.set_wait_callback(wait_with_deadline)
 
@@ -91,11 +90,14 @@ def wait_deadline_seconds(conn: Any) -> float | None:
       healthy server answers those at once;
     - inside a transaction (statements, COMMIT, ROLLBACK): DB_RESPONSE_TIMEOUT_MS, which is longer
       than the server's statement_timeout;
-    - outside an app context, or inside `unbounded_waits()`: no bound, as without this hook (the
-      report maintenance lifts its statement timeout; migrations run under the statement timeout).
-    """
-    from psycopg2 import extensions
+    - outside an app context (scripts, the tests' own connections) or inside `unbounded_waits()`
+      (the report maintenance, which also lifts its statement timeout): no bound, as without
+      this hook. CLI commands such as `flask db upgrade` run in an app context: bounded like
+      requests, and still after the server's statement_timeout.
 
+    The wait callback is process-wide, so a psycopg2 connection in a process that created the app
+    cannot use COPY (psycopg2 refuses it in this mode); nothing in the app does.
+    """
     if conn.status == extensions.STATUS_SETUP:
         raw = extensions.parse_dsn(conn.dsn).get("connect_timeout")
         return float(raw) if raw and float(raw) > 0 else None
@@ -109,8 +111,6 @@ def wait_deadline_seconds(conn: Any) -> float | None:
 
 def wait_with_deadline(conn: Any) -> None:
     """psycopg2 wait callback: poll the connection until done, or raise after the deadline."""
-    from psycopg2 import extensions
-
     limit = wait_deadline_seconds(conn)
     deadline = None if limit is None else time.monotonic() + limit
     while True:
