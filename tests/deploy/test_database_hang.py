@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from app.errors import OutcomeUnknown, ServiceUnavailable
 from tests.deploy.stack import (
     DEPLOY_MARKS,
     Reply,
@@ -177,8 +178,11 @@ def test_frozen_database_under_load_answers_fast_and_truthfully(stack: Stack, cl
         elif answer.status == 503:
             assert answer.what not in stored, f"{answer.what} answered 503 but was stored"
             assert_problem_reply(answer, "service_unavailable")
+            # The app's own answer, passed through by nginx (not nginx's guess in its place).
+            assert json.loads(answer.reply.body)["detail"] == ServiceUnavailable.detail
         else:
             assert_problem_reply(answer, "outcome_unknown")
+            assert json.loads(answer.reply.body)["detail"] == OutcomeUnknown.detail
     answered = {a.what for a in answers}
     assert stored <= answered, stored - answered  # nothing stored that nobody asked for
 
