@@ -133,6 +133,11 @@ class Config:
         self.DB_POOL_TIMEOUT = _env_int("DB_POOL_TIMEOUT", 10)
         self.DB_CONNECT_TIMEOUT = _env_int("DB_CONNECT_TIMEOUT", 3)
         self.DB_STATEMENT_TIMEOUT_MS = _env_int("DB_STATEMENT_TIMEOUT_MS", 15000)
+        # A database that hangs (stopped, not refusing) must not hold requests: inside a request,
+        # psycopg2 waits at most this long for any answer within a transaction (COMMIT included),
+        # and DB_CONNECT_TIMEOUT for a connection, the pool's pre-ping or BEGIN (app/database.py).
+        # Longer than the statement timeout, so a slow statement gets the server's own error.
+        self.DB_RESPONSE_TIMEOUT_MS = _env_int("DB_RESPONSE_TIMEOUT_MS", self.DB_STATEMENT_TIMEOUT_MS + 2000)
 
         # HTTP
         self.MAX_CONTENT_LENGTH = 1024 * 1024
@@ -221,6 +226,14 @@ def engine_options(cfg: Config) -> dict:
             "pool_timeout": cfg.DB_POOL_TIMEOUT,
             "connect_args": {
                 "connect_timeout": cfg.DB_CONNECT_TIMEOUT,
+                # A dead host or a cut network (no RST, no answer) is noticed by TCP itself:
+                # keepalive probes on an idle connection, and unacknowledged data given up
+                # after the response timeout.
+                "keepalives": 1,
+                "keepalives_idle": 10,
+                "keepalives_interval": 3,
+                "keepalives_count": 3,
+                "tcp_user_timeout": cfg.DB_RESPONSE_TIMEOUT_MS,
                 "options": f"-c statement_timeout={cfg.DB_STATEMENT_TIMEOUT_MS} -c timezone=UTC",
                 "application_name": "comanda",
             },

@@ -1,18 +1,34 @@
-"""Engine-level settings that differ per backend."""
+"""Engine-level settings that differ per backend, and the deadline on every PostgreSQL wait."""
 
 from __future__ import annotations
 
-from flask import Flask
+import contextvars
+import select
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any
+
+from flask import Flask, current_app, has_app_context
+from psycopg2 import OperationalError as PsycopgOperationalError
+from psycopg2 import extensions
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 
+_unbounded = contextvars.ContextVar("comanda_unbounded_db_waits", default=False)
+
 
 def register_database_events(app: Flask) -> None:
-    """SQLite: foreign keys, WAL, a busy wait and working savepoints. PostgreSQL is set by connect args."""
+    """SQLite: foreign keys, WAL, a busy wait and working savepoints. PostgreSQL: connect args
+    (config.py) and the response deadline below."""
     with app.app_context():
         engine = db.engine
+    if engine.dialect.name == "postgresql":
+        install_response_deadline()
+        return
     if engine.dialect.name != "sqlite":
         return
 
@@ -43,3 +59,91 @@ def insert_for_dialect(table):
     if dialect_name() == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+# -- a silent PostgreSQL ----------------------------------------------------------------------------
+# A server that refuses connections fails at once; a server that hangs (SIGSTOP, a stuck disk, a
+# frozen VM) keeps its kernel answering TCP, so neither keepalives nor tcp_user_timeout nor the
+# server-side statement_timeout ever fire, and libpq would wait forever. psycopg2's wait callback
+# (its documented hook for cooperative I/O) lets the client wait with a deadline instead. When the
+# deadline passes, psycopg2 closes the connection and the caller gets an OperationalError, which
+# SQLAlchemy treats as a disconnect (the pooled connection is dropped); app/http.py then decides
+# whether that is a 503 (nothing committed) or a 504 (COMMIT sent, outcome unknown).
+
+
+class DatabaseTimeout(PsycopgOperationalError):
+    """Raised inside psycopg2's wait: the server did not answer in time (psycopg2 closes the connection)."""
+
+
+def install_response_deadline() -> None:
+    """Make every psycopg2 wait in this process go through `wait_with_deadline`."""
+    if extensions.get_wait_callback() is not wait_with_deadline:
+        extensions.set_wait_callback(wait_with_deadline)
+
+
+def wait_deadline_seconds(conn: Any) -> float | None:
+    """How long this wait may take: None for no bound.
+
+    - connecting: `connect_timeout` from the DSN (what libpq enforces itself without a callback);
+    - outside a transaction (BEGIN, the pool's pre-ping `SELECT 1`): DB_CONNECT_TIMEOUT, since a
+      healthy server answers those at once;
+    - inside a transaction (statements, COMMIT, ROLLBACK): DB_RESPONSE_TIMEOUT_MS, which is longer
+      than the server's statement_timeout;
+    - outside an app context (scripts, the tests' own connections) or inside `unbounded_waits()`
+      (the report maintenance, which also lifts its statement timeout): no bound, as without
+      this hook. CLI commands such as `flask db upgrade` run in an app context: bounded like
+      requests, and still after the server's statement_timeout.
+
+    The wait callback is process-wide, so a psycopg2 connection in a process that created the app
+    cannot use COPY (psycopg2 refuses it in this mode); nothing in the app does.
+    """
+    if conn.status == extensions.STATUS_SETUP:
+        raw = extensions.parse_dsn(conn.dsn).get("connect_timeout")
+        return float(raw) if raw and float(raw) > 0 else None
+    if _unbounded.get() or not has_app_context():
+        return None
+    config = current_app.config
+    if conn.status == extensions.STATUS_READY:
+        return float(config["DB_CONNECT_TIMEOUT"])
+    return config["DB_RESPONSE_TIMEOUT_MS"] / 1000
+
+
+def wait_with_deadline(conn: Any) -> None:
+    """psycopg2 wait callback: poll the connection until done, or raise after the deadline."""
+    limit = wait_deadline_seconds(conn)
+    deadline = None if limit is None else time.monotonic() + limit
+    while True:
+        state = conn.poll()
+        if state == extensions.POLL_OK:
+            return
+        remaining = None if deadline is None else deadline - time.monotonic()
+        if remaining is not None and remaining <= 0:
+            raise DatabaseTimeout(f"the database did not answer within {limit:g}s")
+        fileno = conn.fileno()
+        if state == extensions.POLL_READ:
+            select.select([fileno], [], [], remaining)
+        elif state == extensions.POLL_WRITE:
+            select.select([], [fileno], [], remaining)
+        else:
+            raise extensions.OperationalError(f"bad state from poll: {state}")
+
+
+@contextmanager
+def unbounded_waits() -> Iterator[None]:
+    """Long maintenance work: no client-side deadline while inside (PostgreSQL)."""
+    token = _unbounded.set(True)
+    try:
+        yield
+    finally:
+        _unbounded.reset(token)
+
+
+def without_wait_deadline(func: Callable) -> Callable:
+    """Decorator form of `unbounded_waits()`."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with unbounded_waits():
+            return func(*args, **kwargs)
+
+    return wrapper

@@ -12,6 +12,7 @@ from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt import PyJWTError
 from marshmallow import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("comanda.errors")
@@ -73,6 +74,7 @@ HTTP_CODES: dict[int, ErrorCode] = {
     429: ErrorCode.RATE_LIMITED,
     500: ErrorCode.INTERNAL_ERROR,
     503: ErrorCode.SERVICE_UNAVAILABLE,
+    504: ErrorCode.OUTCOME_UNKNOWN,
 }
 
 DETAILS: dict[int, str] = {
@@ -160,6 +162,17 @@ class PreconditionRequired(APIError):
 
 class ServiceUnavailable(APIError):
     status, code, detail = 503, ErrorCode.SERVICE_UNAVAILABLE, "The database is unreachable; retry shortly."
+    default_headers = {"Retry-After": "5"}
+
+
+class OutcomeUnknown(APIError):
+    """COMMIT was sent and no verdict came back: the change may or may not be stored."""
+
+    status, code = 504, ErrorCode.OUTCOME_UNKNOWN
+    detail = (
+        "The database stopped answering after the commit was sent: the change may or may not be stored. "
+        "Retry with the same Idempotency-Key or client_order_id."
+    )
     default_headers = {"Retry-After": "5"}
 
 
@@ -263,6 +276,12 @@ def handle_db_error(exc: DBAPIError) -> Response:
     return handle_unexpected(exc)
 
 
+def handle_pool_timeout(exc: PoolTimeout) -> Response:
+    """No pooled connection came free within DB_POOL_TIMEOUT: nothing was done."""
+    log.warning("database pool exhausted: %s", exc)
+    return handle_api_error(ServiceUnavailable())
+
+
 def handle_unexpected(exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.path)
     return problem(500, ErrorCode.INTERNAL_ERROR, DETAILS[500])
@@ -279,4 +298,5 @@ def register_error_handlers(app: Flask, *, retry_after: dict[int, Callable[[], i
     app.register_error_handler(JWTExtendedException, handle_token_error)
     app.register_error_handler(PyJWTError, handle_token_error)
     app.register_error_handler(DBAPIError, handle_db_error)
+    app.register_error_handler(PoolTimeout, handle_pool_timeout)
     app.register_error_handler(Exception, handle_unexpected)

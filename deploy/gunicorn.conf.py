@@ -40,6 +40,14 @@ graceful_timeout = _int_env("GUNICORN_GRACEFUL_TIMEOUT", 20)
 # Ignored by sync workers (they close every connection); set for other worker classes.
 keepalive = 5
 
+# Request-line and header limits above nginx's (deploy/nginx.conf: 4 KiB lines, 16 KiB of
+# headers), so anything too large is refused by nginx with problem+json and never reaches
+# gunicorn, whose own refusals are HTML. 8190 is gunicorn's maximum for both sizes; 16 KiB of
+# headers through nginx is at most ~5,500 minimal header lines, and nginx adds five.
+limit_request_line = 8190
+limit_request_field_size = 8190
+limit_request_fields = 8192
+
 # Recycle workers now and then so a slow leak can never grow without bound; the jitter
 # keeps them from all restarting at the same moment.
 max_requests = _int_env("GUNICORN_MAX_REQUESTS", 2000)

@@ -14,7 +14,8 @@ transaction on PostgreSQL, so the delete and the raw read share a snapshot and a
 meanwhile is neither lost nor counted twice. On SQLite the first statement is a DELETE, which takes
 the database's write lock.
 
-Both lift the request statement timeout (DB_STATEMENT_TIMEOUT_MS) for their own transaction.
+Both lift the request statement timeout (DB_STATEMENT_TIMEOUT_MS) for their own transaction, and
+the client-side response deadline (DB_RESPONSE_TIMEOUT_MS, app/database.py) while they run.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import ColumnElement, Date, delete, func, insert, or_, select, text, true, tuple_
 
-from app.database import dialect_name
+from app.database import dialect_name, without_wait_deadline
 from app.extensions import db
 from app.reports.periods import month_start
 from app.reports.queries import rollup_source
@@ -155,6 +156,7 @@ def compact_table(rollup: Rollup, before: date | None = None) -> Counts:
     return counts
 
 
+@without_wait_deadline
 def compact(before: date | None = None) -> dict[str, Counts]:
     """Compact every rollup, one transaction (and commit) per rollup."""
     counts = {}
@@ -194,6 +196,7 @@ def _unfold_range(rollup: Rollup, start: date, end: date) -> int:
     return len(rows)
 
 
+@without_wait_deadline
 def rebuild(start: date, end: date) -> dict[str, Counts]:
     """Replace the rollup rows of business dates start..end by sums recomputed from the raw orders.
 

@@ -41,6 +41,11 @@ Unknown fields in a body are rejected with 422.
 
 **The manager's dashboard** at `/dashboard` is an HTML page served by the same app but not part
 of this API: it is a browser client of these endpoints (auth, `/reports/*`, `/locations`).
+
+**Unavailable or unknown.** 503 `service_unavailable` means the database could not be reached and
+nothing was written: retry after `Retry-After`. 504 `outcome_unknown` (writes only) means the commit
+was sent and the database stopped answering: the change may or may not be stored, so retry with
+the same `Idempotency-Key` or `client_order_id`, never with a new one.
 """
 
 RETRY_AFTER = {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}
@@ -60,12 +65,18 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     428: f"`{ErrorCode.PRECONDITION_REQUIRED}`: this request needs `If-Match`.",
     429: f"`{ErrorCode.RATE_LIMITED}`: too many requests; see `Retry-After`.",
     500: f"`{ErrorCode.INTERNAL_ERROR}`.",
-    503: f"`{ErrorCode.SERVICE_UNAVAILABLE}`: the database is unreachable; see `Retry-After`.",
+    503: f"`{ErrorCode.SERVICE_UNAVAILABLE}`: the database is unreachable and nothing was written; see `Retry-After`.",
+    504: (
+        f"`{ErrorCode.OUTCOME_UNKNOWN}`: the database stopped answering after the commit was sent, so the change "
+        "may or may not be stored. Retry with the same `Idempotency-Key` (or, for orders, the same "
+        "`client_order_id`): the retry replays or reports the stored result instead of writing twice."
+    ),
 }
 ERROR_HEADERS: dict[int, dict[str, Any]] = {
     401: {"WWW-Authenticate": {"description": "`Bearer`", "schema": {"type": "string"}}},
     429: {"Retry-After": RETRY_AFTER},
     503: {"Retry-After": RETRY_AFTER},
+    504: {"Retry-After": RETRY_AFTER},
 }
 DEFAULT_ERROR = "DEFAULT_ERROR"  # flask-smorest's name for the catch-all response
 
@@ -95,7 +106,10 @@ def _problem_response(description: str, status: int) -> dict[str, Any]:
     return response
 
 
-def standard_errors(path: str, operation: dict[str, Any], roles: Sequence[str] = ()) -> list[int]:
+WRITE_METHODS = {"post", "put", "patch", "delete"}
+
+
+def standard_errors(path: str, operation: dict[str, Any], roles: Sequence[str] = (), method: str = "get") -> list[int]:
     """The error statuses every operation of this shape can answer (`roles`: every role there is)."""
     statuses = []
     if operation.get("security"):
@@ -109,6 +123,8 @@ def standard_errors(path: str, operation: dict[str, Any], roles: Sequence[str] =
     if any(p.get("in") == "query" for p in operation.get("parameters", []) if isinstance(p, dict)):
         statuses.append(400)
     statuses.append(422)  # an undeclared query parameter is 422 on every operation (app/web/query.py)
+    if method.lower() in WRITE_METHODS:  # app/web/transaction.py: a COMMIT that went unanswered
+        statuses.append(504)
     return list(dict.fromkeys(statuses))
 
 
@@ -133,9 +149,9 @@ class ProblemResponsesPlugin(BasePlugin):
         self.roles = tuple(roles)
 
     def operation_helper(self, path: str | None = None, operations: dict | None = None, **kwargs: Any) -> None:
-        for operation in (operations or {}).values():
+        for method, operation in (operations or {}).items():
             responses = operation.setdefault("responses", {})
-            for status in standard_errors(path or "", operation, self.roles):
+            for status in standard_errors(path or "", operation, self.roles, method):
                 current = responses.get(status, responses.get(str(status)))
                 if current is None or isinstance(current, str):  # absent, or flask-smorest's generic ref
                     responses.pop(str(status), None)

@@ -104,7 +104,7 @@ def render_nginx_conf(
         ("pid /var/run/nginx.pid;", f"pid {tmp / 'nginx.pid'};"),
         # `resolve` needs nginx >= 1.27.3 and a DNS name; the test has an address.
         ("server app:8000 resolve;", f"server 127.0.0.1:{app_port};"),
-        ("listen 80 default_server;", f"listen 127.0.0.1:{nginx_port} default_server;"),
+        ("listen 80 default_server ", f"listen 127.0.0.1:{nginx_port} default_server "),
         ("http {\n", "http {\n" + temp_paths),
     ]
     if proxy_bind:

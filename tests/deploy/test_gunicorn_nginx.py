@@ -1,8 +1,8 @@
 """The production path end to end: real gunicorn behind real nginx, from the files in deploy/.
 
-One stack per module: migrations run once (`flask db upgrade`, as deploy/entrypoint.sh does),
-gunicorn starts from deploy/gunicorn.conf.py in production mode, and nginx runs
-deploy/nginx.conf rendered onto loopback ports. Nothing outside a temp dir is touched.
+One stack per module (tests/deploy/stack.py): migrations run once (`flask db upgrade`, as
+deploy/entrypoint.sh does), gunicorn starts from deploy/gunicorn.conf.py in production mode, and
+nginx runs deploy/nginx.conf rendered onto loopback ports. Nothing outside a temp dir is touched.
 
 nginx connects to gunicorn from 127.0.0.2 while the test connects to nginx from 127.0.0.1,
 so the address the app logs shows which hop it believed: 127.0.0.1 means ProxyFix is on and
@@ -13,208 +13,23 @@ one address), and a spoofed X-Forwarded-For value would mean it trusts the clien
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
-import os
 import re
 import secrets
-import shutil
-import subprocess
-import sys
-import tempfile
-import time
-from dataclasses import dataclass
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+import socket
+from email.message import Message
 
 import pytest
 
-from tests.constants import LOGIN, ORDERS, PROBLEM
-from tests.deploy.loopback import (
-    GUNICORN_CONF,
-    REPO,
-    Reply,
-    can_bind,
-    find_nginx,
-    free_port,
-    nginx_command,
-    pg_url,
-    render_nginx_conf,
-    request,
-    stop,
-    tail,
-    wait_for,
-)
+from tests.deploy.stack import DEPLOY_MARKS, MIB, SPOOFED, Reply, Stack, request, run_stack
 
-PROXY_SOURCE = "127.0.0.2"  # the address nginx uses to reach gunicorn
-SPOOFED = "203.0.113.9"
-MIB = 1024 * 1024
-NGINX = find_nginx()
-
-pytestmark = [
-    pytest.mark.skipif(NGINX is None, reason="nginx binary not found (apt-get install -y nginx)"),
-    pytest.mark.skipif(importlib.util.find_spec("gunicorn") is None, reason="gunicorn is not installed"),
-]
-
-
-# ------------------------------------------------------------------------ database
-
-
-class PostgresDatabase:
-    """A fresh database on the TEST_DATABASE_URL server, dropped afterwards."""
-
-    def __init__(self, server_url: str) -> None:
-        import psycopg2
-        from psycopg2 import sql
-
-        self._sql = sql
-        self._psycopg2 = psycopg2
-        parts = urlsplit(pg_url(server_url))
-        self.name = f"comanda_deploy_{secrets.token_hex(4)}"
-        self._admin_candidates = [urlunsplit(parts._replace(path="/postgres")), urlunsplit(parts)]
-        self.url = urlunsplit(parts._replace(path=f"/{self.name}"))
-        self._execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name)))
-
-    def _execute(self, statement) -> None:
-        error: Exception | None = None
-        for dsn in self._admin_candidates:
-            try:
-                conn = self._psycopg2.connect(dsn, connect_timeout=5)
-            except self._psycopg2.OperationalError as exc:
-                error = exc
-                continue
-            try:
-                conn.autocommit = True
-                with conn.cursor() as cur:
-                    cur.execute(statement)
-                return
-            finally:
-                conn.close()
-        raise RuntimeError(f"cannot reach the PostgreSQL server of TEST_DATABASE_URL: {error}")
-
-    def drop(self) -> None:
-        ident = self._sql.Identifier(self.name)
-        self._execute(self._sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident))
-
-
-# --------------------------------------------------------------------------- stack
-
-
-@dataclass
-class Stack:
-    nginx_port: int
-    app_port: int
-    app_log: Path  # gunicorn stderr: the app's JSON request log
-    unavailable: Reply  # what nginx answered before gunicorn was started
-
-    def get(self, path: str, headers: dict | None = None) -> Reply:
-        return request(self.nginx_port, "GET", path, headers=headers)
-
-    def log_record(self, request_id: str, timeout: float = 5.0) -> dict:
-        """The app's JSON request-log line for one request id."""
-        deadline = time.monotonic() + timeout
-        while True:
-            for line in self.app_log.read_text(errors="replace").splitlines():
-                try:
-                    record = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(record, dict) and record.get("request_id") == request_id:
-                    return record
-            if time.monotonic() > deadline:
-                pytest.fail(f"no JSON request-log line with request_id={request_id}:\n{tail(self.app_log)}")
-            time.sleep(0.1)
+pytestmark = DEPLOY_MARKS
 
 
 @pytest.fixture(scope="module")
 def stack():
-    tmp = Path(tempfile.mkdtemp(prefix="comanda-deploy-"))
-    # nginx workers drop root privileges (user nobody) and write temp files under here.
-    tmp.chmod(0o755)
-    database: PostgresDatabase | None = None
-    gunicorn: subprocess.Popen | None = None
-    nginx: subprocess.Popen | None = None
-    open_files = []
-    try:
-        server_url = os.environ.get("TEST_DATABASE_URL")
-        if server_url:
-            database = PostgresDatabase(server_url)
-            database_url = database.url
-        else:
-            database_url = f"sqlite:///{tmp / 'comanda.db'}"
-
-        app_port, nginx_port = free_port(), free_port()
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("GUNICORN_", "FLASK_", "COMANDA_", "RATELIMIT_"))
-            and k not in {"DATABASE_URL", "SECRET_KEY", "JWT_SECRET_KEY", "PROXY_FIX_X_FOR", "LOG_FORMAT"}
-        }
-        env.update(
-            COMANDA_ENV="production",
-            SECRET_KEY=secrets.token_urlsafe(48),
-            JWT_SECRET_KEY=secrets.token_urlsafe(48),
-            DATABASE_URL=database_url,
-            PROXY_FIX_X_FOR="1",
-            LOG_FORMAT="json",
-            LOG_LEVEL="INFO",
-            GUNICORN_BIND=f"127.0.0.1:{app_port}",
-            GUNICORN_WORKERS="2",
-            # REDIS_URL, when set, is shared with other runs: keep this run's counters apart.
-            RATELIMIT_KEY_PREFIX=f"comanda-deploy-{secrets.token_hex(4)}",
-            PYTHONUNBUFFERED="1",
-        )
-
-        migrate = subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=40,
-        )
-        assert migrate.returncode == 0, f"flask db upgrade failed:\n{migrate.stdout}\n{migrate.stderr}"
-
-        app_log, access_log = tmp / "gunicorn.stderr.log", tmp / "gunicorn.stdout.log"
-        nginx_out, nginx_err = tmp / "nginx.stdout.log", tmp / "nginx.stderr.log"
-        for path in (app_log, access_log, nginx_out, nginx_err):
-            open_files.append(path.open("wb"))
-        app_err_f, app_out_f, nginx_out_f, nginx_err_f = open_files
-
-        # Without 127.0.0.2 the address check below cannot tell the two hops apart.
-        assert can_bind(PROXY_SOURCE), f"cannot bind {PROXY_SOURCE}: loopback is not 127.0.0.0/8 here"
-        conf = render_nginx_conf(tmp, nginx_port, app_port, PROXY_SOURCE)
-        nginx_cmd = nginx_command(NGINX, tmp, conf)
-        check = subprocess.run([*nginx_cmd, "-t"], capture_output=True, text=True, timeout=30)
-        assert check.returncode == 0, f"nginx -t rejected the rendered deploy/nginx.conf:\n{check.stderr}"
-
-        # nginx first: while nothing listens on the app port, it must answer for the app.
-        nginx = subprocess.Popen(nginx_cmd, stdout=nginx_out_f, stderr=nginx_err_f, start_new_session=True)
-        logs = [nginx_err]
-        unavailable = wait_for(nginx_port, 503, "nginx without an app", {"nginx": nginx}, logs, timeout=10)
-
-        gunicorn = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), "wsgi:app"],
-            cwd=REPO,
-            env=env,
-            stdout=app_out_f,
-            stderr=app_err_f,
-            start_new_session=True,
-        )
-        logs = [app_log, access_log, nginx_err]
-        procs = {"gunicorn": gunicorn, "nginx": nginx}
-        wait_for(app_port, 200, "gunicorn", procs, logs, timeout=25)
-        wait_for(nginx_port, 200, "gunicorn through nginx", procs, logs, timeout=10)
-
-        yield Stack(nginx_port, app_port, app_log, unavailable)
-    finally:
-        stop(nginx, grace=5)
-        stop(gunicorn, grace=15)
-        for handle in open_files:
-            handle.close()
-        if database is not None:
-            database.drop()
-        shutil.rmtree(tmp, ignore_errors=True)
+    with run_stack() as running:
+        yield running
 
 
 # --------------------------------------------------------------------------- tests
@@ -261,7 +76,7 @@ def test_app_sees_the_real_client_address(stack: Stack) -> None:
 def test_unknown_route_is_problem_json(stack: Stack) -> None:
     reply = stack.get("/api/v1/no-such-route", headers={"X-Request-ID": "deploy-404"})
     assert reply.status == 404
-    assert reply.header("Content-Type").startswith(PROBLEM)
+    assert reply.header("Content-Type").startswith("application/problem+json")
     body = reply.json()
     assert body["code"] == "not_found"
     assert body["status"] == 404
@@ -269,9 +84,9 @@ def test_unknown_route_is_problem_json(stack: Stack) -> None:
 
 def test_oversized_body_is_413_problem_json_from_nginx(stack: Stack) -> None:
     headers = {"Content-Type": "application/json", "X-Request-ID": "deploy-413"}
-    reply = request(stack.nginx_port, "POST", ORDERS, body=b"x" * (MIB + 1), headers=headers)
+    reply = request(stack.nginx_port, "POST", "/api/v1/orders", body=b"x" * (MIB + 1), headers=headers)
     assert reply.status == 413
-    assert reply.header("Content-Type").startswith(PROBLEM)
+    assert reply.header("Content-Type").startswith("application/problem+json")
     body = reply.json()
     assert body["code"] == "payload_too_large"
     assert body["status"] == 413
@@ -285,16 +100,16 @@ def test_body_of_exactly_one_mib_reaches_the_app(stack: Stack) -> None:
     body = prefix + b"p" * (MIB - len(prefix) - len(suffix)) + suffix
     assert len(body) == MIB
     headers = {"Content-Type": "application/json", "X-Request-ID": "deploy-1mib"}
-    reply = request(stack.nginx_port, "POST", LOGIN, body=body, headers=headers)
+    reply = request(stack.nginx_port, "POST", "/api/v1/auth/login", body=body, headers=headers)
     assert reply.status != 413 and reply.status < 500, (reply.status, reply.body[:300])
-    assert reply.header("Content-Type").startswith(PROBLEM)
-    assert stack.log_record("deploy-1mib")["path"] == LOGIN
+    assert reply.header("Content-Type").startswith("application/problem+json")
+    assert stack.log_record("deploy-1mib")["path"] == "/api/v1/auth/login"
 
 
 def test_app_down_is_503_problem_json_from_nginx(stack: Stack) -> None:
     reply = stack.unavailable
     assert reply.status == 503
-    assert reply.header("Content-Type").startswith(PROBLEM)
+    assert reply.header("Content-Type").startswith("application/problem+json")
     assert reply.header("Retry-After") == "5"
     assert reply.headers.get_all("X-Request-ID") == ["deploy-probe"]
     body = reply.json()
@@ -307,3 +122,113 @@ def test_json_is_gzipped(stack: Stack) -> None:
     assert reply.status == 200
     assert reply.header("Content-Encoding") == "gzip"
     assert "paths" in json.loads(gzip.decompress(reply.body))
+
+
+# ------------------------------------------------------- edge errors: raw bytes through nginx
+
+
+def raw_exchange(port: int, data: bytes, timeout: float = 10.0) -> Reply:
+    """Send raw bytes on a fresh connection, read until the server closes or the answer is complete."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(data)
+        chunks = []
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    raw = b"".join(chunks)
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status_line, _, header_block = head.decode("latin-1").partition("\r\n")
+    assert status_line.startswith("HTTP/1."), f"not an HTTP answer: {raw[:300]!r}"
+    headers = Message()
+    for line in header_block.split("\r\n"):
+        name, _, value = line.partition(":")
+        headers[name.strip()] = value.strip()
+    return Reply(int(status_line.split()[1]), headers, body)
+
+
+def assert_edge_problem(reply: Reply, status: int, code: str) -> dict:
+    assert reply.status == status, (reply.status, reply.body[:300])
+    assert reply.header("Content-Type").startswith("application/problem+json"), reply.header("Content-Type")
+    body = json.loads(reply.body)
+    assert body["status"] == status and body["code"] == code, body
+    assert body["request_id"] and reply.header("X-Request-ID") == body["request_id"]
+    return body
+
+
+def http_request(target: str, *headers: str, method: str = "GET") -> bytes:
+    lines = [f"{method} {target} HTTP/1.1", "Host: localhost", *headers, "Connection: close", "", ""]
+    return "\r\n".join(lines).encode("latin-1")
+
+
+def test_six_kib_request_line_is_414_problem_json_from_nginx(stack: Stack) -> None:
+    reply = raw_exchange(stack.nginx_port, http_request("/health?pad=" + "a" * 6 * 1024))
+    assert_edge_problem(reply, 414, "uri_too_long")
+
+
+def test_huge_header_is_431_problem_json_from_nginx(stack: Stack) -> None:
+    one_big = raw_exchange(stack.nginx_port, http_request("/health", "X-Big: " + "b" * 10 * 1024))
+    assert_edge_problem(one_big, 431, "header_too_large")
+    many = [f"X-Pad-{i}: " + "p" * 1000 for i in range(20)]  # each fits a buffer, 20 KiB together do not
+    assert_edge_problem(raw_exchange(stack.nginx_port, http_request("/health", *many)), 431, "header_too_large")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"GET /health HTTP/1.1 extra\r\nHost: localhost\r\n\r\n",  # four parts in the request line
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n",  # a TLS hello on the plain port
+        b"GET /health HTTP/1.1\r\nHost: localhost\r\nno colon here\r\n\r\n",  # a header line without ':'
+        b"GET /health HTTP/1.1\r\n\r\n",  # HTTP/1.1 without Host
+        b"POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+    ],
+    ids=["request-line", "tls-hello", "header-line", "no-host", "two-content-lengths"],
+)
+def test_malformed_requests_are_400_problem_json_from_nginx(stack: Stack, data: bytes) -> None:
+    assert_edge_problem(raw_exchange(stack.nginx_port, data), 400, "bad_request")
+
+
+def test_trace_is_405_problem_json_from_nginx(stack: Stack) -> None:
+    assert_edge_problem(raw_exchange(stack.nginx_port, http_request("/health", method="TRACE")), 405,
+                        "method_not_allowed")
+
+
+def assert_app_or_nginx_problem(reply: Reply, refusal: int, what: str) -> bool:
+    """Either the app answered (JSON), or nginx refused with its problem+json: never gunicorn's HTML."""
+    if reply.status == 200:
+        assert reply.header("Content-Type").startswith("application/json"), what
+        return True
+    assert reply.status == refusal, (what, reply.status, reply.body[:200])
+    assert reply.header("Content-Type").startswith("application/problem+json"), (what, reply.body[:200])
+    return False
+
+
+def test_nginx_refuses_before_gunicorn_would(stack: Stack) -> None:
+    """Around each nginx limit, a request either reaches the app or is refused by nginx as
+    problem+json. gunicorn's limits are looser, so its HTML refusals (414, 431, 400 "too many
+    headers") never reach a client, and what nginx lets through gunicorn serves."""
+    passed = []
+    for size in (3800, 4000, 4050, 4100, 4200, 8000):
+        # /openapi.json takes any query string (API operations refuse unknown parameters with 422).
+        reply = raw_exchange(stack.nginx_port, http_request("/openapi.json?pad=" + "a" * size))
+        passed.append(assert_app_or_nginx_problem(reply, 414, f"request line +{size}"))
+    assert passed[0] and not passed[-1], passed
+    passed = []
+    for size in (3800, 4000, 4050, 4100, 4200, 8100, 9000):
+        reply = raw_exchange(stack.nginx_port, http_request("/health", "X-Big: " + "b" * size))
+        passed.append(assert_app_or_nginx_problem(reply, 431, f"header of {size}"))
+    assert passed[0] and not passed[-1], passed
+    # gunicorn's default is 100 header fields; nginx bounds the count by its 16 KiB of buffers.
+    passed = []
+    for count in (150, 800, 1000, 1600, 2500):
+        reply = raw_exchange(stack.nginx_port, http_request("/health", *(f"X-{i}: v" for i in range(count))))
+        passed.append(assert_app_or_nginx_problem(reply, 431, f"{count} headers"))
+    assert passed[0] and passed[1] and not passed[-1], passed
+
+
+def test_nginx_internal_error_pages_are_not_reachable_from_outside(stack: Stack) -> None:
+    reply = stack.get("/_comanda_error/400")
+    assert reply.status == 404
+    assert reply.header("Content-Type").startswith("application/problem+json")
+    assert reply.json()["code"] == "not_found"

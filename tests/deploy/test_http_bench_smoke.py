@@ -34,7 +34,7 @@ def _http_bench():
 def test_rendered_nginx_conf_can_be_sized_for_many_clients(tmp_path) -> None:
     conf = render_nginx_conf(tmp_path, 18001, 18002, worker_connections=4096).read_text()
     assert "worker_connections 4096;" in conf
-    assert "listen 127.0.0.1:18001 default_server;" in conf
+    assert "listen 127.0.0.1:18001 default_server " in conf
     assert "server 127.0.0.1:18002;" in conf
     assert re.search(r"^\s*proxy_bind\s", conf, re.M) is None  # only when asked for
     assert re.search(r"^\s*proxy_bind\s", render_nginx_conf(tmp_path, 1, 2, "127.0.0.2").read_text(), re.M)

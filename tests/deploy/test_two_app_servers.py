@@ -40,11 +40,10 @@ from tests.deploy.loopback import (
     tail,
     wait_for,
 )
-from tests.deploy.test_gunicorn_nginx import NGINX, PROXY_SOURCE, PostgresDatabase
-from tests.deploy.test_gunicorn_nginx import pytestmark as deploy_marks
+from tests.deploy.stack import DEPLOY_MARKS, NGINX, PROXY_SOURCE, PostgresDatabase
 
 pytestmark = [
-    *deploy_marks,
+    *DEPLOY_MARKS,
     pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL: the servers share Redis"),
 ]
 
@@ -272,8 +271,9 @@ def test_nginx_retries_a_request_that_failed_to_connect(servers):
 
 def test_nginx_never_retries_a_post_that_reached_an_app(servers):
     """One upstream takes the request and closes without answering: a GET is retried on the other
-    server, a POST is not (it may have done its work): the client gets 503 problem+json and the
-    other server never sees that POST."""
+    server, a POST is not (it may have done its work): the client gets 504 `outcome_unknown`
+    problem+json (deploy/nginx.conf: a write that reached an app without an answer) and the other
+    server never sees that POST."""
     _, email, password = new_waiter(servers)
     token = login(servers.app_ports[0], email, password)
     body = {"customer_name": "Ana", "items": [{"product_name": "Taco", "unit_price": "25.00", "quantity": 1}]}
@@ -293,8 +293,9 @@ def test_nginx_never_retries_a_post_that_reached_an_app(servers):
             port = servers.nginx([fake.port, servers.app_ports[0]], probe=False)
         assert posted is not None, f"nginx never sent a POST to the fake upstream: {fake.seen}"
         request_id = posted.header("X-Request-ID")
-        assert posted.status == 503, posted.body
+        assert posted.status == 504, posted.body
         assert posted.header("Content-Type").startswith("application/problem+json")
+        assert json.loads(posted.body)["code"] == "outcome_unknown"
         assert [rid for line, rid in fake.seen if line.startswith("POST")] == [request_id]
         assert servers.seen_by_app(request_id) == [], "nginx retried a POST that had reached an app"
 

@@ -1,0 +1,255 @@
+"""A database that hangs instead of refusing: answers are fast and tell the truth.
+
+Each test runs the app in-process against a throwaway PostgreSQL cluster (tests/pgcluster.py, never
+the shared server) and stops server processes with SIGSTOP at a chosen moment:
+
+- the backend serving the request, right after COMMIT was handed to it (a `commit` engine event
+  fires just before psycopg2 sends it): 504 `outcome_unknown`, and after SIGCONT the order IS
+  stored - the answer "unknown" was the only truthful one;
+- the same backend while it runs the order's INSERT (before any COMMIT): 503, and the order is
+  never stored;
+- the whole cluster before a request: 503 for writes and /health, within the connect bound.
+
+Timeouts are shortened (DB_CONNECT_TIMEOUT 1 s, DB_RESPONSE_TIMEOUT_MS 2 s) to keep this quick;
+production uses the same code with its own settings. The full stack under load is
+tests/deploy/test_database_hang.py.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import contextmanager
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import event, text
+
+from app import create_app
+from app.extensions import db
+from config import normalize_database_url
+from tests.conftest import make_config
+from tests.factories import Factory
+from tests.helpers import assert_problem
+from tests.pgcluster import ThrowawayPostgres, find_pg_bindir
+
+BINDIR = find_pg_bindir()
+pytestmark = [
+    pytest.mark.skipif(BINDIR is None, reason="PostgreSQL server binaries (initdb, pg_ctl) not installed"),
+    pytest.mark.timeout(120),
+]
+
+CONNECT_TIMEOUT_S = 1
+RESPONSE_TIMEOUT_S = 2.0
+SLACK_S = 2.0  # a shared 2-core CI box: scheduling, not waiting on the database
+ORDERS = "/api/v1/orders"
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    pg = ThrowawayPostgres(BINDIR)
+    try:
+        yield pg
+    finally:
+        pg.stop()
+
+
+@pytest.fixture(scope="module")
+def fault_app(cluster):
+    url = normalize_database_url(cluster.create_database("comanda_faults"))
+    app = create_app(make_config(
+        url,
+        DB_CONNECT_TIMEOUT=CONNECT_TIMEOUT_S,
+        DB_STATEMENT_TIMEOUT_MS=1000,
+        DB_RESPONSE_TIMEOUT_MS=int(RESPONSE_TIMEOUT_S * 1000),
+        RATELIMIT_ENABLED=False,
+    ))
+    with app.app_context():
+        upgrade()
+        factory = Factory()
+        waiter = factory.make_user("waiter")
+        product = factory.make_product(price="12.50")
+        app.config["TEST_HEADERS"] = factory.headers(waiter)
+        app.config["TEST_PRODUCT_ID"] = product.id
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def fault_client(fault_app, cluster):
+    yield fault_app.test_client()
+    cluster.thaw()  # a failing test must not leave the cluster stopped
+
+
+def order_body(cid: str, product_id: int) -> dict:
+    return {"client_order_id": cid, "customer_name": "Mesa 4", "items": [{"product_id": product_id, "quantity": 2}]}
+
+
+def stored(cluster: ThrowawayPostgres, cid: str) -> bool:
+    import psycopg2
+
+    conn = psycopg2.connect(cluster.url("comanda_faults"), connect_timeout=5)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM orders WHERE client_order_id = %s", (cid,))
+            return cur.fetchone()[0] == 1
+    finally:
+        conn.close()
+
+
+def backend_gone(cluster: ThrowawayPostgres, pid: int, timeout: float = 10.0) -> None:
+    """Wait until a thawed backend has noticed its client left and ended (its transaction decided)."""
+    import psycopg2
+
+    deadline = time.monotonic() + timeout
+    conn = psycopg2.connect(cluster.server_url, connect_timeout=5)
+    conn.autocommit = True
+    try:
+        while time.monotonic() < deadline:
+            with conn.cursor() as cur:
+                cur.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (pid,))
+                if cur.fetchone()[0] == 0:
+                    return
+            time.sleep(0.1)
+    finally:
+        conn.close()
+    pytest.fail(f"backend {pid} still alive {timeout}s after SIGCONT")
+
+
+@contextmanager
+def freeze_backend_on(app, cluster: ThrowawayPostgres, event_name: str, when: Callable[..., bool]):
+    """While inside: a one-shot engine listener SIGSTOPs the backend of the connection it fires on.
+    Yields the list that receives the frozen backend's pid."""
+    frozen: list[int] = []
+
+    def listener(conn, *args):
+        if frozen or not when(*args):
+            return
+        pid = conn.connection.dbapi_connection.info.backend_pid
+        cluster.freeze_process(pid)
+        frozen.append(pid)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, event_name, listener)
+    try:
+        yield frozen
+    finally:
+        event.remove(engine, event_name, listener)
+
+
+def timed(call: Callable, cluster: ThrowawayPostgres, limit: float = RESPONSE_TIMEOUT_S + 10):
+    """(reply, seconds) of a call. A call still waiting after `limit` means the wait on the database
+    is unbounded: the cluster is continued (which releases it) and the test fails, instead of
+    hanging forever - or being killed, leaving the cluster stopped."""
+    result: list = []
+
+    def run() -> None:
+        started = time.monotonic()
+        result.append(call())
+        result.append(time.monotonic() - started)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout=limit)
+    if worker.is_alive():
+        cluster.thaw()
+        worker.join(timeout=30)
+        pytest.fail(f"the request was still waiting on the stopped database after {limit:.0f}s")
+    assert len(result) == 2, "the request raised instead of answering"
+    return result[0], result[1]
+
+
+def test_commit_sent_then_silence_is_504_outcome_unknown_and_the_order_exists(fault_app, fault_client, cluster):
+    cid = f"commit-{uuid.uuid4().hex[:10]}"
+    with freeze_backend_on(fault_app, cluster, "commit", lambda: True) as frozen:
+        reply, elapsed = timed(lambda: fault_client.post(
+            ORDERS, json=order_body(cid, fault_app.config["TEST_PRODUCT_ID"]),
+            headers=fault_app.config["TEST_HEADERS"]), cluster)
+    assert frozen, "the commit hook never fired"
+    body = assert_problem(reply, 504, "outcome_unknown")
+    assert "client_order_id" in body["detail"] and "Idempotency-Key" in body["detail"]
+    assert RESPONSE_TIMEOUT_S - 0.2 <= elapsed <= RESPONSE_TIMEOUT_S + SLACK_S, elapsed
+
+    cluster.thaw()
+    backend_gone(cluster, frozen[0])
+    # The COMMIT had reached the server: it is applied when the backend runs again. A 503 here
+    # would have been a lie, and a client retrying without its client_order_id a double order.
+    assert stored(cluster, cid)
+
+    # The retry the answer asks for: same client_order_id, no second order.
+    retry = fault_client.post(ORDERS, json=order_body(cid, fault_app.config["TEST_PRODUCT_ID"]),
+                              headers=fault_app.config["TEST_HEADERS"])
+    assert retry.status_code == 409, retry.get_json()
+    assert retry.get_json()["code"] == "duplicate_client_order_id"
+
+
+def test_silence_before_commit_is_503_and_nothing_is_stored(fault_app, fault_client, cluster):
+    cid = f"insert-{uuid.uuid4().hex[:10]}"
+    is_order_insert = lambda cursor, statement, *rest: statement.lstrip().upper().startswith("INSERT INTO ORDERS")  # noqa: E731
+    with freeze_backend_on(fault_app, cluster, "before_cursor_execute", is_order_insert) as frozen:
+        reply, elapsed = timed(lambda: fault_client.post(
+            ORDERS, json=order_body(cid, fault_app.config["TEST_PRODUCT_ID"]),
+            headers=fault_app.config["TEST_HEADERS"]), cluster)
+    assert frozen, "the INSERT hook never fired"
+    assert_problem(reply, 503, "service_unavailable")
+    assert reply.headers["Retry-After"] == "5"
+    assert elapsed <= RESPONSE_TIMEOUT_S + SLACK_S, elapsed
+
+    cluster.thaw()
+    backend_gone(cluster, frozen[0])  # it ran the INSERT, then found its client gone: rolled back
+    assert not stored(cluster, cid)
+
+
+def test_a_read_whose_commit_goes_unanswered_is_503(fault_app, fault_client, cluster):
+    """Safe methods wrote nothing: no outcome is in doubt, so they stay 503."""
+    with freeze_backend_on(fault_app, cluster, "commit", lambda: True) as frozen:
+        reply, _ = timed(lambda: fault_client.get(ORDERS, headers=fault_app.config["TEST_HEADERS"]), cluster)
+    assert frozen
+    assert_problem(reply, 503, "service_unavailable")
+
+
+def test_frozen_cluster_fails_fast_for_writes_and_health(fault_app, fault_client, cluster):
+    with fault_app.app_context():  # a pooled connection that was healthy a moment ago
+        db.session.execute(text("SELECT 1"))
+        db.session.remove()
+    cid = f"frozen-{uuid.uuid4().hex[:10]}"
+    cluster.freeze()
+    try:
+        write, write_s = timed(lambda: fault_client.post(
+            ORDERS, json=order_body(cid, fault_app.config["TEST_PRODUCT_ID"]),
+            headers=fault_app.config["TEST_HEADERS"]), cluster)
+        health, health_s = timed(lambda: fault_client.get("/health"), cluster)
+    finally:
+        cluster.thaw()
+    assert_problem(write, 503, "service_unavailable")
+    assert_problem(health, 503, "service_unavailable")
+    assert health.get_json()["database"] == "unavailable"
+    # Pre-ping (connect bound) fails, then one reconnect (connect bound): no response deadline.
+    for elapsed in (write_s, health_s):
+        assert elapsed <= 2 * CONNECT_TIMEOUT_S + SLACK_S, (write_s, health_s)
+    assert not stored(cluster, cid)
+    # And the service is back by itself once the database is.
+    assert fault_client.get("/health").status_code == 200
+
+
+def test_no_free_pooled_connection_is_503_after_the_pool_timeout(fault_app, cluster):
+    """DB_POOL_TIMEOUT bounds the wait for a connection from the pool: then 503, not 500."""
+    url = fault_app.config["SQLALCHEMY_DATABASE_URI"]
+    app = create_app(make_config(url, DB_POOL_SIZE=1, DB_MAX_OVERFLOW=0, DB_POOL_TIMEOUT=1, RATELIMIT_ENABLED=False))
+    with app.app_context():
+        held = db.engine.connect()  # the pool's only connection
+    try:
+        reply, elapsed = timed(lambda: app.test_client().post(
+            ORDERS, json=order_body(f"pool-{uuid.uuid4().hex[:10]}", fault_app.config["TEST_PRODUCT_ID"]),
+            headers=fault_app.config["TEST_HEADERS"]), cluster)
+    finally:
+        held.close()
+        with app.app_context():
+            db.engine.dispose()
+    assert_problem(reply, 503, "service_unavailable")
+    assert 1 <= elapsed <= 1 + SLACK_S, elapsed
