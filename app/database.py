@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -30,7 +30,20 @@ def register_database_events(app: Flask) -> None:
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        # A deferred BEGIN that reads and then writes gets SQLITE_BUSY at once (no busy wait) when
+        # another writer went first; BEGIN IMMEDIATE takes the write lock up front, so a concurrent
+        # writer waits its turn (busy_timeout) instead. Requests that cannot write keep a plain BEGIN
+        # and, under WAL, never wait for writers.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writes_expected() else "BEGIN")
+
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def writes_expected() -> bool:
+    """Whether the current unit of work may write: any request but GET/HEAD/OPTIONS, and all work
+    outside a request (CLI, tests, maintenance)."""
+    return not (has_request_context() and request.method in READ_ONLY_METHODS)
 
 
 def dialect_name() -> str:

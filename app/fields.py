@@ -3,7 +3,7 @@ factories for the common input rules, exact money, and the problem+json body."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -22,7 +22,10 @@ class UTCDateTime(fields.DateTime):
     datetime; a timestamp without an offset is rejected, because its meaning is ambiguous.
     """
 
-    default_error_messages = {"naive": "Include a time zone offset, e.g. 2026-11-21T20:15:03Z."}
+    default_error_messages = {
+        "naive": "Include a time zone offset, e.g. 2026-11-21T20:15:03Z.",
+        "range": "Must be between years 0001 and 9999 in UTC.",
+    }
 
     def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         if value is None:
@@ -35,7 +38,25 @@ class UTCDateTime(fields.DateTime):
         parsed = super()._deserialize(value, attr, data, **kwargs)
         if parsed.tzinfo is None:
             raise self.make_error("naive")
-        return parsed.astimezone(UTC)
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:  # "0001-01-01T00:00:00+14:00" is in year 0 in UTC
+            raise self.make_error("range") from None
+
+
+FIRST_DATE = date(1900, 1, 1)
+LAST_DATE = date(9998, 12, 31)  # a day short of the calendar's end: "the day after" and time zones stay in it
+
+
+def bounded_date(**kwargs: Any) -> fields.Date:
+    """A calendar date (YYYY-MM-DD) from 1900-01-01 to 9998-12-31, so date arithmetic on it (the next
+    day, 29 days back, a time zone's offset) never leaves Python's calendar: 422 outside."""
+    metadata = kwargs.pop("metadata", {})
+    description = metadata.get("description", "")
+    bounds = f"From {FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()}."
+    metadata = {**metadata, "description": f"{description} {bounds}".strip()}
+    error = f"Must be a date from {FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()}."
+    return fields.Date(validate=validate.Range(min=FIRST_DATE, max=LAST_DATE, error=error), metadata=metadata, **kwargs)
 
 
 class TrimmedString(fields.String):
@@ -168,7 +189,12 @@ class ProblemSchema(Schema):
         },
     )
     request_id = fields.String(metadata={"description": "Also sent as the X-Request-ID header."})
-    order_id = fields.Integer(metadata={"description": "409 `duplicate_client_order_id`: the existing order."})
+    order_id = fields.Integer(
+        metadata={
+            "description": "409 `duplicate_client_order_id`: the existing order, only when the caller may see it "
+            "(never another waiter's)."
+        }
+    )
     current_version = fields.Integer(metadata={"description": "412 `precondition_failed`: the order's version."})
     database = fields.String(metadata={"description": "503 from /health: `unavailable`."})
 

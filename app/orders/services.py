@@ -76,12 +76,18 @@ def _touch(order: Order) -> None:
     order.updated_at = utcnow()
 
 
-def ids_by_client_order_id(client_order_ids: list[str]) -> dict[str, int]:
-    """The ids of the orders that already have these client_order_ids (one query)."""
+def ids_by_client_order_id(user: User, client_order_ids: list[str]) -> dict[str, int | None]:
+    """The orders that already have these client_order_ids (one query): client_order_id -> the id,
+    or None when `user` may not see that order (another waiter's), whose id must not leak."""
     if not client_order_ids:
         return {}
-    stmt = select(Order.client_order_id, Order.id).where(Order.client_order_id.in_(client_order_ids))
-    return {cid: oid for cid, oid in db.session.execute(stmt) if cid is not None}  # in_() matched: never NULL
+    stmt = select(Order.client_order_id, Order.id, Order.waiter_id).where(Order.client_order_id.in_(client_order_ids))
+    staff = is_staff(user)
+    return {
+        cid: oid if staff or waiter_id == user.id else None
+        for cid, oid, waiter_id in db.session.execute(stmt)
+        if cid is not None  # in_() matched: never NULL
+    }
 
 
 def resolve_or_raise(lines: list[dict[str, Any]]) -> list[Line]:
@@ -93,7 +99,7 @@ def resolve_or_raise(lines: list[dict[str, Any]]) -> list[Line]:
 
 def create_order(waiter: User, data: dict[str, Any], *, created_at: datetime | None = None) -> Order:
     """Create an open order for `waiter` (taken now, or at `created_at` for imports and tests);
-    a repeated client_order_id is 409 with the existing id."""
+    a repeated client_order_id is 409, with the existing id when the waiter may see that order."""
     lines = resolve_or_raise(data["items"])
     order = Order(**order_row(waiter, data, lines, created_at or utcnow()), waiter=waiter)
     try:
@@ -104,10 +110,11 @@ def create_order(waiter: User, data: dict[str, Any], *, created_at: datetime | N
             db.session.flush()
     except IntegrityError:
         cid = data.get("client_order_id")
-        order_id = ids_by_client_order_id([cid]).get(cid) if cid else None
-        if order_id is None:
+        existing = ids_by_client_order_id(waiter, [cid]) if cid else {}
+        if cid not in existing:
             raise
-        raise DuplicateClientOrderId(order_id=order_id) from None
+        order_id = existing[cid]  # None: another waiter's order, the same 409 without its id
+        raise DuplicateClientOrderId(**({} if order_id is None else {"order_id": order_id})) from None
     _insert_lines(order, lines)
     rollups.record([(None, rollups.contribution(order))])
     return order
