@@ -32,8 +32,8 @@ def register_database_events(app: Flask) -> None:
     def _sqlite_begin(conn):
         # A deferred BEGIN that reads and then writes gets SQLITE_BUSY at once (no busy wait) when
         # another writer went first; BEGIN IMMEDIATE takes the write lock up front, so a concurrent
-        # writer waits its turn (busy_timeout) instead. Requests that cannot write keep a plain BEGIN
-        # and, under WAL, never wait for writers.
+        # writer waits its turn (busy_timeout) instead. Reading requests keep a plain BEGIN and,
+        # under WAL, never wait for writers.
         conn.exec_driver_sql("BEGIN IMMEDIATE" if writes_expected() else "BEGIN")
 
 
@@ -41,9 +41,9 @@ READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def writes_expected() -> bool:
-    """Whether the current unit of work may write: any request but GET/HEAD/OPTIONS, and all work
-    outside a request (CLI, tests, maintenance)."""
-    return not (has_request_context() and request.method in READ_ONLY_METHODS)
+    """Whether the current unit of work is a request that may write (any method but GET/HEAD/OPTIONS).
+    Work outside a request (CLI commands, one at a time) keeps SQLite's deferred BEGIN."""
+    return has_request_context() and request.method not in READ_ONLY_METHODS
 
 
 def dialect_name() -> str:
