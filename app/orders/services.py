@@ -114,7 +114,9 @@ def create_order(waiter: User, data: dict[str, Any], *, created_at: datetime | N
         if cid not in existing:
             raise
         order_id = existing[cid]  # None: another waiter's order, the same 409 without its id
-        raise DuplicateClientOrderId(**({} if order_id is None else {"order_id": order_id})) from None
+        if order_id is None:
+            raise DuplicateClientOrderId() from None
+        raise DuplicateClientOrderId(order_id=order_id) from None
     _insert_lines(order, lines)
     rollups.record([(None, rollups.contribution(order))])
     return order

@@ -100,7 +100,7 @@ def checks_items_itself(member: str) -> Callable[[F], F]:
     alone): the body gate then leaves that list's items to the view, which calls `text_problems`."""
 
     def mark(view: F) -> F:
-        names = getattr(view, ITEMS_ATTRIBUTE, frozenset())
+        names: frozenset[str] = getattr(view, ITEMS_ATTRIBUTE, frozenset())
         setattr(view, ITEMS_ATTRIBUTE, names | {member})
         return view
 
