@@ -127,6 +127,14 @@ def test_patch_append_cancel(client, factory, menu, waiter, place, bad):
 
 
 @BAD_TEXTS
+def test_an_idempotency_key_holding_bad_text_is_422(client, factory, menu, waiter, bad):
+    body = {"customer_name": "Ana", "items": [{"product_id": menu["taco"].id, "quantity": 1}]}
+    resp = client.post(ORDERS, json=body, headers=factory.headers(waiter, **{"Idempotency-Key": f"key{bad}"}))
+    assert_bad_text(resp, "Idempotency-Key")
+    assert count(Order) == 0
+
+
+@BAD_TEXTS
 def test_users_and_products(client, factory, bad):
     admin = factory.role_headers("admin")
     users_before, products_before = count(User), count(Product)
