@@ -1,8 +1,9 @@
-"""The marshmallow building blocks every blueprint shares: UTC timestamps, trimmed strings, field
-factories for the common input rules, exact money, and the problem+json body."""
+"""The marshmallow building blocks every blueprint shares: text a database can store, UTC timestamps,
+trimmed strings, field factories for the common input rules, exact money, and the problem+json body."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -13,6 +14,31 @@ from app.columns import MAX_ID
 from app.errors import ErrorCode
 from app.money import CENT, MAX_UNIT_PRICE, PLAIN_DECIMAL, cents_to_str, to_cents
 from app.percent import parse_percent, percent_str
+
+BAD_TEXT = re.compile("[\x00\ud800-\udfff]")  # NUL and lone surrogates: no text column stores them
+BAD_TEXT_MESSAGE = "Must not contain the NUL character or an unpaired surrogate (\\u0000, \\ud800-\\udfff)."
+BAD_NAME_MESSAGE = "Member names must not contain the NUL character or an unpaired surrogate."
+
+
+def text_problems(value: Any, path: str = "", skip: frozenset[str] = frozenset()) -> dict[str, list[str]]:
+    """{dotted path: [message]} for every string in `value` (a parsed JSON document) holding NUL or
+    an unpaired surrogate; the items of the lists named in `skip` (top-level members) are not looked at."""
+    problems: dict[str, list[str]] = {}
+    if isinstance(value, str):
+        if BAD_TEXT.search(value):
+            problems[path or "_schema"] = [BAD_TEXT_MESSAGE]
+    elif isinstance(value, dict):
+        for key, member in value.items():
+            if BAD_TEXT.search(key):
+                problems.setdefault(path or "_schema", []).append(BAD_NAME_MESSAGE)
+                continue
+            if not path and key in skip and isinstance(member, list):
+                continue
+            problems.update(text_problems(member, f"{path}.{key}" if path else key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            problems.update(text_problems(item, f"{path}.{index}" if path else str(index)))
+    return problems
 
 
 class UTCDateTime(fields.DateTime):

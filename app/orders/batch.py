@@ -19,12 +19,12 @@ from app.columns import utcnow
 from app.database import insert_for_dialect
 from app.errors import ErrorCode, flatten_errors
 from app.extensions import db
+from app.fields import text_problems
 from app.models import Order, OrderItem, User
 from app.orders.lines import Line, resolve_lines
 from app.orders.schemas import BatchOrderIn
 from app.orders.services import ids_by_client_order_id, order_row
 from app.reports import rollups
-from app.web.json_body import text_problems
 
 MAX_AHEAD = timedelta(minutes=5)
 MAX_BEHIND = timedelta(days=7)

@@ -21,8 +21,8 @@ from app.columns import utcnow
 from app.database import dialect_name, insert_for_dialect
 from app.errors import Conflict, ErrorCode, ValidationFailed
 from app.extensions import db
+from app.fields import BAD_TEXT, BAD_TEXT_MESSAGE
 from app.models import IdempotencyKey
-from app.web.json_body import BAD_TEXT, BAD_TEXT_MESSAGE
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"

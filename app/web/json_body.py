@@ -6,7 +6,7 @@ Hostile input is refused here, once, for every endpoint: a body nested deeper th
 holding NUL or an unpaired surrogate (`"\\ud800"`), which no database text column can store, is 422
 `validation_error` keyed by its dotted path. An endpoint that validates a list's items one by one
 (the batch) names that list with `@checks_items_itself("orders")`, and checks each item with
-`text_problems` itself, so one bad item is rejected alone.
+`text_problems` (app/fields.py) itself, so one bad item is rejected alone.
 """
 
 from __future__ import annotations
@@ -24,13 +24,11 @@ from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from app.errors import MalformedJSON, UnsupportedMediaType, ValidationFailed
+from app.fields import text_problems
 from app.web.query import view_for_request
 
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 MAX_JSON_DEPTH = 32  # arrays and objects inside each other; the deepest real body (a batch) has 5
-BAD_TEXT = re.compile("[\x00\ud800-\udfff]")  # NUL and lone surrogates: no text column stores them
-BAD_TEXT_MESSAGE = "Must not contain the NUL character or an unpaired surrogate (\\u0000, \\ud800-\\udfff)."
-BAD_NAME_MESSAGE = "Member names must not contain the NUL character or an unpaired surrogate."
 _STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 ITEMS_ATTRIBUTE = "_checks_items_itself"
 
@@ -72,27 +70,6 @@ def nesting_exceeds(text: str, limit: int) -> bool:
         elif symbol in ("]", "}"):
             depth -= 1
     return False
-
-
-def text_problems(value: Any, path: str = "", skip: frozenset[str] = frozenset()) -> dict[str, list[str]]:
-    """{dotted path: [message]} for every string in `value` (a parsed JSON document) holding NUL or
-    an unpaired surrogate; the items of the lists named in `skip` (top-level members) are not looked at."""
-    problems: dict[str, list[str]] = {}
-    if isinstance(value, str):
-        if BAD_TEXT.search(value):
-            problems[path or "_schema"] = [BAD_TEXT_MESSAGE]
-    elif isinstance(value, dict):
-        for key, member in value.items():
-            if BAD_TEXT.search(key):
-                problems.setdefault(path or "_schema", []).append(BAD_NAME_MESSAGE)
-                continue
-            if not path and key in skip and isinstance(member, list):
-                continue
-            problems.update(text_problems(member, f"{path}.{key}" if path else key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            problems.update(text_problems(item, f"{path}.{index}" if path else str(index)))
-    return problems
 
 
 def checks_items_itself(member: str) -> Callable[[F], F]:

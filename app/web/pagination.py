@@ -27,7 +27,7 @@ from sqlalchemy.types import TypeDecorator
 
 from app.errors import InvalidCursor
 from app.extensions import db
-from app.web.json_body import BAD_TEXT
+from app.fields import BAD_TEXT
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
