@@ -86,6 +86,12 @@ def test_login_email_and_password(client, factory, bad):
     assert_bad_text(resp, "password")
 
 
+def test_a_utf8_encoded_surrogate_in_the_raw_body_is_422(client, factory):
+    body = b'{"email": "a\xed\xa0\x80@example.com", "password": "xxxxxxxxxx"}'
+    resp = client.post(LOGIN, data=body, content_type="application/json")
+    assert_bad_text(resp, "email")
+
+
 @BAD_TEXTS
 def test_every_text_field_of_an_order(client, factory, menu, waiter, bad):
     headers = factory.headers(waiter)
@@ -347,3 +353,33 @@ def test_a_batch_duplicate_of_another_waiters_order_has_no_id(client, factory, m
     for user in (other_waiter, manager):
         resp = client.post(BATCH, json={"orders": orders[:1]}, headers=factory.headers(user))
         assert resp.json["results"] == [{"client_order_id": "tab1-8", "status": "duplicate", "id": theirs["id"]}]
+
+
+@pytest.mark.parametrize(
+    ("document", "too_deep"),
+    [
+        ("[]", False),
+        ("[" * 32 + "]" * 32, False),
+        ("[" * 33 + "]" * 33, True),
+        ('["[[[[", {"a": "]]]"}]', False),
+        ('["\\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["]', False),
+        ('{"a": [1, {"b": [[]]}], "c": {}}', False),
+        ("[" * 100000, True),
+        ("[{]}", True),
+    ],
+)
+def test_the_nesting_scan(document, too_deep):
+    from app.web.json_body import MAX_JSON_DEPTH, nesting_exceeds
+
+    assert nesting_exceeds(document, MAX_JSON_DEPTH) is too_deep
+
+
+@pytest.mark.parametrize(
+    ("raw", "maybe"),
+    [(b'"\\u0000"', True), (b'"\\uD800"', True), (b'"\\udfff"', True), (b'"\\u00e9"', False), (b'"\\ud7ff"', False),
+     (b'"\x00"', True), ("\ud800".encode("utf-8", "surrogatepass"), True), ("é ñ 漢".encode(), False)],
+)
+def test_the_raw_pre_check_never_misses_bad_text(raw, maybe):
+    from app.web.json_body import _MAYBE_BAD_TEXT
+
+    assert bool(_MAYBE_BAD_TEXT.search(raw)) is maybe

@@ -29,7 +29,12 @@ from app.web.query import view_for_request
 
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 MAX_JSON_DEPTH = 32  # arrays and objects inside each other; the deepest real body (a batch) has 5
-_STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_INNERMOST_PAIR = re.compile(r"\[\]|\{\}")
+# Only a body whose raw text holds NUL, a \u0000 or \ud800-\udfff escape, or a UTF-8 encoded surrogate
+# can parse into bad text: the walk over every string is skipped for all others.
+_MAYBE_BAD_TEXT = re.compile(rb"\x00|\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})|\xed[\xa0-\xbf]")
 ITEMS_ATTRIBUTE = "_checks_items_itself"
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -58,18 +63,16 @@ class ExactJSONProvider(DefaultJSONProvider):
 
 
 def nesting_exceeds(text: str, limit: int) -> bool:
-    """Whether arrays/objects in the JSON `text` nest deeper than `limit` (brackets inside strings
-    do not count). A linear scan, before the recursive parser ever sees the text."""
-    depth = 0
-    for match in _STRING_OR_BRACKET.finditer(text):
-        symbol = match.group()
-        if symbol in ("[", "{"):
-            depth += 1
-            if depth > limit:
-                return True
-        elif symbol in ("]", "}"):
-            depth -= 1
-    return False
+    """Whether arrays/objects in the JSON `text` nest deeper than `limit` (brackets inside strings do
+    not count), before the recursive parser ever sees it. All at C speed: drop the strings, keep the
+    brackets, then peel the innermost pairs away once per level. (Unbalanced brackets count as too
+    deep: the text is not JSON either way.)"""
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    for _ in range(limit):
+        if not brackets:
+            return False
+        brackets = _INNERMOST_PAIR.sub("", brackets)
+    return bool(brackets)
 
 
 def checks_items_itself(member: str) -> Callable[[F], F]:
@@ -111,6 +114,8 @@ def check_json_body() -> None:
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         raise MalformedJSON()
+    if not _MAYBE_BAD_TEXT.search(request.get_data()):
+        return
     view = view_for_request()
     problems = text_problems(payload, skip=getattr(view, ITEMS_ATTRIBUTE, frozenset()))
     if problems:
