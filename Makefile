@@ -19,11 +19,14 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/.runtime
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	@touch $@
 
-## run: install, migrate the database, make sure an admin exists, serve on http://127.0.0.1:5000
+## run: install, migrate the database, make sure an admin exists (and print how to log in), then serve
+## http://127.0.0.1:5000 with gunicorn (RUN_WORKERS processes, deploy/gunicorn.conf.py) on the SQLite file
+RUN_WORKERS ?= 3
 run: $(VENV)/.runtime
 	$(BIN)/flask db upgrade
 	$(BIN)/flask users ensure-admin
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	@echo "Serving http://127.0.0.1:5000 with gunicorn ($(RUN_WORKERS) workers); Ctrl-C stops it."
+	GUNICORN_BIND=127.0.0.1:5000 GUNICORN_WORKERS=$(RUN_WORKERS) $(BIN)/gunicorn -c deploy/gunicorn.conf.py wsgi:app
 
 ## test: install test requirements and run the suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)
 test: $(VENV)/.dev

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from functools import wraps
 from typing import Any
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app, has_app_context, has_request_context, request
 from psycopg2 import OperationalError as PsycopgOperationalError
 from psycopg2 import extensions
 from sqlalchemy import event
@@ -46,7 +46,20 @@ def register_database_events(app: Flask) -> None:
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        # A deferred BEGIN that reads and then writes gets SQLITE_BUSY at once (no busy wait) when
+        # another writer went first; BEGIN IMMEDIATE takes the write lock up front, so a concurrent
+        # writer waits its turn (busy_timeout) instead. Reading requests keep a plain BEGIN and,
+        # under WAL, never wait for writers.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writes_expected() else "BEGIN")
+
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def writes_expected() -> bool:
+    """Whether the current unit of work is a request that may write (any method but GET/HEAD/OPTIONS).
+    Work outside a request (CLI commands, one at a time) keeps SQLite's deferred BEGIN."""
+    return has_request_context() and request.method not in READ_ONLY_METHODS
 
 
 def dialect_name() -> str:

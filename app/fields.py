@@ -1,9 +1,10 @@
-"""The marshmallow building blocks every blueprint shares: UTC timestamps, trimmed strings, field
-factories for the common input rules, exact money, and the problem+json body."""
+"""The marshmallow building blocks every blueprint shares: text a database can store, UTC timestamps,
+trimmed strings, field factories for the common input rules, exact money, and the problem+json body."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -14,6 +15,31 @@ from app.errors import ErrorCode
 from app.money import CENT, MAX_UNIT_PRICE, PLAIN_DECIMAL, cents_to_str, to_cents
 from app.percent import from_thousandths, parse_percent, percent_str, to_thousandths
 
+BAD_TEXT = re.compile("[\x00\ud800-\udfff]")  # NUL and lone surrogates: no text column stores them
+BAD_TEXT_MESSAGE = "Must not contain the NUL character or an unpaired surrogate (\\u0000, \\ud800-\\udfff)."
+BAD_NAME_MESSAGE = "Member names must not contain the NUL character or an unpaired surrogate."
+
+
+def text_problems(value: Any, path: str = "", skip: frozenset[str] = frozenset()) -> dict[str, list[str]]:
+    """{dotted path: [message]} for every string in `value` (a parsed JSON document) holding NUL or
+    an unpaired surrogate; the items of the lists named in `skip` (top-level members) are not looked at."""
+    problems: dict[str, list[str]] = {}
+    if isinstance(value, str):
+        if BAD_TEXT.search(value):
+            problems[path or "_schema"] = [BAD_TEXT_MESSAGE]
+    elif isinstance(value, dict):
+        for key, member in value.items():
+            if BAD_TEXT.search(key):
+                problems.setdefault(path or "_schema", []).append(BAD_NAME_MESSAGE)
+                continue
+            if not path and key in skip and isinstance(member, list):
+                continue
+            problems.update(text_problems(member, f"{path}.{key}" if path else key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            problems.update(text_problems(item, f"{path}.{index}" if path else str(index)))
+    return problems
+
 
 class UTCDateTime(fields.DateTime):
     """ISO 8601 in UTC with a `Z` suffix and whole seconds: "2026-11-21T20:15:03Z".
@@ -22,7 +48,10 @@ class UTCDateTime(fields.DateTime):
     datetime; a timestamp without an offset is rejected, because its meaning is ambiguous.
     """
 
-    default_error_messages = {"naive": "Include a time zone offset, e.g. 2026-11-21T20:15:03Z."}
+    default_error_messages = {
+        "naive": "Include a time zone offset, e.g. 2026-11-21T20:15:03Z.",
+        "range": "Must be between years 0001 and 9999 in UTC.",
+    }
 
     def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         if value is None:
@@ -35,7 +64,25 @@ class UTCDateTime(fields.DateTime):
         parsed = super()._deserialize(value, attr, data, **kwargs)
         if parsed.tzinfo is None:
             raise self.make_error("naive")
-        return parsed.astimezone(UTC)
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:  # "0001-01-01T00:00:00+14:00" is in year 0 in UTC
+            raise self.make_error("range") from None
+
+
+FIRST_DATE = date(1900, 1, 1)
+LAST_DATE = date(9998, 12, 31)  # a day short of the calendar's end: "the day after" and time zones stay in it
+
+
+def bounded_date(**kwargs: Any) -> fields.Date:
+    """A calendar date (YYYY-MM-DD) from 1900-01-01 to 9998-12-31, so date arithmetic on it (the next
+    day, 29 days back, a time zone's offset) never leaves Python's calendar: 422 outside."""
+    metadata = kwargs.pop("metadata", {})
+    description = metadata.get("description", "")
+    bounds = f"From {FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()}."
+    metadata = {**metadata, "description": f"{description} {bounds}".strip()}
+    error = f"Must be a date from {FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()}."
+    return fields.Date(validate=validate.Range(min=FIRST_DATE, max=LAST_DATE, error=error), metadata=metadata, **kwargs)
 
 
 class TrimmedString(fields.String):
@@ -168,7 +215,12 @@ class ProblemSchema(Schema):
         },
     )
     request_id = fields.String(metadata={"description": "Also sent as the X-Request-ID header."})
-    order_id = fields.Integer(metadata={"description": "409 `duplicate_client_order_id`: the existing order."})
+    order_id = fields.Integer(
+        metadata={
+            "description": "409 `duplicate_client_order_id`: the existing order, only when the caller may see it "
+            "(never another waiter's)."
+        }
+    )
     current_version = fields.Integer(metadata={"description": "412 `precondition_failed`: the order's version."})
     database = fields.String(metadata={"description": "503 from /health: `unavailable`."})
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import re
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+
+from werkzeug.serving import make_server
 
 from tests.constants import PROBLEM
 
@@ -23,3 +31,43 @@ def assert_unauthorized(resp) -> dict:
     body = assert_problem(resp, 401, "unauthorized")
     assert resp.headers["WWW-Authenticate"] == "Bearer"
     return body
+
+
+@contextmanager
+def live_server(app) -> Iterator[int]:
+    """Serve `app` over real HTTP on a free loopback port with a thread per request (werkzeug's
+    threaded server); yields the port and always stops the server."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield server.server_port
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+def http_json(port: int, method: str, path: str, body=None, headers: dict | None = None) -> tuple[int, dict | None]:
+    """One request on its own connection; (status, JSON body or None)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        data = None if body is None else json.dumps(body).encode()
+        conn.request(method, path, body=data, headers={"Content-Type": "application/json", **(headers or {})})
+        resp = conn.getresponse()
+        raw = resp.read()
+        return resp.status, json.loads(raw) if raw else None
+    finally:
+        conn.close()
+
+
+def all_at_once(calls: list) -> list:
+    """Run the zero-argument `calls` on as many threads, released together by a barrier; results in order."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        barrier.wait(timeout=30)
+        return call()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))

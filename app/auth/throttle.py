@@ -1,23 +1,44 @@
-"""Login throttling (Flask-Limiter): only failed logins count, per email and per client address."""
+"""Login throttling: only failed logins count, per email and per client address.
+
+Counting is atomic, so concurrency cannot buy extra guesses: each attempt first takes one unit of
+both allowances with the limiter's atomic hit (one INCR in Redis; `limits`' fixed window), and is
+refused (429) without checking the password when either is used up. An attempt that then fails
+(401) keeps its units; any other outcome (success, 422, an error) gives them back. So of any number
+of simultaneous wrong guesses for one email, at most LOGIN_FAILURES_PER_EMAIL are ever checked.
+"""
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from functools import wraps
+from typing import Any, TypeVar
 
-from flask import Response, current_app, request
+from flask import current_app, request
 from flask_limiter.util import get_remote_address
+from limits import RateLimitItem, parse
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter, RateLimiter
 
+from app.errors import APIError, ErrorCode, InvalidCredentials
 from app.extensions import limiter
 from app.users.services import normalize_email
 
-F = TypeVar("F", bound=Callable)
+F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("comanda.auth")
+
+# Counts in process memory while the limiter's storage (Redis) is unreachable: logins stay up.
+_fallback = FixedWindowRateLimiter(MemoryStorage())
+
+
+class LoginThrottled(APIError):
+    status, code, detail = 429, ErrorCode.RATE_LIMITED, "Too many requests; slow down."
 
 
 def retry_after_seconds() -> int:
-    """Seconds until the limit that was just hit resets (at least 1)."""
+    """Seconds until the Flask-Limiter limit that was just hit resets (at least 1)."""
     limit = limiter.current_limit
     if limit is None:
         return 60
@@ -34,19 +55,66 @@ def login_email_key() -> str:
     return normalize_email(email)
 
 
-def is_failed_login(response: Response) -> bool:
-    """Only wrong credentials count: successes and malformed requests never use up the allowance."""
-    return response.status_code == 401
+def _allowances() -> list[tuple[RateLimitItem, tuple[str, ...]]]:
+    config = current_app.config
+    return [
+        (parse(config["LOGIN_FAILURES_PER_ADDRESS"]), ("login-failures", "address", get_remote_address())),
+        (parse(config["LOGIN_FAILURES_PER_EMAIL"]), ("login-failures", "email", login_email_key())),
+    ]
+
+
+def _strategy() -> RateLimiter:
+    return limiter.limiter
+
+
+def _take(item: RateLimitItem, key: tuple[str, ...]) -> tuple[RateLimiter, bool]:
+    """One unit of `item` for `key`, atomically: (the strategy that counted it, whether it was left)."""
+    try:
+        strategy = _strategy()
+        return strategy, strategy.hit(item, *key)
+    except Exception as exc:  # storage unreachable: count here rather than let every login fail
+        log.warning("login throttle storage unavailable, counting in memory: %s", type(exc).__name__)
+        return _fallback, _fallback.hit(item, *key)
+
+
+def _give_back(strategy: RateLimiter, item: RateLimitItem, key: tuple[str, ...]) -> None:
+    try:
+        strategy.storage.incr(item.key_for(*key), item.get_expiry(), amount=-1)
+    except Exception as exc:  # the unit stays taken until the window ends: stricter, never looser
+        log.warning("login throttle could not give a unit back: %s", type(exc).__name__)
+
+
+def _retry_after(strategy: RateLimiter, item: RateLimitItem, key: tuple[str, ...]) -> int:
+    try:
+        reset = strategy.get_window_stats(item, *key).reset_time
+    except Exception:
+        return item.get_expiry()
+    return max(1, min(item.get_expiry(), math.ceil(reset - time.time())))
 
 
 def throttle_login(view: F) -> F:
     """Over LOGIN_FAILURES_PER_EMAIL or LOGIN_FAILURES_PER_ADDRESS failed logins, answer 429."""
-    per_address = limiter.limit(
-        lambda: current_app.config["LOGIN_FAILURES_PER_ADDRESS"],
-        key_func=get_remote_address,
-        deduct_when=is_failed_login,
-    )
-    per_email = limiter.limit(
-        lambda: current_app.config["LOGIN_FAILURES_PER_EMAIL"], key_func=login_email_key, deduct_when=is_failed_login
-    )
-    return per_address(per_email(view))  # type: ignore[return-value]  # flask-limiter types its decorator loosely
+
+    @wraps(view)
+    def throttled(*args: Any, **kwargs: Any) -> Any:
+        if not current_app.config.get("RATELIMIT_ENABLED", True):
+            return view(*args, **kwargs)
+        taken: list[tuple[RateLimiter, RateLimitItem, tuple[str, ...]]] = []
+        failed = False
+        try:
+            for item, key in _allowances():
+                strategy, left = _take(item, key)
+                taken.append((strategy, item, key))
+                if not left:
+                    raise LoginThrottled(headers={"Retry-After": str(_retry_after(strategy, item, key))})
+            try:
+                return view(*args, **kwargs)
+            except InvalidCredentials:
+                failed = True  # a wrong guess keeps the units it took
+                raise
+        finally:
+            if not failed:
+                for strategy, item, key in taken:
+                    _give_back(strategy, item, key)
+
+    return throttled  # type: ignore[return-value]  # wraps keeps the signature

@@ -20,6 +20,7 @@ from app.columns import utcnow
 from app.database import insert_for_dialect
 from app.errors import APIError, ErrorCode, flatten_errors
 from app.extensions import db
+from app.fields import text_problems
 from app.models import Order, OrderItem, User
 from app.orders.lines import Line, resolve_lines
 from app.orders.schemas import BatchOrderIn
@@ -57,7 +58,11 @@ def _rejected(
 
 
 def _duplicate(client_order_id: str, order_id: int | None) -> dict[str, Any]:
-    return {"client_order_id": client_order_id, "status": "duplicate", "id": order_id}
+    """A duplicate result; `id` only when the caller may see that order (never another waiter's)."""
+    result: dict[str, Any] = {"client_order_id": client_order_id, "status": "duplicate"}
+    if order_id is not None:
+        result["id"] = order_id
+    return result
 
 
 def _check_created_at(created_at: datetime | None, now: datetime) -> dict[str, list[str]]:
@@ -79,6 +84,11 @@ def _validate(
     for index, raw in enumerate(raw_orders):
         if not isinstance(raw, dict):
             results[index] = _rejected(None, {"_schema": ["Each order must be a JSON object."]})
+            continue
+        bad_text = text_problems(raw)  # the body gate leaves the orders to us, so one bad order is rejected alone
+        if bad_text:
+            cid = raw.get("client_order_id")
+            results[index] = _rejected(cid if "client_order_id" not in bad_text else None, bad_text)
             continue
         try:
             data = schema.load(raw)
@@ -135,7 +145,7 @@ def sync_batch(waiter: User, raw_orders: list[Any]) -> list[dict[str, Any]]:
     results: list[dict[str, Any] | None] = [None] * len(raw_orders)
     valid = _validate(raw_orders, now, results, OrderLocations(waiter))
 
-    known = ids_by_client_order_id([data["client_order_id"] for _, data in valid])
+    known = ids_by_client_order_id(waiter, [data["client_order_id"] for _, data in valid])
     first_in_batch: dict[str, int] = {}
     fresh: list[tuple[int, dict[str, Any]]] = []
     repeats: list[tuple[int, str]] = []
@@ -158,7 +168,7 @@ def sync_batch(waiter: User, raw_orders: list[Any]) -> list[dict[str, Any]]:
 
     inserted = insert_orders(waiter, todo, now) if todo else {}
     lost = [data["client_order_id"] for _, data, _ in todo if data["client_order_id"] not in inserted]
-    raced = ids_by_client_order_id(lost)  # a concurrent request stored these first
+    raced = ids_by_client_order_id(waiter, lost)  # a concurrent request stored these first
     for index, data, _ in todo:
         cid = data["client_order_id"]
         results[index] = (
@@ -169,7 +179,7 @@ def sync_batch(waiter: User, raw_orders: list[Any]) -> list[dict[str, Any]]:
     for index, cid in repeats:
         first = results[first_in_batch[cid]]
         if first and first["status"] in ("created", "duplicate"):
-            results[index] = _duplicate(cid, first["id"])
+            results[index] = _duplicate(cid, first.get("id"))
         else:
             results[index] = _rejected(
                 cid,

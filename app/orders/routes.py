@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import request, url_for
 from flask.views import MethodView
 
@@ -22,8 +24,10 @@ from app.orders.schemas import (
     OrderPatch,
 )
 from app.web.idempotency import idempotent
-from app.web.json_body import Blueprint
+from app.web.json_body import Blueprint, checks_items_itself
 from app.web.openapi import problem_doc
+
+VERSION_DIGITS = re.compile("[0-9]{1,18}")
 
 blp = Blueprint(
     "orders",
@@ -71,7 +75,8 @@ def parse_if_match(header: str | None) -> int | None:
     if value == "*":
         return None
     value = value.removeprefix("W/").strip('"')
-    return int(value) if value.isdigit() else -1
+    # ASCII digits only, and few enough to be a version: "²" or 5,000 digits would make int() raise.
+    return int(value) if VERSION_DIGITS.fullmatch(value) else -1  # -1 matches no version: 412
 
 
 def order_response(order: Order, status: int = 200, *, created: bool = False):
@@ -121,6 +126,7 @@ class Orders(MethodView):
 class OrderBatch(MethodView):
     @auth_required()
     @idempotent
+    @checks_items_itself("orders")
     @blp.arguments(BatchIn)
     @blp.response(200, BatchOut)
     @blp.doc(**IDEMPOTENCY_DOC)

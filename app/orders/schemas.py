@@ -164,7 +164,12 @@ class OrderListArgs(PageQuery):
 class BatchResultOut(Schema):
     client_order_id = fields.String(allow_none=True)
     status = fields.String(metadata={"enum": ["created", "duplicate", "rejected"]})
-    id = fields.Integer(metadata={"description": "The order's id (created or duplicate)."})
+    id = fields.Integer(
+        metadata={
+            "description": "The order's id: created, or duplicate when the caller may see that order "
+            "(absent for another waiter's)."
+        }
+    )
     error = fields.Dict(metadata={"description": "Problem-style {code, detail, errors} when rejected."})
 
 

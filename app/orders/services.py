@@ -86,12 +86,15 @@ def _touch(order: Order) -> None:
     order.updated_at = utcnow()
 
 
-def ids_by_client_order_id(client_order_ids: list[str]) -> dict[str, int]:
-    """The ids of the orders that already have these client_order_ids (one query)."""
+def ids_by_client_order_id(user: User, client_order_ids: list[str]) -> dict[str, int | None]:
+    """The orders that already have these client_order_ids: client_order_id -> the id, or None when
+    `user` may not see that order (another waiter's, another location's), whose id must not leak."""
     if not client_order_ids:
         return {}
-    stmt = select(Order.client_order_id, Order.id).where(Order.client_order_id.in_(client_order_ids))
-    return {cid: oid for cid, oid in db.session.execute(stmt) if cid is not None}  # in_() matched: never NULL
+    wanted = Order.client_order_id.in_(client_order_ids)
+    found = {cid: oid for cid, oid in db.session.execute(select(Order.client_order_id, Order.id).where(wanted))}
+    visible = set(db.session.scalars(scope_orders(user, select(Order.id).where(wanted))))
+    return {cid: oid if oid in visible else None for cid, oid in found.items() if cid is not None}
 
 
 def resolve_or_raise(lines: list[dict[str, Any]]) -> list[Line]:
@@ -104,7 +107,7 @@ def resolve_or_raise(lines: list[dict[str, Any]]) -> list[Line]:
 def create_order(waiter: User, data: dict[str, Any], *, created_at: datetime | None = None) -> Order:
     """Create an open order for `waiter` at the location the body names (or the caller's only one, or for
     admins the default), taken now or at `created_at` for imports and tests; a repeated
-    client_order_id is 409 with the existing id."""
+    client_order_id is 409, with the existing id when the waiter may see that order."""
     location = OrderLocations(waiter).choose(data.get("location_id"))
     lines = resolve_or_raise(data["items"])
     order = Order(**order_row(waiter, data, lines, created_at or utcnow(), location), waiter=waiter)
@@ -117,9 +120,12 @@ def create_order(waiter: User, data: dict[str, Any], *, created_at: datetime | N
                 db.session.flush()
         except IntegrityError:
             cid = data.get("client_order_id")
-            order_id = ids_by_client_order_id([cid]).get(cid) if cid else None
-            if order_id is None:
+            existing = ids_by_client_order_id(waiter, [cid]) if cid else {}
+            if cid not in existing:
                 raise
+            order_id = existing[cid]  # None: an order the waiter may not see, the same 409 without its id
+            if order_id is None:
+                raise DuplicateClientOrderId() from None
             raise DuplicateClientOrderId(order_id=order_id) from None
         _insert_lines(order, lines)
         changes.created(order)

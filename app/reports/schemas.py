@@ -8,7 +8,7 @@ from functools import cache
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
 
-from app.fields import MoneyOut, id_field
+from app.fields import MoneyOut, bounded_date, id_field
 from app.money import cents_to_str
 
 MAX_RANGE_DAYS = 3 * 366  # any report
@@ -59,10 +59,12 @@ class ReportQuery(Schema):
     class Meta:
         unknown = RAISE
 
-    start_date = fields.Date(metadata={"description": "First business date (YYYY-MM-DD), inclusive. "
-                                                      "Default: end_date minus 29 days."})
-    end_date = fields.Date(metadata={"description": "Last business date (YYYY-MM-DD), inclusive. "
-                                                    "Default: today's business date."})
+    start_date = bounded_date(metadata={"description": "First business date (YYYY-MM-DD), inclusive. "
+                                                       "Default: end_date minus 29 days. The range spans at "
+                                                       f"most {MAX_RANGE_DAYS} days (3 x 366; hourly: "
+                                                       f"{MAX_HOURLY_RANGE_DAYS})."})
+    end_date = bounded_date(metadata={"description": "Last business date (YYYY-MM-DD), inclusive. "
+                                                     "Default: today's business date."})
     waiter_id = fields.Integer(strict=False, validate=validate.Range(min=1), metadata={
         "description": "Only this waiter's orders. A waiter always gets only their own orders: "
                        "another waiter's id gives an empty report."})

@@ -21,6 +21,7 @@ from app.columns import utcnow
 from app.database import dialect_name, insert_for_dialect
 from app.errors import Conflict, ErrorCode, ValidationFailed
 from app.extensions import db
+from app.fields import BAD_TEXT, BAD_TEXT_MESSAGE
 from app.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -83,6 +84,8 @@ def idempotent(view: Callable) -> Callable:
             return view(*args, **kwargs)
         if not 1 <= len(key) <= 255:
             raise ValidationFailed(errors={HEADER: ["Must be 1-255 characters."]})
+        if BAD_TEXT.search(key):  # stored in a text column: NUL and lone surrogates cannot be
+            raise ValidationFailed(errors={HEADER: [BAD_TEXT_MESSAGE]})
         fingerprint = request_fingerprint()
         row, ours = _claim(int(get_jwt_identity()), key, fingerprint)
         if not ours:

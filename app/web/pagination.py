@@ -17,7 +17,7 @@ import base64
 import binascii
 import json
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from marshmallow import Schema, fields, validate
@@ -27,6 +27,7 @@ from sqlalchemy.types import TypeDecorator
 
 from app.errors import InvalidCursor
 from app.extensions import db
+from app.fields import BAD_TEXT
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -71,7 +72,7 @@ def decode_cursor(cursor: str, columns: Sequence[InstrumentedAttribute]) -> list
         if not isinstance(values, list) or len(values) != len(columns):
             raise ValueError("wrong shape")
         return [_typed(value, _python_type(column)) for value, column in zip(values, columns, strict=True)]
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, TypeError, OverflowError, RecursionError, binascii.Error, UnicodeDecodeError):
         raise InvalidCursor() from None
 
 
@@ -87,13 +88,13 @@ def _typed(value: Any, python_type: type) -> Any:
         parsed = datetime.fromisoformat(value)
         if parsed.tzinfo is None:
             raise ValueError("naive timestamp")
-        return parsed
+        return parsed.astimezone(UTC)  # OverflowError past year 9999 or before year 1: not a cursor of ours
     if python_type is date:
         return date.fromisoformat(value)
     if python_type is int and (isinstance(value, bool) or not isinstance(value, int)):
         raise TypeError("not an integer")
-    if python_type is str and not isinstance(value, str):
-        raise TypeError("not a string")
+    if python_type is str and (not isinstance(value, str) or BAD_TEXT.search(value)):
+        raise TypeError("not a string a database can hold")
     return value
 
 

@@ -1,4 +1,6 @@
-"""Reading query strings: a parameter the endpoint does not declare is 422, on every endpoint, here only.
+"""Reading query strings: a parameter the endpoint does not declare is 422, on every endpoint, here only;
+so is a name or value holding the NUL character (`?q=%00`), which no database text can store.
+(Query strings cannot carry unpaired surrogates: werkzeug decodes invalid UTF-8 as U+FFFD.)
 
 webargs would drop unknown query parameters silently (its default for the query location), and an
 endpoint without a query schema would never look at them; this gate checks every API request
@@ -16,6 +18,7 @@ from marshmallow import Schema
 from app.errors import ValidationFailed
 
 UNKNOWN = "Unknown field."
+NUL_MESSAGE = "Must not contain the NUL character (%00)."
 QUERY_LOCATIONS = ("query", "querystring")
 
 
@@ -48,9 +51,14 @@ def view_for_request() -> Callable[..., Any] | None:
 
 
 def reject_unknown_query() -> None:
-    """422 `validation_error` naming each query parameter the endpoint does not take."""
+    """422 `validation_error` naming each query parameter that holds NUL or that the endpoint does not take."""
     if not request.args:
         return
+    with_nul = sorted({name for name, value in request.args.items(multi=True) if "\x00" in name or "\x00" in value})
+    if with_nul:
+        raise ValidationFailed(
+            "A query parameter is invalid.", errors={name.replace("\x00", "\ufffd"): [NUL_MESSAGE] for name in with_nul}
+        )
     view = view_for_request()
     allowed = declared_query_names(view) if view is not None else None
     if allowed is None:  # not an API view (docs, static assets): not ours to police
