@@ -80,12 +80,15 @@ def id_field(*, strict: bool = False, **kwargs: Any) -> fields.Integer:
     return fields.Integer(strict=strict, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
+MAX_AMOUNT_LENGTH = 16  # "999999.99" with room for leading zeros; longer strings are refused
+
+
 class Money(fields.Field):
     """A price: JSON string or number, at most two decimals, 0 <= x <= 999999.99. Loads to cents."""
 
     OPENAPI = {
         "oneOf": [
-            {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$"},
+            {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$", "maxLength": MAX_AMOUNT_LENGTH},
             {"type": "number", "minimum": 0, "maximum": 999999.99, "multipleOf": 0.01},
         ],
         "description": "Exact amount: a decimal string (\"25.50\") or a JSON number, at most two decimals, "
@@ -106,7 +109,7 @@ class Money(fields.Field):
         # Numbers arrive as Decimal (the JSON provider never makes floats); bools are not money.
         if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
             raise self.make_error("invalid")
-        if isinstance(value, str) and not PLAIN_DECIMAL.fullmatch(value):
+        if isinstance(value, str) and (len(value) > MAX_AMOUNT_LENGTH or not PLAIN_DECIMAL.fullmatch(value)):
             raise self.make_error("invalid")  # Decimal() would also take "1_000", "1e2", Arabic digits
         try:
             amount = Decimal(value)
@@ -202,3 +205,24 @@ class Percent(fields.Field):
 
     def _serialize(self, value, attr, obj, **kwargs) -> str | None:
         return None if value is None else percent_str(Decimal(value))
+
+
+class OneOfSchemas(fields.Field):
+    """A JSON object loaded (and validated) by `schema`, documented as `oneOf` the named `variants`.
+
+    The variants are documentation-only schemas whose `required` sets tell them apart (e.g. a
+    catalogue line has `product_id`, an ad-hoc line `product_name` + `unit_price`); client generators
+    (openapi-python-client, openapi-typescript) turn them into a typed union. `schema` keeps the one
+    set of rules and error messages for loading.
+    """
+
+    def __init__(self, schema: type[Schema], *, variants: tuple[type[Schema], ...], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.loader = schema()
+        self.variants = variants
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        try:
+            return self.loader.load(value)
+        except ValidationError as exc:  # nested messages stay keyed by field, like fields.Nested
+            raise ValidationError(exc.messages, valid_data=exc.valid_data) from None

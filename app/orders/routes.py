@@ -46,7 +46,7 @@ IF_MATCH_DOC = {
             "in": "header",
             "name": "If-Match",
             "required": True,
-            "schema": {"type": "string"},
+            "schema": {"type": "string", "maxLength": 64, "example": '"3"'},
             "description": 'The order\'s current version as its ETag, e.g. "3" (428 without, 412 on mismatch).',
         }
     ]
@@ -82,6 +82,7 @@ class Orders(MethodView):
     @auth_required()
     @blp.arguments(OrderListArgs, location="query")
     @blp.response(200, OrderPage)
+    @blp.doc(operationId="listOrders")
     def get(self, args):
         """List orders, newest first (waiters: their own)"""
         rows, next_cursor = services.list_orders(current_user(), args)
@@ -107,6 +108,7 @@ class Orders(MethodView):
         409, **problem_doc("`duplicate_client_order_id` (body has `order_id`), `idempotency_key_in_progress`.")
     )
     @blp.doc(**IDEMPOTENCY_DOC)
+    @blp.doc(operationId="createOrder")
     def post(self, data):
         """Create an order; the caller is its waiter"""
         return order_response(services.create_order(current_user(), data), 201, created=True)
@@ -119,6 +121,7 @@ class OrderBatch(MethodView):
     @blp.arguments(BatchIn)
     @blp.response(200, BatchOut)
     @blp.doc(**IDEMPOTENCY_DOC)
+    @blp.doc(operationId="syncOrderBatch")
     def post(self, data):
         """Offline sync: create many orders; each is created, a duplicate, or rejected on its own"""
         return {"results": batch.sync_batch(current_user(), data["orders"])}
@@ -128,6 +131,7 @@ class OrderBatch(MethodView):
 class OrderById(MethodView):
     @auth_required()
     @blp.response(200, OrderOut)
+    @blp.doc(operationId="getOrder")
     def get(self, order_id):
         """Get an order (ETag: its version)"""
         return order_response(services.visible_order(current_user(), order_id))
@@ -138,6 +142,7 @@ class OrderById(MethodView):
     @blp.alt_response(412, **problem_doc("`precondition_failed`: If-Match is not the current version."))
     @blp.alt_response(428, **problem_doc("`precondition_required`: If-Match is missing."))
     @blp.doc(**IF_MATCH_DOC)
+    @blp.doc(operationId="updateOrder")
     def patch(self, data, order_id):
         """Change customer_name, table or notes of an open order (If-Match required)"""
         expected = parse_if_match(request.headers.get("If-Match"))
@@ -153,6 +158,7 @@ class OrderItems(MethodView):
     @blp.response(201, OrderOut)
     @blp.alt_response(409, **problem_doc("`order_not_open`."))
     @blp.doc(**IDEMPOTENCY_DOC)
+    @blp.doc(operationId="appendOrderItems")
     def post(self, data, order_id):
         """Append lines to an open order (no If-Match: concurrent appends all succeed)"""
         return order_response(services.append_items(current_user(), order_id, data["items"]), 201)
@@ -163,6 +169,7 @@ class OrderLine(MethodView):
     @auth_required()
     @blp.response(200, OrderOut)
     @blp.alt_response(409, **problem_doc("`order_not_open`."))
+    @blp.doc(operationId="voidOrderItem")
     def delete(self, order_id, item_id):
         """Void a line (kept with voided: true, excluded from totals and reports)"""
         return order_response(services.void_item(current_user(), order_id, item_id))
@@ -176,6 +183,7 @@ class OrderClose(MethodView):
     @blp.response(200, OrderOut)
     @blp.alt_response(409, **problem_doc("`order_not_open`."))
     @blp.doc(**IDEMPOTENCY_DOC)
+    @blp.doc(operationId="closeOrder")
     def post(self, data, order_id):
         """Close (pay) an open order"""
         return order_response(services.close_order(current_user(), order_id, data["payment_method"]))
@@ -190,6 +198,7 @@ class OrderCancel(MethodView):
     @blp.alt_response(403, **problem_doc("`forbidden`: a waiter may not cancel a closed order."))
     @blp.alt_response(409, **problem_doc("`order_not_open`: already cancelled."))
     @blp.doc(**IDEMPOTENCY_DOC)
+    @blp.doc(operationId="cancelOrder")
     def post(self, data, order_id):
         """Cancel an order (a closed one needs a manager or admin)"""
         return order_response(services.cancel_order(current_user(), order_id, data["reason"]))

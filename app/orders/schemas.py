@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.fields import Money, MoneyOut, UTCDateTime, id_field, optional_text, strict_int, trimmed
+from app.fields import Money, MoneyOut, OneOfSchemas, UTCDateTime, id_field, optional_text, strict_int, trimmed
 from app.models import ORDER_STATUSES, PAYMENT_METHODS
 from app.web.pagination import PageQuery, page_schema
 
@@ -14,21 +14,8 @@ MAX_BATCH = 500
 
 
 class LineIn(Schema):
-    """A catalogue line {product_id, quantity} or an ad-hoc line {product_name, unit_price, quantity}."""
-
-    OPENAPI_EXTRA = {
-        "description": "A catalogue line (`product_id`: price from the catalogue) or an ad-hoc line "
-        "(`product_name` + `unit_price`: found by name or created, keeps the price sent).",
-        "oneOf": [
-            {
-                "title": "Catalogue line",
-                "required": ["product_id", "quantity"],
-                "not": {"anyOf": [{"required": ["product_name"]}, {"required": ["unit_price"]}]},
-            },
-            {"title": "Ad-hoc line", "required": ["product_name", "unit_price", "quantity"],
-             "not": {"required": ["product_id"]}},
-        ],
-    }
+    """Loads either kind of line: a catalogue line {product_id, quantity} or an ad-hoc line
+    {product_name, unit_price, quantity}. Documented as ProductLineIn | AdHocLineIn."""
 
     product_id = id_field(strict=True, metadata={"example": 5})
     product_name = trimmed(1, 120, metadata={"example": "Agua de horchata"})
@@ -47,8 +34,44 @@ class LineIn(Schema):
             raise ValidationError("Send product_id, or product_name with unit_price.", missing)
 
 
+class ProductLineIn(Schema):
+    """Documentation of a catalogue line (loaded by LineIn)."""
+
+    OPENAPI_EXTRA = {
+        "title": "Catalogue line",
+        "description": "A line of a catalogue product: the price comes from the catalogue. "
+        "Has `product_id`; never `product_name` or `unit_price`.",
+    }
+
+    product_id = id_field(strict=True, required=True, metadata={"example": 5})
+    quantity = LineIn._declared_fields["quantity"]
+    notes = LineIn._declared_fields["notes"]
+
+
+class AdHocLineIn(Schema):
+    """Documentation of an ad-hoc line (loaded by LineIn)."""
+
+    OPENAPI_EXTRA = {
+        "title": "Ad-hoc line",
+        "description": "A line by name and price: the product is found by name (ignoring case and spacing) "
+        "or created, and the line keeps the price sent. Has `product_name` and `unit_price`; never `product_id`.",
+    }
+
+    product_name = trimmed(1, 120, required=True, metadata={"example": "Agua de horchata"})
+    unit_price = Money(required=True, metadata={"example": "25.50"})
+    quantity = LineIn._declared_fields["quantity"]
+    notes = LineIn._declared_fields["notes"]
+
+
+LINE_DESCRIPTION = (
+    "A catalogue line (`product_id`) or an ad-hoc line (`product_name` + `unit_price`); "
+    "the `required` sets tell them apart."
+)
+
+
 def _lines(**kwargs) -> fields.List:
-    return fields.List(fields.Nested(LineIn), validate=validate.Length(min=1, max=MAX_LINES), required=True, **kwargs)
+    line = OneOfSchemas(LineIn, variants=(ProductLineIn, AdHocLineIn), metadata={"description": LINE_DESCRIPTION})
+    return fields.List(line, validate=validate.Length(min=1, max=MAX_LINES), required=True, **kwargs)
 
 
 class OrderIn(Schema):
@@ -146,7 +169,7 @@ class OrderListArgs(PageQuery):
     waiter_id = id_field()
     start_date = fields.Date(metadata={"description": "Inclusive, on business_date."})
     end_date = fields.Date(metadata={"description": "Inclusive, on business_date."})
-    client_order_id = fields.String()
+    client_order_id = fields.String(validate=validate.Length(max=64))
 
     @validates_schema
     def _range(self, data, **kwargs):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.fields import Money, MoneyOut, UTCDateTime, optional_text, trimmed
 from app.web.pagination import PageQuery, page_schema
@@ -40,9 +40,12 @@ class ProductOut(Schema):
 
 
 class ProductListArgs(PageQuery):
-    q = fields.String(metadata={"description": "Matches part of the name (case- and space-insensitive)."})
+    q = fields.String(
+        validate=validate.Length(max=120),
+        metadata={"description": "Matches part of the name (case- and space-insensitive)."},
+    )
     active = fields.Boolean()
-    category = fields.String()
+    category = fields.String(validate=validate.Length(max=60))
 
 
 ProductPage = page_schema(ProductOut, "ProductPage")

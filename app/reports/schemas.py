@@ -9,7 +9,7 @@ from functools import cache
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
 
 from app import business_time
-from app.fields import MoneyOut
+from app.fields import MoneyOut, id_field
 from app.money import cents_to_str
 
 MAX_RANGE_DAYS = 3 * 366  # any report
@@ -53,7 +53,7 @@ class ReportQuery(Schema):
                                                       "Default: end_date minus 29 days."})
     end_date = fields.Date(metadata={"description": "Last business date (YYYY-MM-DD), inclusive. "
                                                     "Default: today's business date."})
-    waiter_id = fields.Integer(strict=False, validate=validate.Range(min=1), metadata={
+    waiter_id = id_field(metadata={
         "description": "Only this waiter's orders. A waiter always gets only their own orders: "
                        "another waiter's id gives an empty report."})
     status = fields.String(validate=validate.OneOf(["open", "closed"]), metadata={
