@@ -37,9 +37,8 @@ class LineIn(Schema):
 class ProductLineIn(Schema):
     """Documentation of a catalogue line (loaded by LineIn)."""
 
-    OPENAPI_EXTRA = {
-        "title": "Catalogue line",
-        "description": "A line of a catalogue product: the price comes from the catalogue. "
+    OPENAPI_EXTRA = {  # no `title`: generators would name the class after it instead of the component
+        "description": "Catalogue line: a line of a catalogue product: the price comes from the catalogue. "
         "Has `product_id`; never `product_name` or `unit_price`.",
     }
 
@@ -52,8 +51,7 @@ class AdHocLineIn(Schema):
     """Documentation of an ad-hoc line (loaded by LineIn)."""
 
     OPENAPI_EXTRA = {
-        "title": "Ad-hoc line",
-        "description": "A line by name and price: the product is found by name (ignoring case and spacing) "
+        "description": "Ad-hoc line: a line by name and price: the product is found by name (ignoring case and spacing) "
         "or created, and the line keeps the price sent. Has `product_name` and `unit_price`; never `product_id`.",
     }
 
@@ -178,6 +176,8 @@ class OrderListArgs(PageQuery):
 
 
 class BatchResultOut(Schema):
+    OPENAPI_OPTIONAL = ("id", "error")  # id: created or duplicate; error: rejected
+
     client_order_id = fields.String(allow_none=True)
     status = fields.String(metadata={"enum": ["created", "duplicate", "rejected"]})
     id = fields.Integer(metadata={"description": "The order's id (created or duplicate)."})

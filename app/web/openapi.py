@@ -84,6 +84,10 @@ BEARER_SCHEME = {
     "tokens 12 hours (both configurable). Send `Authorization: Bearer <access_token>`.",
 }
 MAX_INT32 = 2**31 - 1
+# Response schemas (named `...Out` or `...Page`) list every member as `required`, because every answer
+# carries them (null where nullable): generated clients then type them as present, not `T | Unset`.
+# A member that only some answers carry is named in the schema class's `OPENAPI_OPTIONAL`.
+RESPONSE_SCHEMA_SUFFIXES = ("Out", "Page")
 
 
 def problem_doc(description: str, *, headers: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -143,8 +147,21 @@ class SchemaExtrasPlugin(BasePlugin):
                 plugin.converter.add_attribute_function(_integer_format)  # type: ignore[union-attr]
 
     def schema_helper(self, name: str, definition: dict, schema: Any = None, **kwargs: Any) -> dict | None:
-        extra = getattr(schema, "OPENAPI_EXTRA", None)
+        extra = dict(getattr(schema, "OPENAPI_EXTRA", None) or {})
+        if schema is not None and name.endswith(RESPONSE_SCHEMA_SUFFIXES):
+            extra.setdefault("required", always_present(schema))
         return {**definition, **extra} if extra else None
+
+
+def always_present(schema: Any) -> list[str]:
+    """The members every answer of a response schema carries: all but its `OPENAPI_OPTIONAL` ones."""
+    instance = schema() if isinstance(schema, type) else schema
+    optional = set(getattr(instance, "OPENAPI_OPTIONAL", ()))
+    return [
+        field.data_key or name
+        for name, field in instance.fields.items()
+        if not field.load_only and name not in optional
+    ]
 
 
 def _one_of_schemas(self: Any, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
