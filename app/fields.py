@@ -75,6 +75,15 @@ def strict_int(**kwargs: Any) -> fields.Integer:
     return fields.Integer(strict=True, **kwargs)
 
 
+class StrictBoolean(fields.Boolean):
+    """A JSON `true` or `false` in a body: not 0/1, "yes" or "false" (query strings keep fields.Boolean)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 def id_field(*, strict: bool = False, **kwargs: Any) -> fields.Integer:
     """A reference to a row: 1..2^31-1, so an absurd number is a clean 422, not a database overflow."""
     return fields.Integer(strict=strict, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
@@ -205,6 +214,15 @@ class Percent(fields.Field):
 
     def _serialize(self, value, attr, obj, **kwargs) -> str | None:
         return None if value is None else percent_str(Decimal(value))
+
+
+class RawAs(fields.Raw):
+    """A JSON object passed through as is (validated later, e.g. one batch order at a time, so one bad
+    element does not fail the others), documented as the component of `schema`."""
+
+    def __init__(self, schema: type[Schema], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.documented_as = schema
 
 
 class OneOfSchemas(fields.Field):

@@ -139,6 +139,7 @@ class OrderById(MethodView):
     @auth_required()
     @blp.arguments(OrderPatch)
     @blp.response(200, OrderOut)
+    @blp.alt_response(409, **problem_doc("`order_not_open`: only an open order can be changed."))
     @blp.alt_response(412, **problem_doc("`precondition_failed`: If-Match is not the current version."))
     @blp.alt_response(428, **problem_doc("`precondition_required`: If-Match is missing."))
     @blp.doc(**IF_MATCH_DOC)

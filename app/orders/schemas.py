@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.fields import Money, MoneyOut, OneOfSchemas, UTCDateTime, id_field, optional_text, strict_int, trimmed
+from app.fields import Money, MoneyOut, OneOfSchemas, RawAs, UTCDateTime, id_field, optional_text, strict_int, trimmed
 from app.models import ORDER_STATUSES, PAYMENT_METHODS
 from app.web.pagination import PageQuery, page_schema
 
@@ -90,7 +90,7 @@ class BatchOrderIn(OrderIn):
 
 class BatchIn(Schema):
     orders = fields.List(
-        fields.Raw(),
+        RawAs(BatchOrderIn),
         required=True,
         validate=validate.Length(min=1, max=MAX_BATCH),
         metadata={

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
-from app.fields import TrimmedString, UTCDateTime
+from app.fields import StrictBoolean, TrimmedString, UTCDateTime
 from app.models import ROLES
 from app.users.services import normalize_email
 from app.web.pagination import PageQuery, page_schema
@@ -51,7 +51,7 @@ class UserPatchIn(Schema):
 
     name = TrimmedString(validate=NAME)
     role = fields.String(validate=ROLE)
-    active = fields.Boolean(metadata={"description": "false deactivates (like DELETE), true reactivates."})
+    active = StrictBoolean(metadata={"description": "false deactivates (like DELETE), true reactivates."})
     password = fields.String(load_only=True, validate=PASSWORD)
 
     @pre_load

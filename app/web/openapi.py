@@ -23,7 +23,7 @@ from flask_smorest import Api
 from marshmallow import fields
 
 from app.errors import PROBLEM_MIMETYPE, ErrorCode
-from app.fields import OneOfSchemas, ProblemSchema
+from app.fields import OneOfSchemas, ProblemSchema, RawAs
 
 ROLES_EXTENSION = "x-roles"  # set on operations by auth_required (app/auth/permissions.py)
 
@@ -135,7 +135,7 @@ class SchemaExtrasPlugin(BasePlugin):
     - a schema class's `OPENAPI_EXTRA` (JSON Schema keywords such as `title` or `minProperties`) is
       merged into its component;
     - a `OneOfSchemas` field is documented as `oneOf` of its named variant components, which client
-      generators turn into a typed union;
+      generators turn into a typed union; a `RawAs` field as its schema's component;
     - every integer gets a `format`: `int32` when its maximum fits (ids, quantities), else `int64`.
     """
 
@@ -168,6 +168,8 @@ def _one_of_schemas(self: Any, field: fields.Field, **kwargs: Any) -> dict[str, 
     """apispec attribute function (bound to its OpenAPIConverter): a OneOfSchemas field's variants."""
     if isinstance(field, OneOfSchemas):
         return {"oneOf": [self.resolve_nested_schema(variant) for variant in field.variants]}
+    if isinstance(field, RawAs):
+        return self.resolve_nested_schema(field.documented_as)
     return {}
 
 
