@@ -51,8 +51,9 @@ class AdHocLineIn(Schema):
     """Documentation of an ad-hoc line (loaded by LineIn)."""
 
     OPENAPI_EXTRA = {
-        "description": "Ad-hoc line: a line by name and price: the product is found by name (ignoring case and spacing) "
-        "or created, and the line keeps the price sent. Has `product_name` and `unit_price`; never `product_id`.",
+        "description": "Ad-hoc line: a line by name and price: the product is found by name (ignoring case and "
+        "spacing) or created, and the line keeps the price sent. Has `product_name` and `unit_price`; never "
+        "`product_id`.",
     }
 
     product_name = trimmed(1, 120, required=True, metadata={"example": "Agua de horchata"})

@@ -1,7 +1,8 @@
 """Contract fuzzing: schemathesis over the live /openapi.json as each role, against a real server.
 
-Every phase runs (examples, coverage, fuzzing, stateful through the document's links) with every
-check but the ones tools/contract/schemathesis.toml switches off or tunes, each with its reason.
+Every phase runs (examples, coverage, fuzzing, and stateful chains along the links schemathesis infers
+from Location headers and ids) with every check but the ones tools/contract/schemathesis.toml switches
+off or tunes, each with its reason.
 Examples per operation are bounded (FUZZ_MAX_EXAMPLES, default 20; about a minute for the three runs),
 with a fixed seed (FUZZ_SEED). It runs once, on PostgreSQL when TEST_DATABASE_URL is set (else SQLite).
 
