@@ -12,7 +12,7 @@ from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 from app.columns import MAX_ID
 from app.errors import ErrorCode
 from app.money import CENT, MAX_UNIT_PRICE, PLAIN_DECIMAL, cents_to_str, to_cents
-from app.percent import parse_percent, percent_str
+from app.percent import MAX_PERCENT_LENGTH, parse_percent, percent_str
 
 
 class UTCDateTime(fields.DateTime):
@@ -196,7 +196,7 @@ class Percent(fields.Field):
         low = "0" if allow_zero else "greater than 0"
         openapi = {
             "oneOf": [
-                {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,3})?$"},
+                {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,3})?$", "maxLength": MAX_PERCENT_LENGTH},
                 {"type": "number", "minimum": 0, "maximum": 100, "exclusiveMinimum": not allow_zero,
                  "multipleOf": 0.001},
             ],

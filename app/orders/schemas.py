@@ -153,7 +153,12 @@ class OrderOut(Schema):
     item_count = fields.Integer(metadata={"description": "Sum of quantities of non-voided lines."})
     total = MoneyOut(attribute="total_cents", metadata={"description": "Sum of non-voided line totals."})
     currency = fields.Function(lambda _order: current_app.config["CURRENCY"])
-    payment_method = fields.String(allow_none=True)
+    # Not an `enum`: OpenAPI 3.0 spells a nullable enum with null among its values, which
+    # openapi-python-client turns into a union of three one-value classes. CloseIn's is an enum.
+    payment_method = fields.String(
+        allow_none=True,
+        metadata={"description": f"One of {', '.join(PAYMENT_METHODS)}, set when the order is closed; else null."},
+    )
     business_date = fields.Date()
     created_at = UTCDateTime()
     updated_at = UTCDateTime()

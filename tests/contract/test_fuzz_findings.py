@@ -64,3 +64,11 @@ def test_documented_input_limits_are_enforced(client, factory):
     assert ok.status_code == 201 and ok.json["price"] == "25.00"
     assert_problem(client.post("/api/v1/auth/logout", json={"refresh_token": "x" * 2049}, headers=manager), 422,
                    "validation_error")
+
+
+def test_percent_strings_have_the_documented_length_limit():
+    from app.percent import MAX_PERCENT_LENGTH, parse_percent
+
+    assert parse_percent("0" * (MAX_PERCENT_LENGTH - 2) + "16", allow_zero=False) == 16
+    with pytest.raises(ValueError, match="percentage"):
+        parse_percent("0" * (MAX_PERCENT_LENGTH - 1) + "16", allow_zero=False)
