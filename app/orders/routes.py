@@ -23,7 +23,10 @@ from app.orders.schemas import (
 )
 from app.web.idempotency import idempotent
 from app.web.json_body import Blueprint
-from app.web.openapi import problem_doc
+from app.web.openapi import links_doc, problem_doc
+
+CREATED_ORDER = {"order_id": "$response.body#/id"}  # links from the 201 answer to the operations on it
+CREATED_ORDER_FIRST_LINE = {**CREATED_ORDER, "item_id": "$response.body#/items/0/id"}
 
 blp = Blueprint("orders", __name__, description="Orders. Waiters see and change only their own (others' are 404).")
 
@@ -109,6 +112,8 @@ class Orders(MethodView):
     )
     @blp.doc(**IDEMPOTENCY_DOC)
     @blp.doc(operationId="createOrder")
+    @blp.doc(**links_doc(201, getOrder=CREATED_ORDER, appendOrderItems=CREATED_ORDER, closeOrder=CREATED_ORDER,
+                         cancelOrder=CREATED_ORDER, voidOrderItem=CREATED_ORDER_FIRST_LINE))
     def post(self, data):
         """Create an order; the caller is its waiter"""
         return order_response(services.create_order(current_user(), data), 201, created=True)

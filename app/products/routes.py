@@ -9,7 +9,9 @@ from app.auth.permissions import STAFF, auth_required
 from app.products import services
 from app.products.schemas import ProductIn, ProductListArgs, ProductOut, ProductPage, ProductPatch
 from app.web.json_body import Blueprint
-from app.web.openapi import problem_doc
+from app.web.openapi import links_doc, problem_doc
+
+CREATED_PRODUCT = {"product_id": "$response.body#/id"}  # links from the 201 answer to the operations on it
 
 blp = Blueprint("products", __name__, description="The catalogue. Names are unique ignoring case and spacing.")
 
@@ -30,6 +32,7 @@ class Products(MethodView):
     @blp.response(201, ProductOut)
     @blp.alt_response(409, **problem_doc("`duplicate_product`: the normalized name exists."))
     @blp.doc(operationId="createProduct")
+    @blp.doc(**links_doc(201, getProduct=CREATED_PRODUCT, updateProduct=CREATED_PRODUCT, deleteProduct=CREATED_PRODUCT))
     def post(self, data):
         """Create a product"""
         product = services.create_product(data)

@@ -12,7 +12,9 @@ from app.models import User
 from app.users import services
 from app.users.schemas import UserIn, UserListQuery, UserOut, UserPage, UserPatchIn
 from app.web.json_body import Blueprint
-from app.web.openapi import problem_doc
+from app.web.openapi import links_doc, problem_doc
+
+CREATED_USER = {"user_id": "$response.body#/id"}  # links from the 201 answer to the operations on it
 
 blp = Blueprint("users", __name__, description="Staff accounts: waiters, managers and admins.")
 
@@ -41,6 +43,7 @@ class Users(MethodView):
     @blp.response(201, UserOut, headers=LOCATION)
     @blp.alt_response(409, **problem_doc("`duplicate_email`: a user with this email exists."))
     @blp.doc(operationId="createUser")
+    @blp.doc(**links_doc(201, getUser=CREATED_USER, updateUser=CREATED_USER, deleteUser=CREATED_USER))
     def post(self, data: dict[str, Any]) -> tuple[User, int, dict[str, str]]:
         """Create a user (role defaults to waiter)."""
         user = services.create_user(services.UserInput(**data))

@@ -98,6 +98,15 @@ def problem_doc(description: str, *, headers: dict[str, Any] | None = None) -> d
     return doc
 
 
+LINKS = "x-comanda-links"  # moved into the operation's responses by ProblemResponsesPlugin
+
+
+def links_doc(status: int, **links: dict[str, str]) -> dict[str, Any]:
+    """Keyword arguments for `blp.doc(**links_doc(201, getOrder={"order_id": "$response.body#/id"}))`:
+    OpenAPI links from an answer to the operations it feeds (generated clients, stateful fuzzing)."""
+    return {LINKS: {status: {op: {"operationId": op, "parameters": params} for op, params in links.items()}}}
+
+
 def register_problem_responses(spec: APISpec) -> None:
     """Register one problem+json response component per error status, named like flask-smorest's."""
     for status, description in ERROR_DESCRIPTIONS.items():
@@ -199,6 +208,10 @@ class ProblemResponsesPlugin(BasePlugin):
     def operation_helper(self, path: str | None = None, operations: dict | None = None, **kwargs: Any) -> None:
         for operation in (operations or {}).values():
             responses = operation.setdefault("responses", {})
+            for status, links in operation.pop(LINKS, {}).items():  # see links_doc
+                response = responses.get(status, responses.get(str(status)))
+                if isinstance(response, dict):
+                    response["links"] = links
             for status in standard_errors(path or "", operation, self.roles):
                 current = responses.get(status, responses.get(str(status)))
                 if current is None or isinstance(current, str):  # absent, or flask-smorest's generic ref

@@ -110,3 +110,16 @@ def _operations(spec):
         for method, operation in item.items():
             if method in METHODS:
                 yield (method, path), operation
+
+
+def test_links_lead_from_created_resources_to_existing_operations(operations):
+    ids = {op["operationId"] for op in operations.values()}
+    created_order = operations[("post", "/api/v1/orders")]["responses"]["201"]["links"]
+    assert {"getOrder", "appendOrderItems", "closeOrder", "cancelOrder", "voidOrderItem"} <= set(created_order)
+    assert created_order["voidOrderItem"]["parameters"] == {"order_id": "$response.body#/id",
+                                                            "item_id": "$response.body#/items/0/id"}
+    for key, operation in operations.items():
+        for response in operation["responses"].values():
+            for link in response.get("links", {}).values():
+                assert link["operationId"] in ids, (key, link)
+    assert "x-comanda-links" not in str(operations)
