@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test lint bench bench-chain ha-drill clean
+.PHONY: run test lint bench bench-chain ha-drill clean contract-tools contract client-python client-typescript
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -38,6 +38,40 @@ lint: $(VENV)/.dev
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
+## contract-tools: the contract tools in their own venv (.venv-tools: openapi-python-client, schemathesis)
+## and tools/contract/node_modules (npm ci: Spectral + OWASP ruleset, openapi-typescript, typescript)
+TOOLS_VENV := .venv-tools
+CONTRACT   := tools/contract
+
+$(TOOLS_VENV)/.installed: $(CONTRACT)/requirements.txt
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/python -m pip install -q -r $(CONTRACT)/requirements.txt
+	@touch $@
+
+$(CONTRACT)/node_modules/.installed: $(CONTRACT)/package.json $(CONTRACT)/package-lock.json
+	cd $(CONTRACT) && npm ci --no-audit --no-fund
+	@touch $@
+
+contract-tools: $(TOOLS_VENV)/.installed $(CONTRACT)/node_modules/.installed
+
+## contract: Spectral with the OWASP API Security ruleset over the live /openapi.json (zero errors)
+contract: contract-tools $(VENV)/.dev
+	$(BIN)/python $(CONTRACT)/dump_openapi.py $(CONTRACT)/build/openapi.json
+	cd $(CONTRACT) && npx --no-install spectral lint -r .spectral.yaml build/openapi.json --fail-severity=error
+
+## client-python: generate the Python client into build/comanda-client (a pip-installable project)
+client-python: contract-tools $(VENV)/.dev
+	$(BIN)/python $(CONTRACT)/dump_openapi.py $(CONTRACT)/build/openapi.json
+	$(TOOLS_VENV)/bin/openapi-python-client generate --path $(CONTRACT)/build/openapi.json \
+		--config $(CONTRACT)/openapi-python-client.yaml --output-path build/comanda-client --overwrite
+
+## client-typescript: generate the TypeScript types into tools/contract/build/comanda.ts
+client-typescript: contract-tools $(VENV)/.dev
+	$(BIN)/python $(CONTRACT)/dump_openapi.py $(CONTRACT)/build/openapi.json
+	cd $(CONTRACT) && npx --no-install openapi-typescript build/openapi.json -o build/comanda.ts \
+		--default-non-nullable false
+
+
 ## bench: order creation over real gunicorn + nginx vs a bare baseline, reports, batch: one table (bench/README.md).
 ##        Needs nginx, wrk and PostgreSQL: DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/comanda_bench);
 ##        BENCH_ARGS="--seconds 10" shortens the rounds; `make bench-chain` loads the 1M-order reports data once.
@@ -53,4 +87,4 @@ ha-drill: $(VENV)/.runtime
 	$(BIN)/python deploy/ha/drill.py $(DRILL_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS_VENV) $(CONTRACT)/node_modules $(CONTRACT)/build build .pytest_cache .ruff_cache

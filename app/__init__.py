@@ -45,7 +45,14 @@ def register_extensions(app: Flask) -> None:
     from app.extensions import api, db, jwt, limiter, migrate
     from app.models import ROLES
     from app.replicas import FreshnessHeadersPlugin
-    from app.web.openapi import API_DESCRIPTION, ProblemResponsesPlugin, SchemaExtrasPlugin
+    from app.web.openapi import (
+        API_DESCRIPTION,
+        BEARER_SCHEME,
+        ProblemResponsesPlugin,
+        SchemaExtrasPlugin,
+        id_converter_schema,
+    )
+    from app.web.routing import IdConverter
 
     db.init_app(app)
     register_database_events(app)
@@ -55,7 +62,8 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     plugins = [SchemaExtrasPlugin(), ProblemResponsesPlugin(ROLES), FreshnessHeadersPlugin()]
     api.init_app(app, spec_kwargs={"info": {"description": API_DESCRIPTION}, "extra_plugins": plugins})
-    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
+    api.register_converter(IdConverter, id_converter_schema)
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -13,7 +13,7 @@ from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 from app.columns import MAX_ID
 from app.errors import ErrorCode
 from app.money import CENT, MAX_UNIT_PRICE, PLAIN_DECIMAL, cents_to_str, to_cents
-from app.percent import from_thousandths, parse_percent, percent_str, to_thousandths
+from app.percent import MAX_PERCENT_LENGTH, from_thousandths, parse_percent, percent_str, to_thousandths
 
 BAD_TEXT = re.compile("[\x00\ud800-\udfff]")  # NUL and lone surrogates: no text column stores them
 BAD_TEXT_MESSAGE = "Must not contain the NUL character or an unpaired surrogate (\\u0000, \\ud800-\\udfff)."
@@ -122,9 +122,21 @@ def strict_int(**kwargs: Any) -> fields.Integer:
     return fields.Integer(strict=True, **kwargs)
 
 
+class StrictBoolean(fields.Boolean):
+    """A JSON `true` or `false` in a body: not 0/1, "yes" or "false" (query strings keep fields.Boolean)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 def id_field(*, strict: bool = False, **kwargs: Any) -> fields.Integer:
     """A reference to a row: 1..2^31-1, so an absurd number is a clean 422, not a database overflow."""
     return fields.Integer(strict=strict, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+MAX_AMOUNT_LENGTH = 16  # "999999.99" with room for leading zeros; longer strings are refused
 
 
 class Money(fields.Field):
@@ -132,7 +144,7 @@ class Money(fields.Field):
 
     OPENAPI = {
         "oneOf": [
-            {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$"},
+            {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$", "maxLength": MAX_AMOUNT_LENGTH},
             {"type": "number", "minimum": 0, "maximum": 999999.99, "multipleOf": 0.01},
         ],
         "description": "Exact amount: a decimal string (\"25.50\") or a JSON number, at most two decimals, "
@@ -153,7 +165,7 @@ class Money(fields.Field):
         # Numbers arrive as Decimal (the JSON provider never makes floats); bools are not money.
         if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
             raise self.make_error("invalid")
-        if isinstance(value, str) and not PLAIN_DECIMAL.fullmatch(value):
+        if isinstance(value, str) and (len(value) > MAX_AMOUNT_LENGTH or not PLAIN_DECIMAL.fullmatch(value)):
             raise self.make_error("invalid")  # Decimal() would also take "1_000", "1e2", Arabic digits
         try:
             amount = Decimal(value)
@@ -239,7 +251,7 @@ class Percent(fields.Field):
         low = "0" if allow_zero else "greater than 0"
         openapi = {
             "oneOf": [
-                {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,3})?$"},
+                {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,3})?$", "maxLength": MAX_PERCENT_LENGTH},
                 {"type": "number", "minimum": 0, "maximum": 100, "exclusiveMinimum": not allow_zero,
                  "multipleOf": 0.001},
             ],
@@ -263,3 +275,33 @@ class Percent(fields.Field):
         if value is None:
             return None
         return percent_str(from_thousandths(value) if self.thousandths else Decimal(value))
+
+
+class RawAs(fields.Raw):
+    """A JSON object passed through as is (validated later, e.g. one batch order at a time, so one bad
+    element does not fail the others), documented as the component of `schema`."""
+
+    def __init__(self, schema: type[Schema], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.documented_as = schema
+
+
+class OneOfSchemas(fields.Field):
+    """A JSON object loaded (and validated) by `schema`, documented as `oneOf` the named `variants`.
+
+    The variants are documentation-only schemas whose `required` sets tell them apart (e.g. a
+    catalogue line has `product_id`, an ad-hoc line `product_name` + `unit_price`); client generators
+    (openapi-python-client, openapi-typescript) turn them into a typed union. `schema` keeps the one
+    set of rules and error messages for loading.
+    """
+
+    def __init__(self, schema: type[Schema], *, variants: tuple[type[Schema], ...], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.loader = schema()
+        self.variants = variants
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        try:
+            return self.loader.load(value)
+        except ValidationError as exc:  # nested messages stay keyed by field, like fields.Nested
+            raise ValidationError(exc.messages, valid_data=exc.valid_data) from None

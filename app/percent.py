@@ -16,6 +16,9 @@ def percent_str(percent: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+MAX_PERCENT_LENGTH = 16  # the documented maxLength: "100.000" with room for leading zeros
+
+
 def parse_percent(value: object, *, allow_zero: bool) -> Decimal:
     """A JSON string or number with at most three decimals, in (0, 100] (or [0, 100] with allow_zero).
 
@@ -23,7 +26,7 @@ def parse_percent(value: object, *, allow_zero: bool) -> Decimal:
     """
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
         raise ValueError('Must be a percentage such as "16" or "12.125".')
-    if isinstance(value, str) and not PLAIN_DECIMAL.fullmatch(value):
+    if isinstance(value, str) and (len(value) > MAX_PERCENT_LENGTH or not PLAIN_DECIMAL.fullmatch(value)):
         raise ValueError('Must be a percentage such as "16" or "12.125".')
     try:
         percent = Decimal(value)

@@ -24,6 +24,7 @@ blp = Blueprint("auth", __name__, description="Log in, rotate tokens, log out.")
 @blp.response(200, TokenOut)
 @blp.alt_response(401, **problem_doc("`invalid_credentials`: unknown email, wrong password or inactive user."))
 @blp.alt_response(429, **problem_doc(ERROR_DESCRIPTIONS[429], headers=ERROR_HEADERS[429]))
+@blp.doc(operationId="login")
 def login(args: dict[str, Any]) -> dict[str, Any]:
     """Log in with email and password.
 
@@ -36,6 +37,7 @@ def login(args: dict[str, Any]) -> dict[str, Any]:
 @blp.route("/refresh", methods=["POST"])
 @auth_required(refresh=True)
 @blp.response(200, TokenOut)
+@blp.doc(operationId="refreshToken")
 def refresh() -> dict[str, Any]:
     """Trade a refresh token for a new token pair.
 
@@ -49,6 +51,7 @@ def refresh() -> dict[str, Any]:
 @auth_required()
 @blp.arguments(LogoutIn, required=False)
 @blp.response(204)
+@blp.doc(operationId="logout")
 def logout(args: dict[str, Any]) -> None:
     """Revoke the access token and, optionally, a refresh token.
 
@@ -60,6 +63,7 @@ def logout(args: dict[str, Any]) -> None:
 @blp.route("/me", methods=["GET"])
 @auth_required()
 @blp.response(200, UserOut)
+@blp.doc(operationId="getCurrentUser")
 def me() -> User:
     """The authenticated user."""
     return current_user()

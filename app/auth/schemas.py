@@ -7,6 +7,8 @@ from marshmallow import Schema, fields, validate
 from app.fields import TrimmedString
 from app.users.schemas import UserOut
 
+MAX_TOKEN_LENGTH = 2048  # ours are about 350 characters; a longer one is not ours (422)
+
 
 class LoginIn(Schema):
     email = TrimmedString(
@@ -18,6 +20,7 @@ class LoginIn(Schema):
 class LogoutIn(Schema):
     refresh_token = fields.String(
         load_only=True,
+        validate=validate.Length(max=MAX_TOKEN_LENGTH),
         metadata={"description": "Also revoke this refresh token; it must be a refresh token of the caller."},
     )
 

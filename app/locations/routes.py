@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import url_for
 from flask.views import MethodView
-from marshmallow import RAISE
 
 from app.auth.permissions import auth_required, current_user, visible_location
 from app.locations import services
@@ -35,14 +34,16 @@ LOCATION_HEADER = {"Location": {"description": "URL of the new location.", "sche
 
 @blp.route("")
 class Locations(MethodView):
+    @blp.doc(operationId="listLocations")
     @auth_required()
-    @blp.arguments(LocationListQuery, location="query", unknown=RAISE)
+    @blp.arguments(LocationListQuery, location="query")
     @blp.response(200, LocationPage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List locations by id: admins every one, others those they belong to."""
         rows, next_cursor = services.list_locations(current_user(), args)
         return {"data": rows, "next_cursor": next_cursor}
 
+    @blp.doc(operationId="createLocation")
     @auth_required("admin")
     @blp.arguments(LocationIn, example=EXAMPLE)
     @blp.response(201, LocationOut, headers=LOCATION_HEADER)
@@ -55,12 +56,14 @@ class Locations(MethodView):
 
 @blp.route("/<int:location_id>")
 class LocationById(MethodView):
+    @blp.doc(operationId="getLocation")
     @auth_required()
     @blp.response(200, LocationOut)
     def get(self, location_id: int) -> Location:
         """Get a location (admins and its members; others 404)."""
         return visible_location(current_user(), location_id)
 
+    @blp.doc(operationId="updateLocation")
     @auth_required("admin")
     @blp.arguments(LocationPatch, example={"tax_rate": "8.5", "active": True})
     @blp.response(200, LocationOut)

@@ -9,7 +9,7 @@ from zoneinfo import available_timezones
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.fields import Percent, UTCDateTime, trimmed
+from app.fields import Percent, StrictBoolean, UTCDateTime, trimmed
 from app.web.pagination import PageQuery, page_schema
 
 HH_MM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
@@ -41,7 +41,7 @@ class DayStart(fields.String):
     default_error_messages = {"hhmm": "Must be HH:MM on a 24-hour clock, such as 04:00."}
 
     def __init__(self, **kwargs: Any) -> None:
-        pattern = {"pattern": f"^{HH_MM.pattern}$"}
+        pattern = {"pattern": f"^{HH_MM.pattern}$", "maxLength": 5}
         super().__init__(**{**kwargs, "metadata": {**pattern, **kwargs.get("metadata", {})}})
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
@@ -53,16 +53,15 @@ class DayStart(fields.String):
 
 def _fields(required: bool) -> dict[str, fields.Field]:
     extra = {"required": True} if required else {}
-    defaults: dict[str, Any] = {"load_default": None} if required else {}
     return {
         "name": trimmed(1, 120, **extra, metadata={"example": "Polanco", "description": "Unique, ignoring case "
                                                     "and surrounding spaces."}),
         "timezone": TimeZone(**extra, metadata={"example": "America/Mexico_City", "description": "IANA name."}),
-        "day_starts_at": DayStart(**defaults, metadata={"example": "04:00", "description": "HH:MM the business "
+        "day_starts_at": DayStart(metadata={"example": "04:00", "description": "HH:MM the business "
                                                         "day starts at (default 00:00)."}),
-        "tax_rate": Percent(allow_zero=True, thousandths=True, **defaults,
+        "tax_rate": Percent(allow_zero=True, thousandths=True,
                             metadata={"description": 'Percentage 0-100 with up to 3 decimals (default "0").'}),
-        "prices_include_tax": fields.Boolean(**defaults, metadata={"description": "Menu prices already "
+        "prices_include_tax": StrictBoolean(metadata={"description": "Menu prices already "
                                                                    "include tax (default false)."}),
     }
 
@@ -71,7 +70,7 @@ LocationIn = Schema.from_dict(_fields(required=True), name="LocationIn")
 
 
 class LocationPatch(Schema.from_dict({**_fields(required=False),  # type: ignore[misc]
-                                      "active": fields.Boolean(metadata={
+                                      "active": StrictBoolean(metadata={
                                           "description": "false: the location takes no new orders."})})):
     """PATCH /locations/{id}: any of the fields; changes apply to orders created afterwards."""
 

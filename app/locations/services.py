@@ -54,7 +54,7 @@ def _save(location: Location, changes: dict[str, Any]) -> Location:
 def create_location(data: dict[str, Any]) -> Location:
     """A new active location (never the default one)."""
     defaults = {"day_starts_at": "00:00", "tax_rate": 0, "prices_include_tax": False}
-    changes = {key: value if value is not None else defaults.get(key) for key, value in data.items()}
+    changes = {**defaults, **data}
     return _save(Location(active=True, is_default=False), changes)
 
 

@@ -25,7 +25,10 @@ from app.orders.schemas import (
 )
 from app.web.idempotency import idempotent
 from app.web.json_body import Blueprint, checks_items_itself
-from app.web.openapi import problem_doc
+from app.web.openapi import links_doc, problem_doc
+
+CREATED_ORDER = {"order_id": "$response.body#/id"}  # links from the 201 answer to the operations on it
+CREATED_ORDER_FIRST_LINE = {**CREATED_ORDER, "item_id": "$response.body#/items/0/id"}
 
 VERSION_DIGITS = re.compile("[0-9]{1,18}")
 
@@ -55,7 +58,7 @@ IF_MATCH_DOC = {
             "in": "header",
             "name": "If-Match",
             "required": True,
-            "schema": {"type": "string"},
+            "schema": {"type": "string", "maxLength": 64, "example": '"3"'},
             "description": 'The order\'s current version as its ETag, e.g. "3" (428 without, 412 on mismatch).',
         }
     ]
@@ -92,6 +95,7 @@ class Orders(MethodView):
     @auth_required()
     @blp.arguments(OrderListArgs, location="query")
     @blp.response(200, OrderPage)
+    @blp.doc(operationId="listOrders")
     def get(self, args):
         """List orders, newest first (waiters: their own)"""
         rows, next_cursor = services.list_orders(current_user(), args)
@@ -117,6 +121,9 @@ class Orders(MethodView):
         409, **problem_doc("`duplicate_client_order_id` (body has `order_id`), `idempotency_key_in_progress`.")
     )
     @blp.doc(**IDEMPOTENCY_DOC)
+    @blp.doc(operationId="createOrder")
+    @blp.doc(**links_doc(201, getOrder=CREATED_ORDER, appendOrderItems=CREATED_ORDER, closeOrder=CREATED_ORDER,
+                         cancelOrder=CREATED_ORDER, voidOrderItem=CREATED_ORDER_FIRST_LINE))
     def post(self, data):
         """Create an order; the caller is its waiter"""
         return order_response(services.create_order(current_user(), data), 201, created=True)
@@ -130,6 +137,7 @@ class OrderBatch(MethodView):
     @blp.arguments(BatchIn)
     @blp.response(200, BatchOut)
     @blp.doc(**IDEMPOTENCY_DOC)
+    @blp.doc(operationId="syncOrderBatch")
     def post(self, data):
         """Offline sync: create many orders; each is created, a duplicate, or rejected on its own"""
         return {"results": batch.sync_batch(current_user(), data["orders"])}
@@ -139,6 +147,7 @@ class OrderBatch(MethodView):
 class OrderById(MethodView):
     @auth_required()
     @blp.response(200, OrderOut)
+    @blp.doc(operationId="getOrder")
     def get(self, order_id):
         """Get an order (ETag: its version)"""
         return order_response(services.visible_order(current_user(), order_id))
@@ -146,9 +155,11 @@ class OrderById(MethodView):
     @auth_required()
     @blp.arguments(OrderPatch)
     @blp.response(200, OrderOut)
+    @blp.alt_response(409, **problem_doc("`order_not_open`: only an open order can be changed."))
     @blp.alt_response(412, **problem_doc("`precondition_failed`: If-Match is not the current version."))
     @blp.alt_response(428, **problem_doc("`precondition_required`: If-Match is missing."))
     @blp.doc(**IF_MATCH_DOC)
+    @blp.doc(operationId="updateOrder")
     def patch(self, data, order_id):
         """Change customer_name, table or notes of an open order (If-Match required)"""
         expected = parse_if_match(request.headers.get("If-Match"))
@@ -164,6 +175,7 @@ class OrderItems(MethodView):
     @blp.response(201, OrderOut)
     @blp.alt_response(409, **problem_doc("`order_not_open`."))
     @blp.doc(**IDEMPOTENCY_DOC)
+    @blp.doc(operationId="appendOrderItems")
     def post(self, data, order_id):
         """Append lines to an open order (no If-Match: concurrent appends all succeed)"""
         return order_response(services.append_items(current_user(), order_id, data["items"]), 201)
@@ -174,6 +186,7 @@ class OrderLine(MethodView):
     @auth_required()
     @blp.response(200, OrderOut)
     @blp.alt_response(409, **problem_doc("`order_not_open`."))
+    @blp.doc(operationId="voidOrderItem")
     def delete(self, order_id, item_id):
         """Void a line (kept with voided: true, excluded from totals and reports)"""
         return order_response(services.void_item(current_user(), order_id, item_id))
@@ -187,6 +200,7 @@ class OrderClose(MethodView):
     @blp.response(200, OrderOut)
     @blp.alt_response(409, **problem_doc("`order_not_open`."))
     @blp.doc(**IDEMPOTENCY_DOC)
+    @blp.doc(operationId="closeOrder")
     def post(self, data, order_id):
         """Close (pay) an open order"""
         return order_response(services.close_order(current_user(), order_id, data["payment_method"]))
@@ -201,6 +215,7 @@ class OrderCancel(MethodView):
     @blp.alt_response(403, **problem_doc("`forbidden`: a waiter may not cancel a closed order."))
     @blp.alt_response(409, **problem_doc("`order_not_open`: already cancelled."))
     @blp.doc(**IDEMPOTENCY_DOC)
+    @blp.doc(operationId="cancelOrder")
     def post(self, data, order_id):
         """Cancel an order (a closed one needs a manager or admin)"""
         return order_response(services.cancel_order(current_user(), order_id, data["reason"]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.fields import Money, MoneyOut, UTCDateTime, id_field, optional_text, strict_int, trimmed
+from app.fields import Money, MoneyOut, OneOfSchemas, RawAs, UTCDateTime, id_field, optional_text, strict_int, trimmed
 from app.models import ORDER_STATUSES, PAYMENT_METHODS
 from app.web.pagination import PageQuery, page_schema
 
@@ -14,21 +14,8 @@ MAX_BATCH = 500
 
 
 class LineIn(Schema):
-    """A catalogue line {product_id, quantity} or an ad-hoc line {product_name, unit_price, quantity}."""
-
-    OPENAPI_EXTRA = {
-        "description": "A catalogue line (`product_id`: price from the catalogue) or an ad-hoc line "
-        "(`product_name` + `unit_price`: found by name or created, keeps the price sent).",
-        "oneOf": [
-            {
-                "title": "Catalogue line",
-                "required": ["product_id", "quantity"],
-                "not": {"anyOf": [{"required": ["product_name"]}, {"required": ["unit_price"]}]},
-            },
-            {"title": "Ad-hoc line", "required": ["product_name", "unit_price", "quantity"],
-             "not": {"required": ["product_id"]}},
-        ],
-    }
+    """Loads either kind of line: a catalogue line {product_id, quantity} or an ad-hoc line
+    {product_name, unit_price, quantity}. Documented as ProductLineIn | AdHocLineIn."""
 
     product_id = id_field(strict=True, metadata={"example": 5})
     product_name = trimmed(1, 120, metadata={"example": "Agua de horchata"})
@@ -47,8 +34,43 @@ class LineIn(Schema):
             raise ValidationError("Send product_id, or product_name with unit_price.", missing)
 
 
+class ProductLineIn(Schema):
+    """Documentation of a catalogue line (loaded by LineIn)."""
+
+    OPENAPI_EXTRA = {  # no `title`: generators would name the class after it instead of the component
+        "description": "Catalogue line: a line of a catalogue product: the price comes from the catalogue. "
+        "Has `product_id`; never `product_name` or `unit_price`.",
+    }
+
+    product_id = id_field(strict=True, required=True, metadata={"example": 5})
+    quantity = LineIn._declared_fields["quantity"]
+    notes = LineIn._declared_fields["notes"]
+
+
+class AdHocLineIn(Schema):
+    """Documentation of an ad-hoc line (loaded by LineIn)."""
+
+    OPENAPI_EXTRA = {
+        "description": "Ad-hoc line: a line by name and price: the product is found by name (ignoring case and "
+        "spacing) or created, and the line keeps the price sent. Has `product_name` and `unit_price`; never "
+        "`product_id`.",
+    }
+
+    product_name = trimmed(1, 120, required=True, metadata={"example": "Agua de horchata"})
+    unit_price = Money(required=True, metadata={"example": "25.50"})
+    quantity = LineIn._declared_fields["quantity"]
+    notes = LineIn._declared_fields["notes"]
+
+
+LINE_DESCRIPTION = (
+    "A catalogue line (`product_id`) or an ad-hoc line (`product_name` + `unit_price`); "
+    "the `required` sets tell them apart."
+)
+
+
 def _lines(**kwargs) -> fields.List:
-    return fields.List(fields.Nested(LineIn), validate=validate.Length(min=1, max=MAX_LINES), required=True, **kwargs)
+    line = OneOfSchemas(LineIn, variants=(ProductLineIn, AdHocLineIn), metadata={"description": LINE_DESCRIPTION})
+    return fields.List(line, validate=validate.Length(min=1, max=MAX_LINES), required=True, **kwargs)
 
 
 class OrderIn(Schema):
@@ -74,7 +96,7 @@ class BatchOrderIn(OrderIn):
 
 class BatchIn(Schema):
     orders = fields.List(
-        fields.Raw(),
+        RawAs(BatchOrderIn),
         required=True,
         validate=validate.Length(min=1, max=MAX_BATCH),
         metadata={
@@ -137,7 +159,12 @@ class OrderOut(Schema):
     item_count = fields.Integer(metadata={"description": "Sum of quantities of non-voided lines."})
     total = MoneyOut(attribute="total_cents", metadata={"description": "Sum of non-voided line totals."})
     currency = fields.Function(lambda _order: current_app.config["CURRENCY"])
-    payment_method = fields.String(allow_none=True)
+    # Not an `enum`: OpenAPI 3.0 spells a nullable enum with null among its values, which
+    # openapi-python-client turns into a union of three one-value classes. CloseIn's is an enum.
+    payment_method = fields.String(
+        allow_none=True,
+        metadata={"description": f"One of {', '.join(PAYMENT_METHODS)}, set when the order is closed; else null."},
+    )
     business_date = fields.Date(metadata={"description": "created_at's business date on the location's clock."})
     created_at = UTCDateTime()
     updated_at = UTCDateTime()
@@ -153,7 +180,7 @@ class OrderListArgs(PageQuery):
     waiter_id = id_field()
     start_date = fields.Date(metadata={"description": "Inclusive, on business_date."})
     end_date = fields.Date(metadata={"description": "Inclusive, on business_date."})
-    client_order_id = fields.String()
+    client_order_id = fields.String(validate=validate.Length(max=64))
 
     @validates_schema
     def _range(self, data, **kwargs):
@@ -162,6 +189,8 @@ class OrderListArgs(PageQuery):
 
 
 class BatchResultOut(Schema):
+    OPENAPI_OPTIONAL = ("id", "error")  # id: created or duplicate; error: rejected
+
     client_order_id = fields.String(allow_none=True)
     status = fields.String(metadata={"enum": ["created", "duplicate", "rejected"]})
     id = fields.Integer(

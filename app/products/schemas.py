@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.fields import Money, MoneyOut, UTCDateTime, optional_text, trimmed
+from app.fields import Money, MoneyOut, StrictBoolean, UTCDateTime, optional_text, trimmed
 from app.web.pagination import PageQuery, page_schema
 
 
@@ -12,7 +12,7 @@ class ProductIn(Schema):
     name = trimmed(1, 120, required=True, metadata={"example": "Taco al pastor"})
     price = Money(required=True, metadata={"example": "25.00", "description": "String or number, 2 decimals max."})
     category = optional_text(60, metadata={"example": "Tacos"})
-    active = fields.Boolean(load_default=True)
+    active = StrictBoolean(load_default=True)
 
 
 class ProductPatch(Schema):
@@ -21,7 +21,7 @@ class ProductPatch(Schema):
     name = trimmed(1, 120)
     price = Money()
     category = optional_text(60, patch=True)
-    active = fields.Boolean()
+    active = StrictBoolean()
 
     @validates_schema
     def _not_empty(self, data, **kwargs):
@@ -40,9 +40,12 @@ class ProductOut(Schema):
 
 
 class ProductListArgs(PageQuery):
-    q = fields.String(metadata={"description": "Matches part of the name (case- and space-insensitive)."})
+    q = fields.String(
+        validate=validate.Length(max=120),
+        metadata={"description": "Matches part of the name (case- and space-insensitive)."},
+    )
     active = fields.Boolean()
-    category = fields.String()
+    category = fields.String(validate=validate.Length(max=60))
 
 
 ProductPage = page_schema(ProductOut, "ProductPage")

@@ -51,6 +51,7 @@ def _filename(name: str, report: services.Report) -> str:
 @blp.arguments(ProductsQuery, location="query")
 @blp.response(200, ProductsReportOut)
 @blp.alt_response(200, **CSV_ANSWER)
+@blp.doc(operationId="getProductsReport")
 def products_report(args: dict):
     """Products sold: quantity, revenue and orders per product, most sold first.
 
@@ -68,6 +69,7 @@ def products_report(args: dict):
 @blp.arguments(ReportQuery, location="query")
 @blp.response(200, WaitersReportOut)
 @blp.alt_response(200, **CSV_ANSWER)
+@blp.doc(operationId="getWaitersReport")
 def waiters_report(args: dict):
     """Sales per waiter: orders, items, revenue and average ticket, highest revenue first."""
     report = services.waiters_report(args, current_user())
@@ -81,6 +83,7 @@ def waiters_report(args: dict):
 @blp.arguments(SalesQuery, location="query")
 @blp.response(200, SalesReportOut)
 @blp.alt_response(200, **CSV_ANSWER)
+@blp.doc(operationId="getSalesReport")
 def sales_report(args: dict):
     """Sales over time per business day or local hour, with a row for every period (zeros included).
 
@@ -96,6 +99,7 @@ def sales_report(args: dict):
 
 
 @blp.route("/locations", methods=["GET"])
+@blp.doc(operationId="getLocationsReport")
 @auth_required("manager", "admin")
 @blp.arguments(ReportQuery, location="query")
 @blp.response(200, LocationsReportOut)

@@ -65,7 +65,7 @@ class ReportQuery(Schema):
                                                        f"{MAX_HOURLY_RANGE_DAYS})."})
     end_date = bounded_date(metadata={"description": "Last business date (YYYY-MM-DD), inclusive. "
                                                      "Default: today's business date."})
-    waiter_id = fields.Integer(strict=False, validate=validate.Range(min=1), metadata={
+    waiter_id = id_field(metadata={
         "description": "Only this waiter's orders. A waiter always gets only their own orders: "
                        "another waiter's id gives an empty report."})
     status = fields.String(validate=validate.OneOf(["open", "closed"]), metadata={

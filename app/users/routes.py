@@ -12,7 +12,9 @@ from app.models import User
 from app.users import services
 from app.users.schemas import UserIn, UserListQuery, UserOut, UserPage, UserPatchIn
 from app.web.json_body import Blueprint
-from app.web.openapi import problem_doc
+from app.web.openapi import links_doc, problem_doc
+
+CREATED_USER = {"user_id": "$response.body#/id"}  # links from the 201 answer to the operations on it
 
 blp = Blueprint("users", __name__, description="Staff accounts: waiters, managers and admins.")
 
@@ -27,6 +29,7 @@ class Users(MethodView):
     @auth_required("manager", "admin")
     @blp.arguments(UserListQuery, location="query")
     @blp.response(200, UserPage)
+    @blp.doc(operationId="listUsers")
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List users, newest first.
 
@@ -39,6 +42,8 @@ class Users(MethodView):
     @blp.arguments(UserIn)
     @blp.response(201, UserOut, headers=LOCATION)
     @blp.alt_response(409, **problem_doc("`duplicate_email`: a user with this email exists."))
+    @blp.doc(operationId="createUser")
+    @blp.doc(**links_doc(201, getUser=CREATED_USER, updateUser=CREATED_USER, deleteUser=CREATED_USER))
     def post(self, data: dict[str, Any]) -> tuple[User, int, dict[str, str]]:
         """Create a user (role defaults to waiter).
 
@@ -53,6 +58,7 @@ class Users(MethodView):
 class UserItem(MethodView):
     @auth_required()
     @blp.response(200, UserOut)
+    @blp.doc(operationId="getUser")
     def get(self, user_id: int) -> User:
         """Get a user: managers and admins see anyone, others only themselves (else 404)."""
         return services.get_visible_user(current_user(), user_id)
@@ -61,6 +67,7 @@ class UserItem(MethodView):
     @blp.arguments(UserPatchIn)
     @blp.response(200, UserOut)
     @blp.alt_response(409, **SELF_CONFLICT)
+    @blp.doc(operationId="updateUser")
     def patch(self, changes: dict[str, Any], user_id: int) -> User:
         """Change a user's name, role, active flag, password or locations.
 
@@ -72,6 +79,7 @@ class UserItem(MethodView):
     @auth_required("admin")
     @blp.response(204)
     @blp.alt_response(409, **SELF_CONFLICT)
+    @blp.doc(operationId="deleteUser")
     def delete(self, user_id: int) -> None:
         """Deactivate a user; their orders keep them as waiter and their tokens stop working."""
         services.deactivate_user(current_user(), user_id)

@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from app.auth.permissions import user_location_ids
-from app.fields import TrimmedString, UTCDateTime, id_field
+from app.fields import StrictBoolean, TrimmedString, UTCDateTime, id_field
 from app.models import ROLES
 from app.users.services import normalize_email
 from app.web.pagination import PageQuery, page_schema
@@ -34,7 +34,7 @@ class UserOut(Schema):
     role = fields.String(metadata={"enum": list(ROLES)})
     active = fields.Boolean()
     location_ids = fields.Function(user_location_ids, metadata={
-        "type": "array", "items": {"type": "integer"}, "example": [1],
+        "type": "array", "items": {"type": "integer", "format": "int32"}, "example": [1],
         "description": "The locations the user belongs to; every location's id for admins."})
     created_at = UTCDateTime()
 
@@ -63,7 +63,7 @@ class UserPatchIn(Schema):
 
     name = TrimmedString(validate=NAME)
     role = fields.String(validate=ROLE)
-    active = fields.Boolean(metadata={"description": "false deactivates (like DELETE), true reactivates."})
+    active = StrictBoolean(metadata={"description": "false deactivates (like DELETE), true reactivates."})
     password = fields.String(load_only=True, validate=PASSWORD)
     location_ids = _location_ids()
 

@@ -5,8 +5,8 @@ Every operation gets, when it applies:
 - 401 when it is protected (`auth_required` puts `security` in its doc), 403 when only some roles
   may call it (the roles are also written into its description), 404 when its path has a parameter,
   400/413/415 when it takes a JSON body, 400 when it takes query parameters, 422 everywhere (an
-  undeclared query parameter), and a default
-  problem+json answer for everything else (500, 503, ...).
+  undeclared query parameter), and 500 and 503 everywhere (a bug; the database unreachable).
+  No operation has a catch-all `default` answer: every status a client can get is listed.
 - Route-specific errors (409 `duplicate_email`, 429 on login, ...) are added on the route with
   `@blp.alt_response(409, **problem_doc("..."))`; the plugin never overrides what a route documents.
 """
@@ -18,10 +18,12 @@ from http import HTTPStatus
 from typing import Any
 
 from apispec import APISpec, BasePlugin
+from apispec.ext.marshmallow import MarshmallowPlugin
 from flask_smorest import Api
+from marshmallow import fields
 
 from app.errors import PROBLEM_MIMETYPE, ErrorCode
-from app.fields import ProblemSchema
+from app.fields import OneOfSchemas, ProblemSchema, RawAs
 
 ROLES_EXTENSION = "x-roles"  # set on operations by auth_required (app/auth/permissions.py)
 
@@ -48,7 +50,10 @@ was sent and the database stopped answering: the change may or may not be stored
 the same `Idempotency-Key` or `client_order_id`, never with a new one.
 """
 
-RETRY_AFTER = {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}
+RETRY_AFTER = {
+    "description": "Seconds to wait before retrying.",
+    "schema": {"type": "integer", "format": "int32", "minimum": 1},
+}
 
 # What each error status means in this API; the codes are the stable `code` values.
 ERROR_DESCRIPTIONS: dict[int, str] = {
@@ -78,7 +83,22 @@ ERROR_HEADERS: dict[int, dict[str, Any]] = {
     503: {"Retry-After": RETRY_AFTER},
     504: {"Retry-After": RETRY_AFTER},
 }
-DEFAULT_ERROR = "DEFAULT_ERROR"  # flask-smorest's name for the catch-all response
+
+BEARER_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "bearerFormat": "JWT",
+    "description": "JSON Web Tokens signed with HS256 (HMAC-SHA256) and verified following RFC8725 "
+    "(JWT Best Current Practices): the algorithm is fixed server-side (`alg` from the token is never trusted, "
+    "`none` is refused), `exp` is always checked, access and refresh tokens are distinct `type`s and are not "
+    "interchangeable, and each token has a `jti` that logout revokes. Access tokens live 15 minutes, refresh "
+    "tokens 12 hours (both configurable). Send `Authorization: Bearer <access_token>`.",
+}
+MAX_INT32 = 2**31 - 1
+# Response schemas (named `...Out` or `...Page`) list every member as `required`, because every answer
+# carries them (null where nullable): generated clients then type them as present, not `T | Unset`.
+# A member that only some answers carry is named in the schema class's `OPENAPI_OPTIONAL`.
+RESPONSE_SCHEMA_SUFFIXES = ("Out", "Page")
 
 
 def problem_doc(description: str, *, headers: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -89,14 +109,19 @@ def problem_doc(description: str, *, headers: dict[str, Any] | None = None) -> d
     return doc
 
 
+LINKS = "x-comanda-links"  # moved into the operation's responses by ProblemResponsesPlugin
+
+
+def links_doc(status: int, **links: dict[str, str]) -> dict[str, Any]:
+    """Keyword arguments for `blp.doc(**links_doc(201, getOrder={"order_id": "$response.body#/id"}))`:
+    OpenAPI links from an answer to the operations it feeds (generated clients, stateful fuzzing)."""
+    return {LINKS: {status: {op: {"operationId": op, "parameters": params} for op, params in links.items()}}}
+
+
 def register_problem_responses(spec: APISpec) -> None:
     """Register one problem+json response component per error status, named like flask-smorest's."""
     for status, description in ERROR_DESCRIPTIONS.items():
         spec.components.response(HTTPStatus(status).name, _problem_response(description, status), lazy=True)
-    default = _problem_response(
-        f"Any other error, e.g. 500 `{ErrorCode.INTERNAL_ERROR}` or 503 `{ErrorCode.SERVICE_UNAVAILABLE}`.", 503
-    )
-    spec.components.response(DEFAULT_ERROR, default, lazy=True)
 
 
 def _problem_response(description: str, status: int) -> dict[str, Any]:
@@ -116,25 +141,74 @@ def standard_errors(path: str, operation: dict[str, Any], roles: Sequence[str] =
         statuses.append(401)
         if set(operation.get(ROLES_EXTENSION, roles)) != set(roles):
             statuses.append(403)
-    if "{" in path:
+    query = {p.get("name") for p in operation.get("parameters", []) if isinstance(p, dict) and p.get("in") == "query"}
+    if "{" in path or "location_id" in query:  # a location outside the caller's is 404, as an unknown one
         statuses.append(404)
     if "requestBody" in operation:
         statuses += [400, 413, 415, 422]
-    if any(p.get("in") == "query" for p in operation.get("parameters", []) if isinstance(p, dict)):
+    if query:
         statuses.append(400)
     statuses.append(422)  # an undeclared query parameter is 422 on every operation (app/web/query.py)
+    statuses += [500, 503]  # a bug anywhere; the database unreachable (every operation reads it)
     if method.lower() in WRITE_METHODS:  # app/web/transaction.py: a COMMIT that went unanswered
         statuses.append(504)
     return list(dict.fromkeys(statuses))
 
 
 class SchemaExtrasPlugin(BasePlugin):
-    """apispec plugin: merge a schema class's `OPENAPI_EXTRA` (JSON Schema keywords that marshmallow
-    fields cannot express, such as `oneOf` or `minProperties`) into its component."""
+    """apispec plugin: what marshmallow fields cannot say on their own.
+
+    - a schema class's `OPENAPI_EXTRA` (JSON Schema keywords such as `title` or `minProperties`) is
+      merged into its component;
+    - a `OneOfSchemas` field is documented as `oneOf` of its named variant components, which client
+      generators turn into a typed union; a `RawAs` field as its schema's component;
+    - every integer gets a `format`: `int32` when its maximum fits (ids, quantities), else `int64`.
+    """
+
+    def init_spec(self, spec: APISpec) -> None:
+        super().init_spec(spec)
+        for plugin in spec.plugins:
+            if isinstance(plugin, MarshmallowPlugin):
+                plugin.converter.add_attribute_function(_one_of_schemas)  # type: ignore[union-attr]
+                plugin.converter.add_attribute_function(_integer_format)  # type: ignore[union-attr]
 
     def schema_helper(self, name: str, definition: dict, schema: Any = None, **kwargs: Any) -> dict | None:
-        extra = getattr(schema, "OPENAPI_EXTRA", None)
+        extra = dict(getattr(schema, "OPENAPI_EXTRA", None) or {})
+        if schema is not None and name.endswith(RESPONSE_SCHEMA_SUFFIXES):
+            extra.setdefault("required", always_present(schema))
         return {**definition, **extra} if extra else None
+
+
+def always_present(schema: Any) -> list[str]:
+    """The members every answer of a response schema carries: all but its `OPENAPI_OPTIONAL` ones."""
+    instance = schema() if isinstance(schema, type) else schema
+    optional = set(getattr(instance, "OPENAPI_OPTIONAL", ()))
+    return [
+        field.data_key or name
+        for name, field in instance.fields.items()
+        if not field.load_only and name not in optional
+    ]
+
+
+def _one_of_schemas(self: Any, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
+    """apispec attribute function (bound to its OpenAPIConverter): a OneOfSchemas field's variants."""
+    if isinstance(field, OneOfSchemas):
+        return {"oneOf": [self.resolve_nested_schema(variant) for variant in field.variants]}
+    if isinstance(field, RawAs):
+        return self.resolve_nested_schema(field.documented_as)
+    return {}
+
+
+def _integer_format(self: Any, field: fields.Field, ret: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """apispec attribute function: `format: int32` or `int64` on every integer."""
+    if ret.get("type") == "integer" and "format" not in ret:
+        return {"format": "int32" if ret.get("maximum", MAX_INT32 + 1) <= MAX_INT32 else "int64"}
+    return {}
+
+
+def id_converter_schema(converter: Any) -> dict[str, Any]:
+    """The path parameter of an `<int:...>` id (app/web/routing.py IdConverter)."""
+    return {"type": "integer", "format": "int32", "minimum": converter.min, "maximum": converter.max}
 
 
 class ProblemResponsesPlugin(BasePlugin):
@@ -151,6 +225,10 @@ class ProblemResponsesPlugin(BasePlugin):
     def operation_helper(self, path: str | None = None, operations: dict | None = None, **kwargs: Any) -> None:
         for method, operation in (operations or {}).items():
             responses = operation.setdefault("responses", {})
+            for status, links in operation.pop(LINKS, {}).items():  # see links_doc
+                response = responses.get(status, responses.get(str(status)))
+                if isinstance(response, dict):
+                    response["links"] = links
             for status in standard_errors(path or "", operation, self.roles, method):
                 current = responses.get(status, responses.get(str(status)))
                 if current is None or isinstance(current, str):  # absent, or flask-smorest's generic ref
@@ -167,6 +245,7 @@ class ComandaApi(Api):
     """flask-smorest Api documenting our problem+json error body; the factory passes the plugins."""
 
     DEFAULT_RESPONSE_CONTENT_TYPE = "application/json"
+    DEFAULT_ERROR_RESPONSE_NAME = None  # no catch-all `default`: the plugin lists the real statuses
 
     def _register_error_handlers(self) -> None:
         # app/errors.py installs the single problem+json handler instead.

@@ -33,6 +33,9 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
 
+MAX_CURSOR_LENGTH = 512
+
+
 class PageQuery(Schema):
     """`?limit=&cursor=`; list query schemas inherit from it."""
 
@@ -41,7 +44,10 @@ class PageQuery(Schema):
         validate=validate.Range(1, MAX_LIMIT),
         metadata={"description": f"Page size, 1-{MAX_LIMIT} (default {DEFAULT_LIMIT})."},
     )
-    cursor = fields.String(load_default=None, metadata={"description": "Opaque `next_cursor` from the previous page."})
+    cursor = fields.String(
+        load_default=None,
+        metadata={"description": "Opaque `next_cursor` from the previous page.", "maxLength": MAX_CURSOR_LENGTH},
+    )
 
 
 def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
@@ -67,6 +73,8 @@ def encode_cursor(values: Sequence[Any]) -> str:
 def decode_cursor(cursor: str, columns: Sequence[InstrumentedAttribute]) -> list[Any]:
     """The ordering values in `cursor`, typed like `columns`; InvalidCursor when it is not ours."""
     try:
+        if len(cursor) > MAX_CURSOR_LENGTH:  # ours are far shorter; 400 like any cursor that is not ours
+            raise ValueError("too long")
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
         if not isinstance(values, list) or len(values) != len(columns):
