@@ -119,7 +119,7 @@ LABELS = [
     (r"^COMMIT", "COMMIT"),
     (r"^ROLLBACK$", "ROLLBACK (connection returned to the pool)"),
     (r"^SAVEPOINT|^RELEASE SAVEPOINT", "savepoint around the order INSERT"),
-    (r"FROM users.*revoked_tokens", "auth: user + revocation check (one statement)"),
+    (r"revoked_tokens.*FROM users|FROM users.*revoked_tokens", "auth: user + revocation check (one statement)"),
     (r"FROM revoked_tokens|revoked", "token revocation check"),
     (r"FROM users", "user lookup (JWT identity)"),
     (r"FROM products", "product lookup"),
