@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import Response, current_app, request
+from flask import Flask, Response, current_app, request
 from flask_limiter.util import get_remote_address
 
 from app.extensions import limiter
@@ -50,3 +50,17 @@ def throttle_login(view: F) -> F:
         lambda: current_app.config["LOGIN_FAILURES_PER_EMAIL"], key_func=login_email_key, deduct_when=is_failed_login
     )
     return per_address(per_email(view))  # type: ignore[return-value]  # flask-limiter types its decorator loosely
+
+
+def only_decorated_limits(app: Flask) -> None:
+    """Drop Flask-Limiter's before-request check: the app's only limits are the decorated login ones.
+
+    That hook resolves the endpoint's limits on every request (~0.2 ms of CPU per request in the
+    profile) only to find none: the app sets no default or application-wide limits, and a decorated
+    limit is checked by its decorator when the view runs (and deducted by the after-request hook,
+    which stays). Should default or application limits ever be configured, the hook stays too.
+    """
+    if app.config.get("RATELIMIT_DEFAULT") or app.config.get("RATELIMIT_APPLICATION"):
+        return
+    hooks = app.before_request_funcs.get(None, [])
+    hooks[:] = [hook for hook in hooks if hook != limiter._check_request_limit]
