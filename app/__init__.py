@@ -40,6 +40,7 @@ def register_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (tables must be known to Alembic)
+    from app.auth.throttle import only_decorated_limits
     from app.auth.tokens import register_jwt_callbacks
     from app.database import register_database_events
     from app.extensions import api, db, jwt, limiter, migrate
@@ -60,6 +61,7 @@ def register_extensions(app: Flask) -> None:
     jwt.init_app(app)
     register_jwt_callbacks(jwt)
     limiter.init_app(app)
+    only_decorated_limits(app)
     plugins = [SchemaExtrasPlugin(), ProblemResponsesPlugin(ROLES), FreshnessHeadersPlugin()]
     api.init_app(app, spec_kwargs={"info": {"description": API_DESCRIPTION}, "extra_plugins": plugins})
     api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)

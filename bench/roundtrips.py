@@ -119,6 +119,7 @@ LABELS = [
     (r"^COMMIT", "COMMIT"),
     (r"^ROLLBACK$", "ROLLBACK (connection returned to the pool)"),
     (r"^SAVEPOINT|^RELEASE SAVEPOINT", "savepoint around the order INSERT"),
+    (r"revoked_tokens.*FROM users|FROM users.*revoked_tokens", "auth: user + revocation check (one statement)"),
     (r"FROM revoked_tokens|revoked", "token revocation check"),
     (r"FROM users", "user lookup (JWT identity)"),
     (r"FROM products", "product lookup"),
@@ -126,6 +127,7 @@ LABELS = [
     (r"^INSERT INTO order_items", "INSERT lines"),
     (r"FROM order_items", "re-read of the lines (refresh)"),
     (r"report_", "rollups"),
+    (r"lock_timeout = \d+; INSERT INTO idempotency", "Idempotency-Key (lock_timeout + INSERT)"),
     (r"idempotency", "Idempotency-Key"),
     (r"lock_timeout", "Idempotency-Key (lock_timeout)"),
 ]
@@ -133,7 +135,7 @@ LABELS = [
 
 def label(statement: str) -> str:
     for pattern, name in LABELS:
-        if re.search(pattern, statement, re.I):
+        if re.search(pattern, statement, re.I | re.S):
             return name
     return "other"
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import current_app, request
+from flask import Flask, current_app, request
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
@@ -118,3 +118,17 @@ def throttle_login(view: F) -> F:
                     _give_back(strategy, item, key)
 
     return throttled  # type: ignore[return-value]  # wraps keeps the signature
+
+
+def only_decorated_limits(app: Flask) -> None:
+    """Drop Flask-Limiter's before-request check: the app's only limits are the login ones above.
+
+    That hook resolves the endpoint's limits on every request (~0.2 ms of CPU per request in the
+    profile) only to find none: the app sets no default or application-wide limits, and the login
+    allowances are taken atomically by `throttle_login` with the limiter's storage. Should default or
+    application limits ever be configured, the hook stays.
+    """
+    if app.config.get("RATELIMIT_DEFAULT") or app.config.get("RATELIMIT_APPLICATION"):
+        return
+    hooks = app.before_request_funcs.get(None, [])
+    hooks[:] = [hook for hook in hooks if hook != limiter._check_request_limit]

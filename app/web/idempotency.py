@@ -14,7 +14,7 @@ from functools import wraps
 
 from flask import Response, current_app, make_response, request
 from flask_jwt_extended import get_jwt_identity
-from sqlalchemy import delete, select, text
+from sqlalchemy import TextClause, bindparam, delete, select, text, update
 from sqlalchemy.exc import OperationalError
 
 from app.columns import utcnow
@@ -46,24 +46,48 @@ def request_fingerprint() -> str:
     return hashlib.sha256(f"{request.method}\n{request.path}\n{canonical}".encode()).hexdigest()
 
 
-def _claim(user_id: int, key: str, fingerprint: str) -> tuple[IdempotencyKey, bool]:
-    """Insert the key (or wait for a concurrent holder to finish); return the row and whether it is ours."""
-    stmt = insert_for_dialect(IdempotencyKey.__table__).on_conflict_do_nothing(index_elements=["user_id", "key"])
+def _postgres_claim(wait_ms: int) -> TextClause:
+    """`SET LOCAL lock_timeout` and the INSERT in one string: one round trip, the INSERT's rows come back."""
+    return text(
+        f"SET LOCAL lock_timeout = {wait_ms:d}; "  # noqa: S608 - an int from the config
+        "INSERT INTO idempotency_keys (user_id, key, request_hash, created_at) "
+        "VALUES (:user_id, :key, :request_hash, :created_at) "
+        "ON CONFLICT (user_id, key) DO NOTHING RETURNING id"
+    ).bindparams(bindparam("created_at", type_=IdempotencyKey.__table__.c.created_at.type))
+
+
+def _claim(user_id: int, key: str, fingerprint: str) -> tuple[int | None, IdempotencyKey | None]:
+    """Insert the key (or wait for a concurrent holder to finish).
+
+    Returns (the new row's id, None) when the key is ours, (None, the holder's row) when it is not.
+    On PostgreSQL the wait is bounded by IDEMPOTENCY_WAIT_MS (`SET LOCAL lock_timeout`, sent in
+    the same round trip as the INSERT, then reset to the default for the rest of the request);
+    the new row's id comes back with RETURNING, so the row is not read again.
+    """
     values = {"user_id": user_id, "key": key, "request_hash": fingerprint, "created_at": utcnow()}
     postgres = dialect_name() == "postgresql"
-    if postgres:
-        db.session.execute(text(f"SET LOCAL lock_timeout = {int(current_app.config['IDEMPOTENCY_WAIT_MS'])}"))
     try:
-        inserted = db.session.execute(stmt, values).rowcount == 1  # type: ignore[attr-defined]  # DML returns a CursorResult; Session.execute is typed as Result
+        if postgres:
+            new_id = db.session.execute(
+                _postgres_claim(int(current_app.config["IDEMPOTENCY_WAIT_MS"])), values
+            ).scalar()
+        else:
+            stmt = (
+                insert_for_dialect(IdempotencyKey.__table__)
+                .on_conflict_do_nothing(index_elements=["user_id", "key"])
+                .returning(IdempotencyKey.__table__.c.id)
+            )
+            new_id = db.session.execute(stmt, values).scalar()
     except OperationalError as exc:
         if getattr(exc.orig, "pgcode", None) == LOCK_NOT_AVAILABLE:
             raise KeyInProgress() from None
         raise
     if postgres:
         db.session.execute(text("SET LOCAL lock_timeout TO DEFAULT"))
+    if new_id is not None:
+        return new_id, None
     mine = select(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
-    row = db.session.scalars(mine).one()
-    return row, inserted
+    return None, db.session.scalars(mine).one()
 
 
 def _replay(row: IdempotencyKey) -> Response:
@@ -87,8 +111,8 @@ def idempotent(view: Callable) -> Callable:
         if BAD_TEXT.search(key):  # stored in a text column: NUL and lone surrogates cannot be
             raise ValidationFailed(errors={HEADER: [BAD_TEXT_MESSAGE]})
         fingerprint = request_fingerprint()
-        row, ours = _claim(int(get_jwt_identity()), key, fingerprint)
-        if not ours:
+        row_id, row = _claim(int(get_jwt_identity()), key, fingerprint)
+        if row is not None:
             if row.request_hash != fingerprint:
                 raise KeyReused()
             if row.response_status is None:  # only if the holder committed without an answer
@@ -96,10 +120,12 @@ def idempotent(view: Callable) -> Callable:
             return _replay(row)
         response = make_response(view(*args, **kwargs))
         if 200 <= response.status_code < 300:
-            row.response_status = response.status_code
-            row.response_body = response.get_data(as_text=True)
-            row.response_headers = json.dumps({h: response.headers[h] for h in KEPT_HEADERS if h in response.headers})
-            db.session.flush()
+            answer = {
+                "response_status": response.status_code,
+                "response_body": response.get_data(as_text=True),
+                "response_headers": json.dumps({h: response.headers[h] for h in KEPT_HEADERS if h in response.headers}),
+            }
+            db.session.execute(update(IdempotencyKey.__table__).where(IdempotencyKey.__table__.c.id == row_id), answer)
         return response
 
     return wrapper

@@ -122,3 +122,10 @@ def test_logins_keep_working_and_throttled_when_redis_is_down(tmp_path):
     for _ in range(5):
         assert_problem(login(client, "nobody@example.com"), 401, "invalid_credentials")
     assert_rate_limited(login(client, "nobody@example.com"))  # the in-memory fallback still counts
+
+
+def test_the_limiter_runs_only_on_limited_routes(app):
+    """No per-request limiter hook: the login limits are checked by their decorator."""
+    from app.extensions import limiter
+
+    assert limiter._check_request_limit not in app.before_request_funcs.get(None, [])

@@ -124,3 +124,31 @@ def test_correctly_signed_but_incomplete_claims(client, factory, app, user, chan
 def test_token_errors_are_problem_json_with_request_id(client):
     resp = client.get(ME, headers={"X-Request-ID": "rid-42"})
     assert assert_unauthorized(resp)["request_id"] == "rid-42"
+
+
+def _statements_of(client, app, path, headers) -> tuple[int, list[str]]:
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        status = client.get(path, headers=headers).status_code
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return status, [s for s in seen if not s.lstrip().upper().startswith(("BEGIN", "PRAGMA"))]
+
+
+def test_the_user_and_the_revocation_check_are_one_statement(client, app, factory, user):
+    status, statements = _statements_of(client, app, ME, factory.headers(user))
+    assert status == 200
+    # /me also reads the user's locations (location_ids); authentication itself is one statement.
+    auth = [sql for sql in statements if "revoked_tokens" in sql or "FROM users" in sql]
+    assert len(auth) == 1, statements
+    assert "revoked_tokens" in auth[0] and "users" in auth[0]
+
