@@ -79,6 +79,8 @@ def postgres_only(backend):
 def delete_all_rows() -> None:
     db.session.rollback()
     with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # its trigger refuses DELETE; TRUNCATE is the owner's act
+            conn.execute(sa.text("TRUNCATE order_events"))
         for table in reversed(db.metadata.sorted_tables):
             conn.execute(table.delete())
 

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -32,7 +44,18 @@ class Order(db.Model):
     notes: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(16), default="open")
     waiter_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # The check (API.md "The order's money fields"), stored by app/orders/checks.py from the pricing
+    # function on every change, never recomputed at read time. total = what the guest owes.
+    subtotal_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    discount_total_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    tax_total_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     total_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    tip_total_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    paid_total_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    refund_total_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Tax settings snapshotted at creation (rate in thousandths of a percent: 16% = 16000).
+    tax_rate_milli: Mapped[int] = mapped_column(Integer, default=0)
+    prices_include_tax: Mapped[bool] = mapped_column(Boolean, default=False)
     item_count: Mapped[int] = mapped_column(Integer, default=0)
     payment_method: Mapped[str | None] = mapped_column(String(16))
     # Computed once from created_at in BUSINESS_TIMEZONE with BUSINESS_DAY_STARTS_AT, never recomputed.
@@ -50,6 +73,20 @@ class Order(db.Model):
     items: Mapped[list[OrderItem]] = relationship(
         back_populates="order", order_by="OrderItem.id", lazy="selectin", cascade="all, delete-orphan"
     )
+    discounts = relationship(
+        "Discount", order_by="Discount.id", lazy="selectin", cascade="all, delete-orphan", back_populates="order"
+    )
+    payments = relationship("Payment", order_by="Payment.id", lazy="selectin", cascade="all, delete-orphan")
+    refunds = relationship("Refund", order_by="Refund.id", lazy="selectin", cascade="all, delete-orphan")
+
+    @property
+    def balance_due_cents(self) -> int:
+        return max(0, self.total_cents - self.paid_total_cents)
+
+    @property
+    def active_discounts(self) -> list:
+        """Discounts not removed, oldest first (the order pricing applies them in)."""
+        return [d for d in self.discounts if d.removed_at is None]
 
 
 class OrderItem(db.Model):
@@ -66,6 +103,12 @@ class OrderItem(db.Model):
     unit_price_cents: Mapped[int] = mapped_column(BigInteger)
     quantity: Mapped[int] = mapped_column(Integer)
     notes: Mapped[str | None] = mapped_column(Text)
+    # Snapshots: [{"name", "price_cents"}]; unit_price_cents already includes their prices.
+    modifiers: Mapped[list] = mapped_column(JSON, default=list)
+    tax_rate_milli: Mapped[int] = mapped_column(Integer, default=0)
+    discount_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    tax_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    net_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     voided: Mapped[bool] = mapped_column(Boolean, default=False)
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

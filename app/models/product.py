@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, String
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from app.extensions import db
@@ -31,6 +31,8 @@ class Product(db.Model):
     name_key: Mapped[str] = mapped_column(String(120), unique=True)
     price_cents: Mapped[int] = mapped_column(BigInteger)
     category: Mapped[str | None] = mapped_column(String(60))
+    # Thousandths of a percent (16% = 16000); None: the order's location rate.
+    tax_rate_milli: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
