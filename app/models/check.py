@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -48,6 +49,10 @@ class Discount(db.Model):
     removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     order = relationship("Order", back_populates="discounts")
+
+    @property
+    def percent(self) -> Decimal | None:
+        return None if self.percent_milli is None else Decimal(self.percent_milli).scaleb(-3)
     created_by = relationship("User", foreign_keys=[created_by_id], lazy="joined")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
@@ -118,3 +119,8 @@ class OrderItem(db.Model):
     @property
     def line_total_cents(self) -> int:
         return self.unit_price_cents * self.quantity
+
+    @property
+    def tax_rate(self) -> Decimal:
+        """The rate snapshot as a percentage (stored in thousandths of a percent)."""
+        return Decimal(self.tax_rate_milli).scaleb(-3)

@@ -20,9 +20,10 @@ from app.errors import flatten_errors
 from app.extensions import db
 from app.models import Order, OrderItem, User
 from app.models.types import utcnow
+from app.orders import history
 from app.orders.lines import Line, resolve_lines
 from app.orders.schemas import BatchOrderIn
-from app.orders.services import ids_by_client_order_id, order_row
+from app.orders.services import ids_by_client_order_id, order_row, price_new_order
 from app.reports import rollups
 
 MAX_AHEAD = timedelta(minutes=5)
@@ -92,7 +93,8 @@ def _insert(waiter: User, todo: list[tuple[int, dict[str, Any], list[Line]]], no
     """Bulk-insert the orders, their lines and rollup deltas; returns client_order_id -> id of those inserted."""
     # Sorted by client_order_id, so overlapping batches racing each other lock rows in the same order.
     todo = sorted(todo, key=lambda entry: entry[1]["client_order_id"])
-    rows = [order_row(waiter, data, lines, data.get("created_at") or now) for _, data, lines in todo]
+    todo = [(index, data, *price_new_order(data, lines)) for index, data, lines in todo]
+    rows = [order_row(waiter, data, lines, money, data.get("created_at") or now) for _, data, lines, money in todo]
     orders = Order.__table__
     stmt = (
         insert_for_dialect(orders)
@@ -100,15 +102,24 @@ def _insert(waiter: User, todo: list[tuple[int, dict[str, Any], list[Line]]], no
         .returning(orders.c.id, orders.c.client_order_id)
     )
     inserted = {cid: order_id for order_id, cid in db.session.execute(stmt, rows)}
-    item_rows, created = [], []
-    for row, (_, data, lines) in zip(rows, todo, strict=True):
+    item_rows, created, events = [], [], []
+    for row, (_, data, lines, _money) in zip(rows, todo, strict=True):
         order_id = inserted.get(data["client_order_id"])
         if order_id is None:
             continue
         item_rows += [{**line.row(), "order_id": order_id} for line in lines]
         created.append(NewOrder(waiter.id, row["business_date"], row["local_hour"], lines))
+        events.append((order_id, row["total_cents"]))
     if item_rows:
-        db.session.execute(insert(OrderItem.__table__), item_rows)
+        items = OrderItem.__table__
+        item_ids: dict[int, list[int]] = {}
+        for item_id, order_id in db.session.execute(insert(items).returning(items.c.id, items.c.order_id), item_rows):
+            item_ids.setdefault(order_id, []).append(item_id)
+        history.record_many([
+            history.event_row(order_id, 1, waiter.id, "created",
+                              {"item_ids": sorted(item_ids[order_id]), "total": history.money(total)})
+            for order_id, total in events
+        ])
     rollups.record([(None, rollups.contribution(order)) for order in created])
     return inserted
 

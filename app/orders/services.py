@@ -1,8 +1,10 @@
-"""Order rules: create, append, void, patch, close, cancel. Services flush; the request commits."""
+"""Order rules: create, append, void, patch. Services flush; the request commits.
+
+Every change raises the order's version by one and appends one history event (app/orders/history.py);
+every money figure comes from the pricing function through app/orders/checks.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -11,10 +13,11 @@ from sqlalchemy.exc import IntegrityError
 
 from app.auth.permissions import is_staff
 from app.business_time import business_date, local_hour
-from app.errors import Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired, ValidationFailed
+from app.errors import Conflict, NotFound, PreconditionFailed, PreconditionRequired, ValidationFailed
 from app.extensions import db
 from app.models import Order, OrderItem, User
 from app.models.types import utcnow
+from app.orders import checks, history
 from app.orders.lines import Line, resolve_lines
 from app.pagination import paginate
 from app.reports import rollups
@@ -32,9 +35,20 @@ def etag(order: Order) -> str:
     return f'"{order.version}"'
 
 
-def order_row(waiter: User, data: dict[str, Any], lines: list[Line], created_at: datetime) -> dict[str, Any]:
-    """Column values of a new open order with its totals (business date computed once, here)."""
-    total_cents, item_count = totals(lines)
+def price_new_order(data: dict[str, Any], lines: list[Line]) -> tuple[list[Line], dict[str, Any]]:
+    """A new order's tax snapshot and priced lines: (the lines with their figures, the order's money columns)."""
+    rate, prices_include_tax = checks.tax_settings_for_new_order(data)
+    rate_milli = checks.milli_from_percent(rate)
+    priced, figures = checks.price_lines(checks.with_tax_rates(lines, rate_milli), [], prices_include_tax)
+    money = {**checks.order_totals(figures), "tax_rate_milli": rate_milli, "prices_include_tax": prices_include_tax}
+    return priced, money
+
+
+def order_row(
+    waiter: User, data: dict[str, Any], lines: list[Line], money: dict[str, Any], created_at: datetime
+) -> dict[str, Any]:
+    """Column values of a new open order with its money (from price_new_order) and business date
+    (computed once, here)."""
     return {
         "client_order_id": data.get("client_order_id"),
         "customer_name": data["customer_name"],
@@ -42,8 +56,8 @@ def order_row(waiter: User, data: dict[str, Any], lines: list[Line], created_at:
         "notes": data.get("notes"),
         "status": "open",
         "waiter_id": waiter.id,
-        "total_cents": total_cents,
-        "item_count": item_count,
+        **money,
+        "item_count": sum(line.quantity for line in lines),
         "business_date": business_date(created_at),
         "local_hour": local_hour(created_at),
         "created_at": created_at,
@@ -53,8 +67,11 @@ def order_row(waiter: User, data: dict[str, Any], lines: list[Line], created_at:
 
 
 def build_order(waiter: User, data: dict[str, Any], lines: list[Line], created_at: datetime) -> Order:
-    """A new open order with its lines and totals, not yet added to the session."""
-    return Order(**order_row(waiter, data, lines, created_at), waiter=waiter, items=[line.to_item() for line in lines])
+    """A new open order with its priced lines and totals, not yet added to the session."""
+    lines, money = price_new_order(data, lines)
+    return Order(
+        **order_row(waiter, data, lines, money, created_at), waiter=waiter, items=[line.to_item() for line in lines]
+    )
 
 
 def _insert_lines(order: Order, lines: list[Line]) -> None:
@@ -64,20 +81,16 @@ def _insert_lines(order: Order, lines: list[Line]) -> None:
     db.session.refresh(order, attribute_names=["items"])
 
 
-def totals(lines: Iterable[Line | OrderItem]) -> tuple[int, int]:
-    """(total in cents, item count) of the non-voided lines: exact integer arithmetic."""
-    live = [line for line in lines if not line.voided]
-    return sum(line.unit_price_cents * line.quantity for line in live), sum(line.quantity for line in live)
-
-
 def recompute_totals(order: Order) -> None:
-    """Store the order's total and item_count from its lines."""
-    order.total_cents, order.item_count = totals(order.items)
+    """Price the order again from its lines and discounts and store every figure (app/orders/checks.py)."""
+    checks.reprice(order)
 
 
-def _touch(order: Order) -> None:
+def touch(order: Order, actor: User, event: str, **data: Any) -> None:
+    """One change: version + 1, updated_at now, and its one history event."""
     order.version += 1
     order.updated_at = utcnow()
+    history.record(order, actor, event, **data)
 
 
 def ids_by_client_order_id(client_order_ids: list[str]) -> dict[str, int]:
@@ -98,8 +111,8 @@ def resolve_or_raise(lines: list[dict[str, Any]]) -> list[Line]:
 def create_order(waiter: User, data: dict[str, Any], *, created_at: datetime | None = None) -> Order:
     """Create an open order for `waiter` (taken now, or at `created_at` for imports and tests);
     a repeated client_order_id is 409 with the existing id."""
-    lines = resolve_or_raise(data["items"])
-    order = Order(**order_row(waiter, data, lines, created_at or utcnow()), waiter=waiter)
+    lines, money = price_new_order(data, resolve_or_raise(data["items"]))
+    order = Order(**order_row(waiter, data, lines, money, created_at or utcnow()), waiter=waiter)
     try:
         # Added inside the savepoint (begin_nested flushes what is already pending), so a
         # concurrent twin's unique violation rolls back only this insert.
@@ -113,6 +126,8 @@ def create_order(waiter: User, data: dict[str, Any], *, created_at: datetime | N
             raise
         raise DuplicateClientOrderId(order_id=order_id) from None
     _insert_lines(order, lines)
+    history.record(order, waiter, "created", item_ids=[item.id for item in order.items],
+                   total=history.money(order.total_cents))
     rollups.record([(None, rollups.contribution(order))])
     return order
 
@@ -130,7 +145,7 @@ def visible_order(user: User, order_id: int, *, lock: bool = False) -> Order:
     return order
 
 
-def _open_for_change(user: User, order_id: int) -> Order:
+def open_for_change(user: User, order_id: int) -> Order:
     order = visible_order(user, order_id, lock=True)
     if order.status != "open":
         raise OrderNotOpen()
@@ -157,12 +172,14 @@ def list_orders(user: User, args: dict[str, Any]) -> tuple[list[Order], str | No
 
 def append_items(user: User, order_id: int, lines: list[dict[str, Any]]) -> Order:
     """Add lines to an open order. Concurrent appends queue on the row lock; none is lost."""
-    order = _open_for_change(user, order_id)
-    resolved = resolve_or_raise(lines)
+    order = open_for_change(user, order_id)
+    resolved = checks.with_tax_rates(resolve_or_raise(lines), order.tax_rate_milli)  # the order's snapshot
     before = rollups.contribution(order)
+    known = {item.id for item in order.items}
     _insert_lines(order, resolved)
-    recompute_totals(order)
-    _touch(order)
+    checks.reprice(order)
+    touch(order, user, "items_added", item_ids=[item.id for item in order.items if item.id not in known],
+          total=history.money(order.total_cents))
     db.session.flush()
     rollups.record([(before, rollups.contribution(order))])
     return order
@@ -170,7 +187,7 @@ def append_items(user: User, order_id: int, lines: list[dict[str, Any]]) -> Orde
 
 def void_item(user: User, order_id: int, item_id: int) -> Order:
     """Void a line (kept, flagged, excluded from totals). Voiding a voided line changes nothing."""
-    order = _open_for_change(user, order_id)
+    order = open_for_change(user, order_id)
     item = next((item for item in order.items if item.id == item_id), None)
     if item is None:
         raise NotFound("No such line on this order.")
@@ -179,8 +196,8 @@ def void_item(user: User, order_id: int, item_id: int) -> Order:
     before = rollups.contribution(order)
     item.voided = True
     item.voided_at = utcnow()
-    recompute_totals(order)
-    _touch(order)
+    checks.reprice_not_below_paid(order)
+    touch(order, user, "item_voided", item_id=item.id, total=history.money(order.total_cents))
     db.session.flush()
     rollups.record([(before, rollups.contribution(order))])
     return order
@@ -208,36 +225,14 @@ def patch_order(user: User, order_id: int, data: dict[str, Any], if_match: str |
     for field, attr in (("customer_name", "customer_name"), ("table", "table_label"), ("notes", "notes")):
         if field in data:
             setattr(order, attr, data[field])
-    _touch(order)
+    touch(order, user, "updated", changes=dict(data))
     db.session.flush()
     return order
 
 
-def close_order(user: User, order_id: int, payment_method: str) -> Order:
-    """Close (pay) an open order."""
-    order = _open_for_change(user, order_id)
-    before = rollups.contribution(order)
-    order.status = "closed"
-    order.payment_method = payment_method
-    order.closed_at = utcnow()
-    _touch(order)
-    db.session.flush()
-    rollups.record([(before, rollups.contribution(order))])
-    return order
-
-
-def cancel_order(user: User, order_id: int, reason: str) -> Order:
-    """Cancel an order: waiters their own open ones; a closed order needs a manager or admin."""
-    order = visible_order(user, order_id, lock=True)
-    if order.status == "cancelled":
-        raise OrderNotOpen("The order is already cancelled.")
-    if order.status == "closed" and not is_staff(user):
-        raise Forbidden("Only a manager or admin may cancel a closed order.")
-    before = rollups.contribution(order)
-    order.status = "cancelled"
-    order.cancelled_at = utcnow()
-    order.cancel_reason = reason
-    _touch(order)
-    db.session.flush()
-    rollups.record([(before, rollups.contribution(order))])
-    return order
+def calculate(data: dict[str, Any]) -> dict[str, Any]:
+    """Price a create body with optional discounts, storing nothing (not even an ad-hoc product)."""
+    lines, errors = resolve_lines([data["items"]], create_missing=False)[0]
+    if errors:
+        raise ValidationFailed(errors=errors)
+    return checks.calculate(lines, data.get("discounts", []), data)
