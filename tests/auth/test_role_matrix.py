@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from app.extensions import db
-from app.models import Order, Product, User
+from app.models import Discount, Order, Payment, Product, User
 from app.models.types import utcnow
 from tests.factories import PASSWORD
 
@@ -62,6 +62,13 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("DELETE", "/api/v1/orders/<int:order_id>/items/<int:item_id>"): row(401, 404, 200, 200),
     ("POST", "/api/v1/orders/<int:order_id>/close"):  row(401, 404, 200, 200),
     ("POST", "/api/v1/orders/<int:order_id>/cancel"): row(401, 404, 200, 200),
+    ("POST", "/api/v1/orders/calculate"):             row(401, 200, 200, 200),
+    ("POST", "/api/v1/orders/<int:order_id>/payments"): row(401, 404, 201, 201),
+    ("GET", "/api/v1/orders/<int:order_id>/events"):  row(401, 404, 200, 200),
+    # Discounts and refunds are for managers and admins: a waiter is 403 whoever's order it is.
+    ("POST", "/api/v1/orders/<int:order_id>/discounts"): row(401, 403, 201, 201),
+    ("DELETE", "/api/v1/orders/<int:order_id>/discounts/<int:discount_id>"): row(401, 403, 200, 200),
+    ("POST", "/api/v1/orders/<int:order_id>/refunds"): row(401, 403, 201, 201),  # on a closed order
     # Reports: every role; a waiter's report covers only their own orders.
     ("GET", "/api/v1/reports/products"):              row(401, 200, 200, 200),
     ("GET", "/api/v1/reports/waiters"):               row(401, 200, 200, 200),
@@ -78,6 +85,7 @@ class World:
     factory: Any
     product: Product
     order: Order | None = None  # the target's order made for the current request
+    rule: str = ""  # the rule being requested (refunds need a closed order)
 
     def line(self) -> dict[str, int]:
         return {"product_id": self.product.id, "quantity": 1}
@@ -89,9 +97,22 @@ class World:
 
         line = Line(self.product.id, self.product.name, self.product.price_cents, 1, None)
         self.order = build_order(self.target, {"customer_name": "Matrix"}, [line], utcnow())
+        if self.rule.endswith("/refunds"):
+            self.order.status, self.order.payment_method, self.order.closed_at = "closed", "cash", utcnow()
+            self.order.paid_total_cents = self.order.total_cents
+            self.order.payments.append(Payment(method="cash", amount_cents=self.order.total_cents, tip_cents=0,
+                                               business_date=self.order.business_date, created_by_id=self.target.id))
         db.session.add(self.order)
         db.session.commit()
         return self.order.id
+
+    def discount(self) -> int:
+        """An order discount on the current order."""
+        discount = Discount(order_id=self.order.id, amount_cents=100, applied_cents=100, reason="matrix",
+                            created_by_id=self.target.id)
+        db.session.add(discount)
+        db.session.commit()
+        return discount.id
 
 
 # A value for every path parameter name used in the rules.
@@ -100,6 +121,7 @@ PATH_VALUES: dict[str, Callable[[World], Any]] = {
     "product_id": lambda w: w.product.id,
     "order_id": lambda w: w.fresh_order(),
     "item_id": lambda w: w.order.items[0].id,  # filled after order_id, from the same order
+    "discount_id": lambda w: w.discount(),  # likewise
     "filename": lambda w: "swagger-ui.css",
 }
 
@@ -120,6 +142,12 @@ BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
     ("POST", "/api/v1/orders/<int:order_id>/items"): lambda w: {"items": [{"product_id": w.product.id, "quantity": 2}]},
     ("POST", "/api/v1/orders/<int:order_id>/close"): lambda w: {"payment_method": "cash"},
     ("POST", "/api/v1/orders/<int:order_id>/cancel"): lambda w: {"reason": "matrix"},
+    ("POST", "/api/v1/orders/calculate"): lambda w: {"items": [w.line()]},
+    ("POST", "/api/v1/orders/<int:order_id>/payments"): lambda w: {"method": "cash", "amount": "1.00"},
+    ("POST", "/api/v1/orders/<int:order_id>/discounts"): lambda w: {"percent": "10", "reason": "matrix"},
+    ("POST", "/api/v1/orders/<int:order_id>/refunds"): lambda w: {
+        "items": [{"item_id": w.order.items[0].id, "quantity": 1}], "reason": "matrix"
+    },
 }
 
 # Extra headers some routes need to be otherwise valid.
@@ -150,6 +178,7 @@ def build_request(factory, world: World, method: str, rule: str, principal: str)
         assert name in PATH_VALUES, f"add a PATH_VALUES entry for <{name}>"
         return str(PATH_VALUES[name](world))
 
+    world.rule = rule
     request: dict[str, Any] = {"path": PARAM.sub(fill, rule), "method": method}
     if (method, rule) in BODIES:
         request["json"] = BODIES[(method, rule)](world)
