@@ -16,6 +16,7 @@ from flask_migrate import upgrade
 from app import create_app
 from app.extensions import db, limiter
 from config import TestingConfig, normalize_database_url
+from tests.helpers import clear_order_events
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
@@ -79,8 +80,7 @@ def postgres_only(backend):
 def delete_all_rows() -> None:
     db.session.rollback()
     with db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":  # its trigger refuses DELETE; TRUNCATE is the owner's act
-            conn.execute(sa.text("TRUNCATE order_events"))
+        clear_order_events(conn)
         for table in reversed(db.metadata.sorted_tables):
             conn.execute(table.delete())
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, validates
@@ -36,6 +37,10 @@ class Product(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def tax_rate(self) -> Decimal | None:
+        return None if self.tax_rate_milli is None else Decimal(self.tax_rate_milli).scaleb(-3)
 
     @validates("name")
     def _set_name(self, _key: str, value: str) -> str:

@@ -6,6 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from app.money import Money, MoneyOut
 from app.pagination import PageQuery, page_schema
+from app.percent import Percent
 from app.schemas import UTCDateTime
 from app.validation import optional_text, trimmed
 
@@ -15,6 +16,9 @@ class ProductIn(Schema):
     price = Money(required=True, metadata={"example": "25.00", "description": "String or number, 2 decimals max."})
     category = optional_text(60, metadata={"example": "Tacos"})
     active = fields.Boolean(load_default=True)
+    tax_rate = Percent(allow_zero=True, allow_none=True, load_default=None, metadata={
+        "description": "The product's own tax rate, 0-100 with 3 decimals; null (default): the location's rate.",
+        "example": None})
 
 
 class ProductPatch(Schema):
@@ -24,6 +28,9 @@ class ProductPatch(Schema):
     price = Money()
     category = optional_text(60, patch=True)
     active = fields.Boolean()
+    tax_rate = Percent(allow_zero=True, allow_none=True, metadata={
+        "description": "The product's own tax rate, 0-100 with 3 decimals; null (default): the location's rate.",
+        "example": None})
 
     @validates_schema
     def _not_empty(self, data, **kwargs):
@@ -36,6 +43,8 @@ class ProductOut(Schema):
     name = fields.String()
     price = MoneyOut(attribute="price_cents")
     category = fields.String(allow_none=True)
+    tax_rate = Percent(allow_zero=True, allow_none=True, attribute="tax_rate",
+                       metadata={"description": "null: the location's rate."})
     active = fields.Boolean()
     created_at = UTCDateTime()
     updated_at = UTCDateTime()
