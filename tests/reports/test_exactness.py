@@ -17,8 +17,8 @@ from app.extensions import db
 from app.models import Order, OrderItem
 from app.reports import maintenance
 from app.reports.periods import next_month
-from tests.reports import oracle
 from tests.helpers import clear_order_events
+from tests.reports import oracle
 from tests.reports.orderkit import Line, Rejected
 
 PRODUCTS = 4
