@@ -27,9 +27,11 @@ def assert_unauthorized(resp) -> dict:
 
 
 def clear_order_events(conn) -> None:
-    """Empty order_events before deleting orders. PostgreSQL's trigger refuses DELETE on it (the
-    history is append-only); TRUNCATE, an act of the table's owner, is how a test starts afresh."""
-    if conn.dialect.name == "postgresql":
+    """Empty order_events (through a connection or a session) before deleting orders. PostgreSQL's
+    trigger refuses DELETE on it (the history is append-only); TRUNCATE, an act of the table's
+    owner, is how a test starts afresh."""
+    dialect = conn.dialect if hasattr(conn, "dialect") else conn.get_bind().dialect
+    if dialect.name == "postgresql":
         conn.execute(sa.text("TRUNCATE order_events"))
     else:
         conn.execute(sa.text("DELETE FROM order_events"))
