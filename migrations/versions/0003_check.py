@@ -35,22 +35,18 @@ FOR EACH ROW EXECUTE FUNCTION order_events_append_only()
 
 
 def upgrade():
-    with op.batch_alter_table('products', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('tax_rate_milli', sa.Integer(), nullable=True))
-
-    with op.batch_alter_table('orders', schema=None) as batch_op:
-        for name in ('subtotal_cents', 'discount_total_cents', 'tax_total_cents', 'tip_total_cents',
-                     'paid_total_cents', 'refund_total_cents'):
-            batch_op.add_column(sa.Column(name, sa.BigInteger(), server_default=ZERO, nullable=False))
-        batch_op.add_column(sa.Column('tax_rate_milli', sa.Integer(), server_default=ZERO, nullable=False))
-        batch_op.add_column(sa.Column('prices_include_tax', sa.Boolean(), server_default=sa.false(),
-                                      nullable=False))
-
-    with op.batch_alter_table('order_items', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('modifiers', sa.JSON(), server_default=sa.text("'[]'"), nullable=False))
-        batch_op.add_column(sa.Column('tax_rate_milli', sa.Integer(), server_default=ZERO, nullable=False))
-        for name in ('discount_cents', 'tax_cents', 'net_cents'):
-            batch_op.add_column(sa.Column(name, sa.BigInteger(), server_default=ZERO, nullable=False))
+    # Plain ADD COLUMN (no batch "move and copy"): on SQLite, recreating `orders` would drop the
+    # old table, and with foreign keys on that cascades into order_items.
+    op.add_column('products', sa.Column('tax_rate_milli', sa.Integer(), nullable=True))
+    for name in ('subtotal_cents', 'discount_total_cents', 'tax_total_cents', 'tip_total_cents',
+                 'paid_total_cents', 'refund_total_cents'):
+        op.add_column('orders', sa.Column(name, sa.BigInteger(), server_default=ZERO, nullable=False))
+    op.add_column('orders', sa.Column('tax_rate_milli', sa.Integer(), server_default=ZERO, nullable=False))
+    op.add_column('orders', sa.Column('prices_include_tax', sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.add_column('order_items', sa.Column('modifiers', sa.JSON(), server_default=sa.text("'[]'"), nullable=False))
+    op.add_column('order_items', sa.Column('tax_rate_milli', sa.Integer(), server_default=ZERO, nullable=False))
+    for name in ('discount_cents', 'tax_cents', 'net_cents'):
+        op.add_column('order_items', sa.Column(name, sa.BigInteger(), server_default=ZERO, nullable=False))
 
     op.create_table('order_discounts',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -187,12 +183,10 @@ def downgrade():
     with op.batch_alter_table('order_discounts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_order_discounts_order_id'))
     op.drop_table('order_discounts')
-    with op.batch_alter_table('order_items', schema=None) as batch_op:
-        for name in ('net_cents', 'tax_cents', 'discount_cents', 'tax_rate_milli', 'modifiers'):
-            batch_op.drop_column(name)
-    with op.batch_alter_table('orders', schema=None) as batch_op:
-        for name in ('prices_include_tax', 'tax_rate_milli', 'refund_total_cents', 'paid_total_cents',
-                     'tip_total_cents', 'tax_total_cents', 'discount_total_cents', 'subtotal_cents'):
-            batch_op.drop_column(name)
-    with op.batch_alter_table('products', schema=None) as batch_op:
-        batch_op.drop_column('tax_rate_milli')
+    # Plain DROP COLUMN (SQLite >= 3.35), not batch "move and copy": see upgrade().
+    for name in ('net_cents', 'tax_cents', 'discount_cents', 'tax_rate_milli', 'modifiers'):
+        op.drop_column('order_items', name)
+    for name in ('prices_include_tax', 'tax_rate_milli', 'refund_total_cents', 'paid_total_cents',
+                 'tip_total_cents', 'tax_total_cents', 'discount_total_cents', 'subtotal_cents'):
+        op.drop_column('orders', name)
+    op.drop_column('products', 'tax_rate_milli')

@@ -5,11 +5,20 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 
+import pytest
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Order, OrderEvent, Payment
-from tests.orders.test_concurrency import ORDERS, count, no_server_errors, order_body, run_together, setup  # noqa: F401
+from tests.orders.test_concurrency import ORDERS, count, no_server_errors, order_body, run_together
+
+
+@pytest.fixture
+def setup(app, postgres_only, factory):
+    waiter, manager = factory.make_user("waiter"), factory.make_user("manager")
+    product = factory.make_product(price="12.50")
+    return {"product": product.id, "waiter_headers": factory.headers(waiter),
+            "manager_headers": factory.headers(manager)}
 
 
 def new_order(client, setup) -> dict:
