@@ -31,7 +31,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from fractions import Fraction
 
 ZERO = Decimal(0)
 
@@ -82,8 +81,11 @@ class DiscountInput:
     amount: int | None = None
 
     def __post_init__(self) -> None:
+        # Schemas refuse these first; here they would break "a share never exceeds its line".
         if (self.percent is None) == (self.amount is None):
             raise ValueError("a discount has exactly one of percent and amount")
+        if not (0 < self.percent <= 100 if self.amount is None else self.amount > 0):
+            raise ValueError("a discount takes a percent in (0, 100] or an amount above 0")
 
 
 @dataclass(frozen=True)
@@ -119,9 +121,11 @@ def share(amount: int, left: dict[int, int]) -> dict[int, int]:
     whole = sum(left.values())
     if whole == 0:
         return dict.fromkeys(left, 0)
-    exact = {key: Fraction(amount * part, whole) for key, part in left.items()}
-    shares = {key: int(value) for key, value in exact.items()}
-    by_remainder = sorted(left, key=lambda key: (shares[key] - exact[key], key))
+    # Each exact share is amount x part / whole: its floor now, and the cents left over go one each
+    # to the largest remainders (all over the same `whole`, so the integers compare exactly).
+    floors = {key: divmod(amount * part, whole) for key, part in left.items()}
+    shares = {key: floor for key, (floor, _) in floors.items()}
+    by_remainder = sorted(left, key=lambda key: (-floors[key][1], key))
     for key in by_remainder[: amount - sum(shares.values())]:
         shares[key] += 1
     return shares
@@ -173,7 +177,7 @@ def _line_figures(line: LineInput, discount: int, prices_include_tax: bool) -> L
 
 @dataclass(frozen=True)
 class Refunded:
-    """What refunds of one line have returned so far (amount and tax in cents)."""
+    """Units, amount and tax (cents) returned by refunds of one line: by one refund, or by all so far."""
 
     quantity: int = 0
     amount: int = 0
