@@ -23,7 +23,7 @@ def event_row(order_id: int, version: int, actor_id: int, type_: str, data: dict
 
 def record(order: Order, actor: User, type_: str, **data: Any) -> None:
     """Append one event for the change just made to `order` (call after its version was raised)."""
-    db.session.add(OrderEvent(**event_row(order.id, order.version, actor.id, type_, data)))
+    record_many([event_row(order.id, order.version, actor.id, type_, data)])
 
 
 def record_many(rows: list[dict[str, Any]]) -> None:

@@ -112,7 +112,9 @@ def create_order(waiter: User, data: dict[str, Any], *, created_at: datetime | N
     """Create an open order for `waiter` (taken now, or at `created_at` for imports and tests);
     a repeated client_order_id is 409 with the existing id."""
     lines, money = price_new_order(data, resolve_or_raise(data["items"]))
-    order = Order(**order_row(waiter, data, lines, money, created_at or utcnow()), waiter=waiter)
+    # Empty collections, so answering the new order loads no discounts, payments or refunds.
+    order = Order(**order_row(waiter, data, lines, money, created_at or utcnow()), waiter=waiter,
+                  discounts=[], payments=[], refunds=[])
     try:
         # Added inside the savepoint (begin_nested flushes what is already pending), so a
         # concurrent twin's unique violation rolls back only this insert.
