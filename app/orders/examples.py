@@ -67,3 +67,54 @@ CALCULATION_EXAMPLE = {
         {"item_index": None, "percent": None, "amount": "10.00", "applied": "10.00", "reason": "Regular customer"}
     ],
 }
+
+
+_WHO = {"id": 3, "name": "Luis"}
+_BOSS = {"id": 2, "name": "Marta"}
+
+# An order split between a card and cash (with change), then one taco refunded the next day.
+SETTLED_ORDER_EXAMPLE = {
+    "id": 42, "client_order_id": "tab3-000481", "customer_name": "Ana", "table": "12", "notes": None,
+    "status": "closed", "waiter": _WHO,
+    "items": [
+        {"id": 7, "product_id": 5, "product_name": "Taco al pastor", "unit_price": "25.00", "quantity": 2,
+         "line_total": "50.00", "notes": None, "voided": False, "modifiers": [], "tax_rate": "0",
+         "discount": "5.00", "tax": "0.00", "net": "45.00"},
+        {"id": 8, "product_id": 12, "product_name": "Agua de horchata", "unit_price": "27.00", "quantity": 1,
+         "line_total": "27.00", "notes": None, "voided": False,
+         "modifiers": [{"name": "Grande", "price": "1.50"}], "tax_rate": "0",
+         "discount": "0.00", "tax": "0.00", "net": "27.00"},
+    ],
+    "item_count": 3, "subtotal": "77.00", "discount_total": "5.00", "tax_total": "0.00", "total": "72.00",
+    "tip_total": "10.00", "paid_total": "72.00", "refund_total": "22.50", "balance_due": "0.00",
+    "currency": "MXN", "payment_method": "mixed",
+    "discounts": [{"id": 1, "item_id": 7, "percent": "10", "amount": None, "applied": "5.00", "reason": "Regular",
+                   "created_by": _BOSS, "created_at": "2026-11-21T20:20:00Z"}],
+    "payments": [
+        {"id": 1, "method": "card", "amount": "40.00", "tip": "6.00", "tendered": None, "change": None,
+         "reference": "auth 123456", "created_by": _WHO, "created_at": "2026-11-21T21:02:10Z"},
+        {"id": 2, "method": "cash", "amount": "32.00", "tip": "4.00", "tendered": "50.00", "change": "14.00",
+         "reference": None, "created_by": _WHO, "created_at": "2026-11-21T21:03:40Z"},
+    ],
+    "refunds": [
+        {"id": 1, "items": [{"item_id": 7, "quantity": 1, "amount": "22.50", "tax": "0.00"}], "amount": "22.50",
+         "tax": "0.00", "tip": "0.00", "method": "other", "reason": "Cold taco", "business_date": "2026-11-22",
+         "created_by": _BOSS, "created_at": "2026-11-22T19:00:00Z"},
+    ],
+    "business_date": "2026-11-21", "created_at": "2026-11-21T20:15:03Z", "updated_at": "2026-11-22T19:00:00Z",
+    "closed_at": "2026-11-21T21:03:41Z", "cancelled_at": None, "cancel_reason": None, "version": 6,
+}
+
+EVENTS_EXAMPLE = {
+    "data": [
+        {"id": 101, "type": "created", "actor": _WHO, "at": "2026-11-21T20:15:03Z",
+         "data": {"item_ids": [7, 8], "total": "77.00", "version": 1}},
+        {"id": 102, "type": "discount_added", "actor": _BOSS, "at": "2026-11-21T20:20:00Z",
+         "data": {"discount_id": 1, "item_id": 7, "percent": "10", "amount": None, "applied": "5.00",
+                  "reason": "Regular", "total": "72.00", "version": 2}},
+        {"id": 103, "type": "payment_added", "actor": _WHO, "at": "2026-11-21T21:02:10Z",
+         "data": {"payment_id": 1, "method": "card", "amount": "40.00", "tip": "6.00", "tendered": None,
+                  "change": None, "balance_due": "32.00", "version": 3}},
+    ],
+    "next_cursor": "WzEwM10",
+}

@@ -10,7 +10,13 @@ from app.blueprint import Blueprint
 from app.idempotency import idempotent
 from app.openapi import problem_doc
 from app.orders import batch, discounts, history, services, settle
-from app.orders.examples import CALCULATE_EXAMPLE, CALCULATION_EXAMPLE, WORKED_EXAMPLE
+from app.orders.examples import (
+    CALCULATE_EXAMPLE,
+    CALCULATION_EXAMPLE,
+    EVENTS_EXAMPLE,
+    SETTLED_ORDER_EXAMPLE,
+    WORKED_EXAMPLE,
+)
 from app.orders.schemas import (
     BatchIn,
     BatchOut,
@@ -162,7 +168,7 @@ class OrderClose(MethodView):
     @auth_required()
     @idempotent
     @blp.arguments(CloseIn, example={"payment_method": "card", "tip": "20.00"})
-    @blp.response(200, OrderOut)
+    @blp.response(200, OrderOut, example=SETTLED_ORDER_EXAMPLE)
     @blp.alt_response(409, **problem_doc("`order_not_open`; `balance_due`: `{}` sent while something is owed."))
     @blp.doc(**IDEMPOTENCY_DOC)
     def post(self, data, order_id):
@@ -231,8 +237,8 @@ class OrderDiscount(MethodView):
 class OrderPayments(MethodView):
     @auth_required()
     @idempotent
-    @blp.arguments(PaymentIn, example={"method": "cash", "amount": "150.00", "tip": "15.00", "tendered": "200.00"})
-    @blp.response(201, OrderOut)
+    @blp.arguments(PaymentIn, example={"method": "cash", "amount": "32.00", "tip": "4.00", "tendered": "50.00"})
+    @blp.response(201, OrderOut, example=SETTLED_ORDER_EXAMPLE)
     @blp.alt_response(409, **problem_doc("`order_not_open`."))
     @blp.alt_response(422, **problem_doc("`exceeds_balance` (amount above balance_due) or `validation_error`."))
     @blp.doc(**IDEMPOTENCY_DOC)
@@ -245,8 +251,8 @@ class OrderPayments(MethodView):
 class OrderRefunds(MethodView):
     @auth_required()
     @idempotent
-    @blp.arguments(RefundIn, example={"items": [{"item_id": 7, "quantity": 1}], "reason": "Cold soup"})
-    @blp.response(201, OrderOut)
+    @blp.arguments(RefundIn, example={"items": [{"item_id": 7, "quantity": 1}], "reason": "Cold taco"})
+    @blp.response(201, OrderOut, example=SETTLED_ORDER_EXAMPLE)
     @blp.alt_response(403, **problem_doc("`forbidden`: waiters may not refund."))
     @blp.alt_response(409, **problem_doc("`order_not_open`: only closed orders are refunded."))
     @blp.alt_response(422, **problem_doc("`exceeds_refundable_quantity` or `validation_error`."))
@@ -260,7 +266,7 @@ class OrderRefunds(MethodView):
 class OrderEvents(MethodView):
     @auth_required()
     @blp.arguments(PageQuery, location="query")
-    @blp.response(200, EventPage)
+    @blp.response(200, EventPage, example=EVENTS_EXAMPLE)
     def get(self, args, order_id):
         """The order's history, oldest first: one event per change, append-only"""
         order = services.visible_order(current_user(), order_id)

@@ -127,9 +127,10 @@ def close_order(user: User, order_id: int, payment_method: str | None = None, ti
 
 
 def _refund(user: User, order: Order, parts: list[tuple[Any, pricing.Refunded]], tip: int, reason: str,
-            method: str) -> Refund:
+            method: str, *, amount: int | None = None) -> Refund:
+    """Record a refund of `parts` (or of `amount` with no lines) and raise the order's refund_total."""
     refund = Refund(
-        amount_cents=sum(part.amount for _, part in parts),
+        amount_cents=sum(part.amount for _, part in parts) if amount is None else amount,
         tax_cents=sum(part.tax for _, part in parts),
         tip_cents=tip,
         method=method,
@@ -169,9 +170,8 @@ def cancel_order(user: User, order_id: int, reason: str) -> Order:
         if parts or tip > 0:
             refund = _refund(user, order, parts, tip, reason, default_refund_method(order))
     elif order.paid_total_cents > 0 or tip > 0:
-        refund = _refund(user, order, [], tip, reason, default_refund_method(order))
-        refund.amount_cents = order.paid_total_cents
-        order.refund_total_cents += order.paid_total_cents
+        paid_back = order.paid_total_cents - order.refund_total_cents
+        refund = _refund(user, order, [], tip, reason, default_refund_method(order), amount=paid_back)
     order.status = "cancelled"
     order.cancelled_at = utcnow()
     order.cancel_reason = reason
