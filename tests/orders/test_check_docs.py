@@ -8,7 +8,7 @@ import pytest
 
 from app.money import cents_to_str
 from app.orders import pricing
-from app.orders.examples import CALCULATION_EXAMPLE, WORKED_EXAMPLE
+from app.orders.examples import CALCULATION_EXAMPLE, SETTLED_ORDER_EXAMPLE, WORKED_EXAMPLE
 
 
 def test_the_worked_example_is_what_pricing_computes():
@@ -62,3 +62,33 @@ def test_every_money_field_is_in_the_schemas(spec):
     assert "id" not in schemas["LineFiguresOut"]["properties"]
     assert "created_by" not in schemas["CalculatedDiscountOut"]["properties"]
     assert "modifiers" in schemas["LineIn"]["properties"] and "tax_rate" in schemas["ProductIn"]["properties"]
+
+
+def test_the_settled_order_example_is_what_the_api_answers(client, factory, waiter, manager, menu):
+    shown = SETTLED_ORDER_EXAMPLE
+    mine, boss = factory.headers(waiter), factory.headers(manager)
+    order = client.post("/api/v1/orders", headers=mine, json={"customer_name": "Ana", "items": [
+        {"product_id": menu["taco"].id, "quantity": 2},
+        {"product_id": menu["agua"].id, "quantity": 1, "modifiers": [{"name": "Grande", "price": "1.50"}]}]}).json
+    url = f"/api/v1/orders/{order['id']}"
+    client.post(f"{url}/discounts", headers=boss, json={"item_id": order["items"][0]["id"], "percent": "10",
+                                                        "reason": "Regular"})
+    client.post(f"{url}/payments", headers=mine, json={"method": "card", "amount": "40.00", "tip": "6.00",
+                                                       "reference": "auth 123456"})
+    client.post(f"{url}/payments", headers=mine, json={"method": "cash", "amount": "32.00", "tip": "4.00",
+                                                       "tendered": "50.00"})
+    client.post(f"{url}/close", headers=mine, json={})
+    got = client.post(f"{url}/refunds", headers=boss, json={"items": [{"item_id": order["items"][0]["id"],
+                                                                        "quantity": 1}], "reason": "Cold taco"}).json
+    money = ("subtotal", "discount_total", "tax_total", "total", "tip_total", "paid_total", "refund_total",
+             "balance_due", "item_count", "payment_method", "status", "version")
+    assert {k: got[k] for k in money} == {k: shown[k] for k in money}
+    line_fields = ("unit_price", "line_total", "modifiers", "tax_rate", "discount", "tax", "net")
+    assert [[i[f] for f in line_fields] for i in got["items"]] == [[i[f] for f in line_fields] for i in shown["items"]]
+    pay_fields = ("method", "amount", "tip", "tendered", "change", "reference")
+    assert [[p[f] for f in pay_fields] for p in got["payments"]] == [
+        [p[f] for f in pay_fields] for p in shown["payments"]]
+    refund_fields = ("amount", "tax", "tip", "method", "reason")
+    assert [[r[f] for f in refund_fields] for r in got["refunds"]] == [
+        [r[f] for f in refund_fields] for r in shown["refunds"]]
+    assert got["discounts"][0]["applied"] == shown["discounts"][0]["applied"]

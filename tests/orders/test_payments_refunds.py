@@ -218,6 +218,18 @@ def test_cancelling_a_closed_order_refunds_what_is_left_with_tips(client, factor
     assert again.status_code == 409
 
 
+def test_a_cancelled_order_takes_no_refund_and_no_payment(client, factory, manager, closed):
+    boss = factory.headers(manager)
+    client.post(f"{ORDERS}/{closed['id']}/cancel", headers=boss, json={"reason": "x"})
+    before = count(Refund)
+    resp = refund(client, factory, manager, closed["id"], items=[{"item_id": closed["items"][0]["id"],
+                                                                   "quantity": 1}], reason="x")
+    assert resp.status_code == 409 and resp.json["code"] == "order_not_open"
+    paid = client.post(f"{ORDERS}/{closed['id']}/payments", headers=boss, json={"method": "cash", "amount": "1"})
+    assert paid.status_code == 409 and paid.json["code"] == "order_not_open"
+    assert count(Refund) == before
+
+
 def test_cancelling_a_fully_refunded_closed_order_records_no_refund_without_tips(
         client, factory, manager, waiter, place, menu):
     order = place(waiter, [{"product_id": menu["taco"].id, "quantity": 1}])
