@@ -56,6 +56,7 @@ class ProblemSchema(Schema):
     )
     request_id = fields.String(metadata={"description": "Also sent as the X-Request-ID header."})
     order_id = fields.Integer(metadata={"description": "409 `duplicate_client_order_id`: the existing order."})
+    balance_due = fields.String(metadata={"description": "409 `balance_due`: what the order still owes."})
     current_version = fields.Integer(metadata={"description": "412 `precondition_failed`: the order's version."})
     database = fields.String(metadata={"description": "503 from /health: `unavailable`."})
 

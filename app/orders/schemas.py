@@ -345,7 +345,8 @@ class OrderOut(CheckFiguresOut):
     status = fields.String(metadata={"enum": list(ORDER_STATUSES)})
     waiter = fields.Nested(WaiterOut)
     items = fields.List(fields.Nested(LineOut))
-    discounts = fields.List(fields.Nested(DiscountOut), attribute="active_discounts")
+    discounts = fields.List(fields.Nested(DiscountOut), attribute="active_discounts", metadata={
+        "description": "The discounts in force, oldest first (a removed one stays in the order's history)."})
     payments = fields.List(fields.Nested(PaymentOut))
     refunds = fields.List(fields.Nested(RefundOut))
     payment_method = fields.String(allow_none=True, metadata={

@@ -172,6 +172,8 @@ def test_refunds_in_parts_return_exactly_what_the_line_cost(client, factory, man
     ([{"item_id": "MOLE", "quantity": -1}], "items.0.quantity"),
     ([{"item_id": "MOLE", "quantity": 4}], "items.0.quantity"),
     ([{"item_id": "MOLE"}], "items.0.quantity"),
+    ([{"item_id": "MOLE", "quantity": 1}, {"item_id": "MOLE", "quantity": 1}], "items.1.item_id"),
+    ([{"item_id": "MOLE", "quantity": 1, "amount": "1.00"}], "items.0.amount"),
     ([], "items"),
 ])
 def test_bad_refunds_are_422_and_write_nothing(client, factory, manager, closed, items, path):
