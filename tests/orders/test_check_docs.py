@@ -12,8 +12,9 @@ from app.orders.examples import CALCULATION_EXAMPLE, SETTLED_ORDER_EXAMPLE, WORK
 
 
 def test_the_worked_example_is_what_pricing_computes():
-    lines = [pricing.LineInput(0, 2500, 3, (0,), Decimal(16)), pricing.LineInput(1, 2550, 1, (), Decimal(16)),
-             pricing.LineInput(2, 14000, 1, (), Decimal(16))]
+    lines = [pricing.LineInput(key=key, base_price=price, quantity=quantity, modifier_prices=modifiers,
+                               tax_rate=Decimal(16))
+             for key, price, quantity, modifiers in ((0, 2500, 3, (0,)), (1, 2550, 1, ()), (2, 14000, 1, ()))]
     figures = pricing.price_check(lines, [pricing.DiscountInput(amount=1000)], prices_include_tax=True)
     shown = CALCULATION_EXAMPLE
     for field in ("subtotal", "discount_total", "tax_total", "total"):
