@@ -71,3 +71,18 @@ def test_20_identical_keyed_payments_make_exactly_one(app, client, setup):
     assert count(Payment, Payment.order_id == order["id"]) == 1
     stored = db.session.get(Order, order["id"])
     assert stored.paid_total_cents == 1000 and stored.tip_total_cents == 200 and stored.version == 2
+
+
+def test_concurrent_refunds_of_one_line_never_exceed_its_quantity(app, client, setup):
+    order = new_order(client, setup)  # one line of 2 units
+    closed = client.post(f"{ORDERS}/{order['id']}/close", json={"payment_method": "card"},
+                         headers=setup["manager_headers"])
+    assert closed.status_code == 200
+    body = {"items": [{"item_id": order["items"][0]["id"], "quantity": 1}], "reason": "race"}
+    answers = run_together(app, [lambda c: c.post(f"{ORDERS}/{order['id']}/refunds", json=body,
+                                                  headers=setup["manager_headers"])] * 6)
+    no_server_errors(answers)
+    assert Counter(a.status for a in answers) == {201: 2, 422: 4}
+    assert all(a.body["code"] == "exceeds_refundable_quantity" for a in answers if a.status == 422)
+    stored = db.session.get(Order, order["id"])
+    assert stored.refund_total_cents == stored.total_cents == 2500 and stored.version == 4
