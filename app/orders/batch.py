@@ -93,7 +93,7 @@ def _insert(waiter: User, todo: list[tuple[int, dict[str, Any], list[Line]]], no
     """Bulk-insert the orders, their lines and rollup deltas; returns client_order_id -> id of those inserted."""
     # Sorted by client_order_id, so overlapping batches racing each other lock rows in the same order.
     todo = sorted(todo, key=lambda entry: entry[1]["client_order_id"])
-    todo = [(index, data, *price_new_order(data, lines)) for index, data, lines in todo]
+    todo = [(index, data, *price_new_order(waiter, data, lines)) for index, data, lines in todo]
     rows = [order_row(waiter, data, lines, money, data.get("created_at") or now) for _, data, lines, money in todo]
     orders = Order.__table__
     stmt = (

@@ -22,11 +22,12 @@ class TotalBelowPaid(Conflict):
     code, detail = "total_below_paid", "The change would bring the order's total below what has been paid."
 
 
-def tax_settings_for_new_order(data: dict[str, Any] | None = None) -> tuple[Decimal, bool]:
-    """(tax rate in percent, prices include tax) that a new order snapshots.
+def tax_settings_for_new_order(user: Any, data: dict[str, Any]) -> tuple[Decimal, bool]:
+    """(tax rate in percent, prices include tax) that a new order of `user` with this create body
+    snapshots (also for POST /orders/calculate).
 
-    One location today, with no tax: (0, False). With locations this is the order's location's
-    `tax_rate` and `prices_include_tax` at creation."""
+    One location today, with no tax: (0, False). With locations this is the `tax_rate` and
+    `prices_include_tax` of the order's location (the body's location_id, or the caller's)."""
     return Decimal(0), False
 
 
@@ -150,9 +151,11 @@ def payment_method_of(payments: Iterable[Any], close_method: str | None) -> str 
     return methods.pop() if len(methods) == 1 else "mixed"
 
 
-def calculate(lines: Sequence[Line], discounts: Sequence[dict[str, Any]], data: dict[str, Any]) -> dict[str, Any]:
-    """Every money field a new order with these lines and discounts would have (a dry run)."""
-    rate, prices_include_tax = tax_settings_for_new_order(data)
+def calculate(
+    user: Any, lines: Sequence[Line], discounts: Sequence[dict[str, Any]], data: dict[str, Any]
+) -> dict[str, Any]:
+    """Every money field a new order of `user` with these lines and discounts would have (a dry run)."""
+    rate, prices_include_tax = tax_settings_for_new_order(user, data)
     inputs = [
         pricing.DiscountInput(item=d.get("item_index"), percent=d.get("percent"), amount=d.get("amount"))
         for d in discounts

@@ -203,7 +203,7 @@ class OrderCalculate(MethodView):
              "Nothing is stored, not even an ad-hoc product; no Idempotency-Key is needed.\n" + WORKED_EXAMPLE)
     def post(self, data):
         """Price a create body (plus optional discounts) exactly as the order would be, storing nothing"""
-        return services.calculate(data)
+        return services.calculate(current_user(), data)
 
 
 @blp.route("/<int:order_id>/discounts")

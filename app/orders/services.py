@@ -35,9 +35,11 @@ def etag(order: Order) -> str:
     return f'"{order.version}"'
 
 
-def price_new_order(data: dict[str, Any], lines: list[Line]) -> tuple[list[Line], dict[str, Any]]:
+def price_new_order(
+    user: User, data: dict[str, Any], lines: list[Line]
+) -> tuple[list[Line], dict[str, Any]]:
     """A new order's tax snapshot and priced lines: (the lines with their figures, the order's money columns)."""
-    rate, prices_include_tax = checks.tax_settings_for_new_order(data)
+    rate, prices_include_tax = checks.tax_settings_for_new_order(user, data)
     rate_milli = checks.milli_from_percent(rate)
     priced, figures = checks.price_lines(checks.with_tax_rates(lines, rate_milli), [], prices_include_tax)
     money = {**checks.order_totals(figures), "tax_rate_milli": rate_milli, "prices_include_tax": prices_include_tax}
@@ -68,7 +70,7 @@ def order_row(
 
 def build_order(waiter: User, data: dict[str, Any], lines: list[Line], created_at: datetime) -> Order:
     """A new open order with its priced lines and totals, not yet added to the session."""
-    lines, money = price_new_order(data, lines)
+    lines, money = price_new_order(waiter, data, lines)
     return Order(
         **order_row(waiter, data, lines, money, created_at), waiter=waiter, items=[line.to_item() for line in lines]
     )
@@ -111,7 +113,7 @@ def resolve_or_raise(lines: list[dict[str, Any]]) -> list[Line]:
 def create_order(waiter: User, data: dict[str, Any], *, created_at: datetime | None = None) -> Order:
     """Create an open order for `waiter` (taken now, or at `created_at` for imports and tests);
     a repeated client_order_id is 409 with the existing id."""
-    lines, money = price_new_order(data, resolve_or_raise(data["items"]))
+    lines, money = price_new_order(waiter, data, resolve_or_raise(data["items"]))
     # Empty collections, so answering the new order loads no discounts, payments or refunds.
     order = Order(**order_row(waiter, data, lines, money, created_at or utcnow()), waiter=waiter,
                   discounts=[], payments=[], refunds=[])
@@ -232,9 +234,9 @@ def patch_order(user: User, order_id: int, data: dict[str, Any], if_match: str |
     return order
 
 
-def calculate(data: dict[str, Any]) -> dict[str, Any]:
+def calculate(user: User, data: dict[str, Any]) -> dict[str, Any]:
     """Price a create body with optional discounts, storing nothing (not even an ad-hoc product)."""
     lines, errors = resolve_lines([data["items"]], create_missing=False)[0]
     if errors:
         raise ValidationFailed(errors=errors)
-    return checks.calculate(lines, data.get("discounts", []), data)
+    return checks.calculate(user, lines, data.get("discounts", []), data)

@@ -44,7 +44,7 @@ check_st = st.fixed_dictionaries({
 @given(check=check_st)
 def test_random_checks_add_up_and_refunds_return_exactly_what_was_paid(
         _, client, factory, monkeypatch, waiter, manager, check):
-    monkeypatch.setattr(checks, "tax_settings_for_new_order", lambda data=None: check["tax"])
+    monkeypatch.setattr(checks, "tax_settings_for_new_order", lambda user, data: check["tax"])
     boss = factory.headers(manager)
     items = [{"product_name": f"Prop {i}", "unit_price": f"{line['price'] / 100:.2f}", "quantity": line["quantity"],
               "modifiers": [{"name": f"m{k}", "price": f"{p / 100:.2f}"} for k, p in enumerate(line["modifiers"])]}
