@@ -233,6 +233,7 @@ class ProblemSchema(Schema):
             "(never another waiter's)."
         }
     )
+    balance_due = fields.String(metadata={"description": "409 `balance_due`: what the order still owes."})
     current_version = fields.Integer(metadata={"description": "412 `precondition_failed`: the order's version."})
     database = fields.String(metadata={"description": "503 from /health: `unavailable`."})
 

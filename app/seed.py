@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.business_time import local_time
 from app.columns import utcnow
 from app.extensions import db
-from app.models import Location, Order, Product, User, location_name_key, normalize_name
+from app.models import Location, Order, Payment, Product, User, location_name_key, normalize_name
 
 # The default location (made by the migration from BUSINESS_TIMEZONE) plus two more: Monterrey shares
 # Mexico City's clock, Tijuana is two hours behind it. Menu prices include 16 % / 8 % VAT there.
@@ -145,6 +145,11 @@ def seed_orders(waiters: list[User], products: list[Product], count: int = 400) 
         if len(order.items) > 1 and rng.random() < 0.08:
             order.items[0].voided, order.items[0].voided_at = True, created_at
         recompute_totals(order)
+        if order.status == "closed":  # closed as v1's close does: one payment of the whole balance
+            order.payments.append(Payment(method=order.payment_method, amount_cents=order.total_cents, tip_cents=0,
+                                          business_date=order.business_date, created_by_id=order.waiter.id,
+                                          created_at=order.closed_at))
+            order.paid_total_cents = order.total_cents
         db.session.add(order)
         changes.append(order)
     with rollups.tracking() as tracked:

@@ -17,6 +17,7 @@ from app import create_app
 from app.extensions import db, limiter
 from app.locations.services import ensure_default_location
 from config import TestingConfig, normalize_database_url
+from tests.helpers import clear_order_events
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
@@ -80,6 +81,7 @@ def postgres_only(backend):
 def delete_all_rows() -> None:
     db.session.rollback()
     with db.engine.begin() as conn:
+        clear_order_events(conn)
         for table in reversed(db.metadata.sorted_tables):
             conn.execute(table.delete())
 

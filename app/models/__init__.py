@@ -1,5 +1,6 @@
 """All models, imported so Alembic and the app see every table."""
 
+from app.models.check import EVENT_TYPES, Discount, OrderEvent, Payment, Refund, RefundItem
 from app.models.idempotency import IdempotencyKey
 from app.models.location import Location, location_name_key, user_locations
 from app.models.order import ORDER_STATUSES, PAYMENT_METHODS, Order, OrderItem
@@ -9,6 +10,12 @@ from app.models.token import RevokedToken
 from app.models.user import ROLES, User
 
 __all__ = [
+    "Discount",
+    "EVENT_TYPES",
+    "OrderEvent",
+    "Payment",
+    "Refund",
+    "RefundItem",
     "IdempotencyKey",
     "Location",
     "ORDER_STATUSES",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -51,7 +53,15 @@ class Order(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds 
     # app/models/location.py): lines appended later use them too, whatever the location says by then.
     tax_rate_thousandths: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     prices_include_tax: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # The check (API.md "The order's money fields"), stored by app/orders/checks.py from the pricing
+    # function on every change, never recomputed at read time. total = what the guest owes.
+    subtotal_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    discount_total_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    tax_total_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     total_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    tip_total_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    paid_total_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    refund_total_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     item_count: Mapped[int] = mapped_column(Integer, default=0)
     payment_method: Mapped[str | None] = mapped_column(String(16))
     # Computed once from created_at on the location's clock (time zone, day start), never recomputed.
@@ -69,6 +79,20 @@ class Order(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds 
     items: Mapped[list[OrderItem]] = relationship(
         back_populates="order", order_by="OrderItem.id", lazy="selectin", cascade="all, delete-orphan"
     )
+    discounts = relationship(
+        "Discount", order_by="Discount.id", lazy="selectin", cascade="all, delete-orphan", back_populates="order"
+    )
+    payments = relationship("Payment", order_by="Payment.id", lazy="selectin", cascade="all, delete-orphan")
+    refunds = relationship("Refund", order_by="Refund.id", lazy="selectin", cascade="all, delete-orphan")
+
+    @property
+    def balance_due_cents(self) -> int:
+        return max(0, self.total_cents - self.paid_total_cents)
+
+    @property
+    def active_discounts(self) -> list:
+        """Discounts not removed, oldest first (the order pricing applies them in)."""
+        return [d for d in self.discounts if d.removed_at is None]
 
 
 class OrderItem(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds db.Model at runtime
@@ -85,6 +109,12 @@ class OrderItem(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy bui
     unit_price_cents: Mapped[int] = mapped_column(BigInteger)
     quantity: Mapped[int] = mapped_column(Integer)
     notes: Mapped[str | None] = mapped_column(Text)
+    # Snapshots: [{"name", "price_cents"}]; unit_price_cents already includes their prices.
+    modifiers: Mapped[list] = mapped_column(JSON, default=list)
+    tax_rate_thousandths: Mapped[int] = mapped_column(Integer, default=0)
+    discount_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    tax_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    net_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     voided: Mapped[bool] = mapped_column(Boolean, default=False)
     voided_at: Mapped[datetime | None] = mapped_column(UTCTimestamp)
     created_at: Mapped[datetime] = mapped_column(UTCTimestamp, default=utcnow)
@@ -94,3 +124,8 @@ class OrderItem(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy bui
     @property
     def line_total_cents(self) -> int:
         return self.unit_price_cents * self.quantity
+
+    @property
+    def tax_rate(self) -> Decimal:
+        """The rate snapshot as a percentage (stored in thousandths of a percent)."""
+        return Decimal(self.tax_rate_thousandths).scaleb(-3)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, String
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from app.columns import UTCTimestamp, utcnow
@@ -31,9 +32,15 @@ class Product(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy build
     name_key: Mapped[str] = mapped_column(String(120), unique=True)
     price_cents: Mapped[int] = mapped_column(BigInteger)
     category: Mapped[str | None] = mapped_column(String(60))
+    # Thousandths of a percent (16% = 16000); None: the order's location rate.
+    tax_rate_thousandths: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCTimestamp, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCTimestamp, default=utcnow, onupdate=utcnow)
+
+    @property
+    def tax_rate(self) -> Decimal | None:
+        return None if self.tax_rate_thousandths is None else Decimal(self.tax_rate_thousandths).scaleb(-3)
 
     @validates("name")
     def _set_name(self, _key: str, value: str) -> str:

@@ -22,9 +22,10 @@ from app.errors import APIError, ErrorCode, flatten_errors
 from app.extensions import db
 from app.fields import text_problems
 from app.models import Order, OrderItem, User
+from app.orders import history
 from app.orders.lines import Line, resolve_lines
 from app.orders.schemas import BatchOrderIn
-from app.orders.services import ids_by_client_order_id, order_row
+from app.orders.services import ids_by_client_order_id, order_row, price_new_order
 from app.reports import rollups
 
 MAX_AHEAD = timedelta(minutes=5)
@@ -116,9 +117,12 @@ def insert_orders(waiter: User, todo: list[tuple[int, dict[str, Any], list[Line]
     # Sorted by client_order_id, so overlapping batches racing each other lock rows in the same order.
     todo = sorted(todo, key=lambda entry: entry[1]["client_order_id"])
     places = OrderLocations(waiter) if any("location" not in data for _, data, _ in todo) else None
-    rows = [order_row(waiter, data, lines, data.get("created_at") or now,
-                      data.get("location") or places.choose(data.get("location_id")))  # type: ignore[union-attr]
-            for _, data, lines in todo]
+    priced = []
+    for index, data, lines in todo:
+        location = data.get("location") or places.choose(data.get("location_id"))  # type: ignore[union-attr]
+        priced.append((index, data, location, *price_new_order(lines, location)))
+    rows = [order_row(waiter, data, lines, money, data.get("created_at") or now, location)
+            for _, data, location, lines, money in priced]
     orders = Order.__table__
     stmt = (
         insert_for_dialect(orders)
@@ -127,15 +131,25 @@ def insert_orders(waiter: User, todo: list[tuple[int, dict[str, Any], list[Line]
     )
     with rollups.tracking() as changes:
         inserted = {cid: order_id for order_id, cid in db.session.execute(stmt, rows)}
-        item_rows = []
-        for row, (_, data, lines) in zip(rows, todo, strict=True):
+        item_rows, events = [], []
+        for row, (_, data, _location, lines, _money) in zip(rows, priced, strict=True):
             order_id = inserted.get(data["client_order_id"])
             if order_id is None:
                 continue
             item_rows += [{**line.row(), "order_id": order_id} for line in lines]
             changes.created(NewOrder(waiter.id, row["location_id"], row["business_date"], row["local_hour"], lines))
+            events.append((order_id, row["total_cents"]))
         if item_rows:
-            db.session.execute(insert(OrderItem.__table__), item_rows)
+            items = OrderItem.__table__
+            item_ids: dict[int, list[int]] = {}
+            returning = insert(items).returning(items.c.id, items.c.order_id)
+            for item_id, order_id in db.session.execute(returning, item_rows):
+                item_ids.setdefault(order_id, []).append(item_id)
+            history.record_many([
+                history.event_row(order_id, 1, waiter.id, "created",
+                                  {"item_ids": sorted(item_ids[order_id]), "total": history.money(total)})
+                for order_id, total in events
+            ])
     return inserted
 
 

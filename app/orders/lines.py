@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -15,12 +16,28 @@ from app.models import OrderItem, Product, clean_name, normalize_name
 
 @dataclass(frozen=True)
 class Line:
-    product_id: int
+    """A new line: `unit_price_cents` is the base price plus the modifiers' prices. The tax rate is the
+    product's (None: the order's, filled in by app/orders/checks.py), the figures come from pricing."""
+
+    product_id: int | None  # None only in POST /orders/calculate, for a name not in the catalogue
     product_name: str
     unit_price_cents: int
     quantity: int
     notes: str | None
     voided: bool = False  # new lines never are; lets rollups read a Line like an OrderItem
+    modifiers: list[dict[str, Any]] = field(default_factory=list)  # [{"name", "price_cents"}]
+    tax_rate_thousandths: int | None = None
+    discount_cents: int = 0
+    tax_cents: int = 0
+    net_cents: int = 0
+
+    @property
+    def line_total_cents(self) -> int:
+        return self.unit_price_cents * self.quantity
+
+    @property
+    def tax_rate(self) -> Decimal:
+        return Decimal(self.tax_rate_thousandths or 0).scaleb(-3)
 
     def row(self) -> dict[str, Any]:
         """Column values of the order_items row for this line."""
@@ -31,6 +48,11 @@ class Line:
             "quantity": self.quantity,
             "notes": self.notes,
             "voided": False,
+            "modifiers": self.modifiers,
+            "tax_rate_thousandths": self.tax_rate_thousandths or 0,
+            "discount_cents": self.discount_cents,
+            "tax_cents": self.tax_cents,
+            "net_cents": self.net_cents,
             "created_at": utcnow(),
         }
 
@@ -48,8 +70,9 @@ def _catalogue_by_id(line_sets: list[list[dict[str, Any]]]) -> dict[int, Product
     return {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_(ids)))}
 
 
-def _catalogue_by_name(line_sets: list[list[dict[str, Any]]]) -> dict[str, Product]:
-    """Products for every ad-hoc name; missing ones are created (race-safe: ON CONFLICT DO NOTHING)."""
+def _catalogue_by_name(line_sets: list[list[dict[str, Any]]], create_missing: bool = True) -> dict[str, Product]:
+    """Products for every ad-hoc name; missing ones are created (race-safe: ON CONFLICT DO NOTHING)
+    unless `create_missing` is false (a dry run)."""
     wanted: dict[str, dict[str, Any]] = {}
     for lines in line_sets:
         for line in lines:
@@ -60,7 +83,7 @@ def _catalogue_by_name(line_sets: list[list[dict[str, Any]]]) -> dict[str, Produ
     found = {p.name_key: p for p in db.session.scalars(select(Product).where(Product.name_key.in_(wanted)))}
     # Sorted, so two requests introducing the same new names lock them in the same order (no deadlock).
     missing = sorted(key for key in wanted if key not in found)
-    if missing:
+    if missing and create_missing:
         now = utcnow()
         rows = [
             {
@@ -82,10 +105,16 @@ def _catalogue_by_name(line_sets: list[list[dict[str, Any]]]) -> dict[str, Produ
     return found
 
 
-def resolve_lines(line_sets: list[list[dict[str, Any]]]) -> list[Resolution]:
-    """For each list of requested lines: the priced lines, or errors keyed items.<i>.<field>."""
+def _modifiers(line: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"name": m["name"], "price_cents": m["price"]} for m in line.get("modifiers", ())]
+
+
+def resolve_lines(line_sets: list[list[dict[str, Any]]], *, create_missing: bool = True) -> list[Resolution]:
+    """For each list of requested lines: the lines with their prices (base plus modifiers) and the
+    products' tax rates, or errors keyed items.<i>.<field>. A dry run (`create_missing=False`)
+    creates no product: an unknown ad-hoc name gets product_id None."""
     by_id = _catalogue_by_id(line_sets)
-    by_name = _catalogue_by_name(line_sets)
+    by_name = _catalogue_by_name(line_sets, create_missing)
     results: list[Resolution] = []
     for lines in line_sets:
         resolved: list[Line] = []
@@ -99,8 +128,19 @@ def resolve_lines(line_sets: list[list[dict[str, Any]]]) -> list[Resolution]:
                     continue
                 price = product.price_cents
             else:
-                product = by_name[normalize_name(line["product_name"])]
+                product = by_name.get(normalize_name(line["product_name"]))
                 price = line["unit_price"]  # the ad-hoc line keeps the price it was sent with
-            resolved.append(Line(product.id, product.name, price, line["quantity"], line.get("notes")))
+            modifiers = _modifiers(line)
+            resolved.append(
+                Line(
+                    product.id if product else None,
+                    product.name if product else clean_name(line["product_name"]),
+                    price + sum(m["price_cents"] for m in modifiers),
+                    line["quantity"],
+                    line.get("notes"),
+                    modifiers=modifiers,
+                    tax_rate_thousandths=product.tax_rate_thousandths if product else None,
+                )
+            )
         results.append((resolved, errors))
     return results

@@ -10,22 +10,36 @@ from flask.views import MethodView
 from app.auth.permissions import auth_required, current_user
 from app.errors import PreconditionRequired
 from app.models import Order
-from app.orders import batch, services
+from app.orders import batch, discounts, history, services, settle
+from app.orders.examples import (
+    CALCULATE_EXAMPLE,
+    CALCULATION_EXAMPLE,
+    EVENTS_EXAMPLE,
+    SETTLED_ORDER_EXAMPLE,
+    WORKED_EXAMPLE,
+)
 from app.orders.schemas import (
     BatchIn,
     BatchOut,
+    CalculateIn,
+    CalculationOut,
     CancelIn,
     CloseIn,
+    DiscountIn,
+    EventPage,
     ItemsIn,
     OrderIn,
     OrderListArgs,
     OrderOut,
     OrderPage,
     OrderPatch,
+    PaymentIn,
+    RefundIn,
 )
 from app.web.idempotency import idempotent
 from app.web.json_body import Blueprint, checks_items_itself
 from app.web.openapi import links_doc, problem_doc
+from app.web.pagination import PageQuery
 
 CREATED_ORDER = {"order_id": "$response.body#/id"}  # links from the 201 answer to the operations on it
 CREATED_ORDER_FIRST_LINE = {**CREATED_ORDER, "item_id": "$response.body#/items/0/id"}
@@ -196,14 +210,16 @@ class OrderLine(MethodView):
 class OrderClose(MethodView):
     @auth_required()
     @idempotent
-    @blp.arguments(CloseIn)
-    @blp.response(200, OrderOut)
-    @blp.alt_response(409, **problem_doc("`order_not_open`."))
+    @blp.arguments(CloseIn, example={"payment_method": "card", "tip": "20.00"})
+    @blp.response(200, OrderOut, example=SETTLED_ORDER_EXAMPLE)
+    @blp.alt_response(409, **problem_doc("`order_not_open`; `balance_due`: `{}` sent while something is owed."))
     @blp.doc(**IDEMPOTENCY_DOC)
     @blp.doc(operationId="closeOrder")
     def post(self, data, order_id):
-        """Close (pay) an open order"""
-        return order_response(services.close_order(current_user(), order_id, data["payment_method"]))
+        """Close an open order: with payment_method, pay the whole balance with it first (v1); with {}, only
+        when nothing is owed. A tip with nothing owed is a tip-only payment (amount 0)"""
+        order = settle.close_order(current_user(), order_id, data.get("payment_method"), data.get("tip", 0))
+        return order_response(order)
 
 
 @blp.route("/<int:order_id>/cancel")
@@ -217,5 +233,87 @@ class OrderCancel(MethodView):
     @blp.doc(**IDEMPOTENCY_DOC)
     @blp.doc(operationId="cancelOrder")
     def post(self, data, order_id):
-        """Cancel an order (a closed one needs a manager or admin)"""
-        return order_response(services.cancel_order(current_user(), order_id, data["reason"]))
+        """Cancel an order (a closed one needs a manager or admin, and refunds every unit not refunded
+        yet, with the payments' tips)"""
+        return order_response(settle.cancel_order(current_user(), order_id, data["reason"]))
+
+
+@blp.route("/calculate")
+class OrderCalculate(MethodView):
+    @auth_required()
+    @blp.arguments(CalculateIn, example=CALCULATE_EXAMPLE)
+    @blp.response(200, CalculationOut, example=CALCULATION_EXAMPLE)
+    @blp.doc(description="Answers every money field the order would have (lines and discounts without ids; "
+             "`discounts[].item_index` counts the body's items from 0, ties in sharing go to the lower index). "
+             "Nothing is stored, not even an ad-hoc product; no Idempotency-Key is needed.\n" + WORKED_EXAMPLE)
+    def post(self, data):
+        """Price a create body (plus optional discounts) exactly as the order would be, storing nothing"""
+        return services.calculate(current_user(), data)
+
+
+@blp.route("/<int:order_id>/discounts")
+class OrderDiscounts(MethodView):
+    @auth_required()
+    @idempotent
+    @blp.arguments(DiscountIn, example={"percent": "10", "reason": "Regular customer"})
+    @blp.response(201, OrderOut)
+    @blp.alt_response(403, **problem_doc("`forbidden`: waiters may not add discounts."))
+    @blp.alt_response(409, **problem_doc("`order_not_open`; `total_below_paid`."))
+    @blp.doc(**IDEMPOTENCY_DOC, description="Exactly one of percent (0 < p <= 100, 3 decimals) and amount (> 0); "
+             "a discount on a voided or unknown line is 422 on item_id; one that would bring total below paid_total "
+             "is 409 total_below_paid.\n" + WORKED_EXAMPLE)
+    def post(self, data, order_id):
+        """Add a discount to a line (item_id) or the whole order (managers, admins)"""
+        return order_response(discounts.add_discount(current_user(), order_id, data), 201)
+
+
+@blp.route("/<int:order_id>/discounts/<int:discount_id>")
+class OrderDiscount(MethodView):
+    @auth_required()
+    @blp.response(200, OrderOut)
+    @blp.alt_response(403, **problem_doc("`forbidden`: waiters may not remove discounts."))
+    @blp.alt_response(409, **problem_doc("`order_not_open`."))
+    def delete(self, order_id, discount_id):
+        """Remove a discount (managers, admins); every share is computed again"""
+        return order_response(discounts.remove_discount(current_user(), order_id, discount_id))
+
+
+@blp.route("/<int:order_id>/payments")
+class OrderPayments(MethodView):
+    @auth_required()
+    @idempotent
+    @blp.arguments(PaymentIn, example={"method": "cash", "amount": "32.00", "tip": "4.00", "tendered": "50.00"})
+    @blp.response(201, OrderOut, example=SETTLED_ORDER_EXAMPLE)
+    @blp.alt_response(409, **problem_doc("`order_not_open`."))
+    @blp.alt_response(422, **problem_doc("`exceeds_balance` (amount above balance_due) or `validation_error`."))
+    @blp.doc(**IDEMPOTENCY_DOC)
+    def post(self, data, order_id):
+        """Pay part or all of the balance (split checks: several payments); the order stays open until closed"""
+        return order_response(settle.add_payment(current_user(), order_id, data), 201)
+
+
+@blp.route("/<int:order_id>/refunds")
+class OrderRefunds(MethodView):
+    @auth_required()
+    @idempotent
+    @blp.arguments(RefundIn, example={"items": [{"item_id": 7, "quantity": 1}], "reason": "Cold taco"})
+    @blp.response(201, OrderOut, example=SETTLED_ORDER_EXAMPLE)
+    @blp.alt_response(403, **problem_doc("`forbidden`: waiters may not refund."))
+    @blp.alt_response(409, **problem_doc("`order_not_open`: only closed orders are refunded."))
+    @blp.alt_response(422, **problem_doc("`exceeds_refundable_quantity` or `validation_error`."))
+    @blp.doc(**IDEMPOTENCY_DOC)
+    def post(self, data, order_id):
+        """Refund units of a closed order's lines (managers, admins); the last unit takes the remainder"""
+        return order_response(settle.refund(current_user(), order_id, data), 201)
+
+
+@blp.route("/<int:order_id>/events")
+class OrderEvents(MethodView):
+    @auth_required()
+    @blp.arguments(PageQuery, location="query")
+    @blp.response(200, EventPage, example=EVENTS_EXAMPLE)
+    def get(self, args, order_id):
+        """The order's history, oldest first: one event per change, append-only"""
+        order = services.visible_order(current_user(), order_id)
+        rows, next_cursor = history.list_events(order, args)
+        return {"data": rows, "next_cursor": next_cursor}

@@ -5,12 +5,31 @@ from __future__ import annotations
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.fields import Money, MoneyOut, OneOfSchemas, RawAs, UTCDateTime, id_field, optional_text, strict_int, trimmed
-from app.models import ORDER_STATUSES, PAYMENT_METHODS
+from app.fields import (
+    Money,
+    MoneyOut,
+    OneOfSchemas,
+    Percent,
+    RawAs,
+    UTCDateTime,
+    id_field,
+    optional_text,
+    strict_int,
+    trimmed,
+)
+from app.models import EVENT_TYPES, ORDER_STATUSES, PAYMENT_METHODS
 from app.web.pagination import PageQuery, page_schema
 
 MAX_LINES = 200
 MAX_BATCH = 500
+MAX_MODIFIERS = 20
+
+
+class ModifierIn(Schema):
+    """A snapshot on the line (not a catalogue entry); its price is added to the line's unit price."""
+
+    name = trimmed(1, 60, required=True, metadata={"example": "Extra guacamole"})
+    price = Money(load_default=0, metadata={"example": "25.00", "description": "0 to 999999.99, default 0.00."})
 
 
 class LineIn(Schema):
@@ -22,6 +41,12 @@ class LineIn(Schema):
     unit_price = Money(metadata={"example": "25.50"})
     quantity = strict_int(required=True, validate=validate.Range(min=1, max=999), metadata={"example": 2})
     notes = optional_text(500, metadata={"example": "no onion"})
+    modifiers = fields.List(
+        fields.Nested(ModifierIn),
+        validate=validate.Length(max=MAX_MODIFIERS),
+        metadata={"description": "0-20 modifiers; the line's unit_price is its base price plus theirs.",
+                  "example": [{"name": "Extra guacamole", "price": "25.00"}]},
+    )
 
     @validates_schema
     def _one_kind(self, data, **kwargs):
@@ -45,6 +70,7 @@ class ProductLineIn(Schema):
     product_id = id_field(strict=True, required=True, metadata={"example": 5})
     quantity = LineIn._declared_fields["quantity"]
     notes = LineIn._declared_fields["notes"]
+    modifiers = LineIn._declared_fields["modifiers"]
 
 
 class AdHocLineIn(Schema):
@@ -60,6 +86,7 @@ class AdHocLineIn(Schema):
     unit_price = Money(required=True, metadata={"example": "25.50"})
     quantity = LineIn._declared_fields["quantity"]
     notes = LineIn._declared_fields["notes"]
+    modifiers = LineIn._declared_fields["modifiers"]
 
 
 LINE_DESCRIPTION = (
@@ -123,7 +150,102 @@ class OrderPatch(Schema):
 
 
 class CloseIn(Schema):
-    payment_method = fields.String(required=True, validate=validate.OneOf(PAYMENT_METHODS))
+    """`{"payment_method", "tip"?}` pays the whole balance with that method, then closes (v1);
+    `{}` closes only when nothing is owed."""
+
+    payment_method = fields.String(validate=validate.OneOf(PAYMENT_METHODS), metadata={"example": "card"})
+    tip = Money(metadata={"example": "20.00", "description": "Only with payment_method; never revenue, never taxed."})
+
+    @validates_schema
+    def _tip_needs_method(self, data, **kwargs):
+        if "tip" in data and "payment_method" not in data:
+            raise ValidationError("A tip needs a payment_method.", "tip")
+
+
+def _positive_money(**kwargs) -> Money:
+    return Money(validate=validate.Range(min=1, error="Must be greater than 0."), **kwargs)
+
+
+class DiscountIn(Schema):
+    """Exactly one of `percent` and `amount`; with `item_id` on that line, else on the whole order."""
+
+    item_id = id_field(strict=True, metadata={"example": 7})
+    percent = Percent(metadata={"example": "10"})
+    amount = _positive_money(metadata={"example": "15.00"})
+    reason = trimmed(1, 200, required=True, metadata={"example": "Birthday"})
+
+    @validates_schema
+    def _one_of(self, data, **kwargs):
+        _exactly_one_of_percent_amount(data)
+
+
+def _exactly_one_of_percent_amount(data) -> None:
+    if "percent" in data and "amount" in data:
+        raise ValidationError("Send percent or amount, not both.", "amount")
+    if "percent" not in data and "amount" not in data:
+        raise ValidationError("Send percent or amount.", "percent")
+
+
+class CalculateDiscountIn(Schema):
+    item_index = strict_int(validate=validate.Range(min=0, max=MAX_LINES - 1), metadata={
+        "description": "Index in the body's items (from 0); without it, the whole order.", "example": 0})
+    percent = Percent(metadata={"example": "10"})
+    amount = _positive_money()
+    reason = trimmed(1, 200)
+
+    @validates_schema
+    def _one_of(self, data, **kwargs):
+        _exactly_one_of_percent_amount(data)
+
+
+class CalculateIn(Schema):
+    """A create body plus optional discounts; nothing is stored."""
+
+    customer_name = trimmed(1, 120, metadata={"example": "Ana"})
+    table = optional_text(32)
+    notes = optional_text(500)
+    client_order_id = trimmed(1, 64, allow_none=True)
+    location_id = OrderIn._declared_fields["location_id"]
+    items = _lines()
+    discounts = fields.List(fields.Nested(CalculateDiscountIn), load_default=list,
+                            validate=validate.Length(max=50))
+
+    @validates_schema
+    def _indexes(self, data, **kwargs):
+        count = len(data.get("items") or [])
+        for index, discount in enumerate(data.get("discounts") or []):
+            if discount.get("item_index") is not None and discount["item_index"] >= count:
+                raise ValidationError({str(index): {"item_index": ["No such line in items."]}}, "discounts")
+
+
+class PaymentIn(Schema):
+    method = fields.String(required=True, validate=validate.OneOf(PAYMENT_METHODS), metadata={"example": "cash"})
+    amount = _positive_money(required=True, metadata={"example": "300.00",
+                                                        "description": "Greater than 0, at most balance_due."})
+    tip = Money(load_default=0, metadata={"example": "30.00", "description": "At least 0; credited to the waiter."})
+    tendered = Money(metadata={"example": "400.00", "description": "Cash only: at least amount + tip."})
+    reference = optional_text(120, metadata={"example": "auth 123456"})
+
+    @validates_schema
+    def _tendered(self, data, **kwargs):
+        if data.get("tendered") is None:
+            return
+        if data.get("method") != "cash":
+            raise ValidationError("Only cash payments take tendered.", "tendered")
+        if data["tendered"] < data.get("amount", 0) + data.get("tip", 0):
+            raise ValidationError("Must be at least amount + tip.", "tendered")
+
+
+class RefundLineIn(Schema):
+    item_id = id_field(strict=True, required=True, metadata={"example": 7})
+    quantity = strict_int(required=True, validate=validate.Range(min=1, max=999), metadata={"example": 1})
+
+
+class RefundIn(Schema):
+    items = fields.List(fields.Nested(RefundLineIn), required=True, validate=validate.Length(min=1, max=MAX_LINES))
+    reason = trimmed(1, 200, required=True, metadata={"example": "Cold soup"})
+    method = fields.String(validate=validate.OneOf(PAYMENT_METHODS), metadata={
+        "description": "Default: the order's payment_method, or other when it is mixed or null."})
 
 
 class CancelIn(Schema):
@@ -135,18 +257,124 @@ class WaiterOut(Schema):
     name = fields.String()
 
 
-class LineOut(Schema):
+class ModifierOut(Schema):
+    name = fields.String()
+    price = MoneyOut(attribute="price_cents")
+
+
+class UserRef(Schema):
     id = fields.Integer()
-    product_id = fields.Integer()
+    name = fields.String()
+
+
+class LineFiguresOut(Schema):
+    """A line's money, for a stored order and for a calculation alike."""
+
+    product_id = fields.Integer(allow_none=True)
     product_name = fields.String()
-    unit_price = MoneyOut(attribute="unit_price_cents")
+    unit_price = MoneyOut(attribute="unit_price_cents", metadata={"description": "Base price plus modifiers."})
     quantity = fields.Integer()
     line_total = MoneyOut(attribute="line_total_cents")
     notes = fields.String(allow_none=True)
     voided = fields.Boolean()
+    modifiers = fields.List(fields.Nested(ModifierOut))
+    tax_rate = Percent(allow_zero=True, attribute="tax_rate", metadata={"description": "Snapshot at creation."})
+    discount = MoneyOut(attribute="discount_cents",
+                        metadata={"description": "Its line discounts plus its shares of order discounts."})
+    tax = MoneyOut(attribute="tax_cents")
+    net = MoneyOut(attribute="net_cents", metadata={
+        "description": "Sales before tax: line_total - discount, less tax where prices include it."})
 
 
-class OrderOut(Schema):
+class LineOut(LineFiguresOut):
+    id = fields.Integer()
+
+
+class DiscountFiguresOut(Schema):
+    percent = Percent(attribute="percent", allow_none=True)
+    amount = MoneyOut(attribute="amount_cents", allow_none=True)
+    applied = MoneyOut(attribute="applied_cents", metadata={"description": "What it takes off now."})
+    reason = fields.String(allow_none=True)
+
+
+class DiscountOut(DiscountFiguresOut):
+    id = fields.Integer()
+    item_id = fields.Integer(allow_none=True)
+    created_by = fields.Nested(UserRef)
+    created_at = UTCDateTime()
+
+
+class CalculatedDiscountOut(DiscountFiguresOut):
+    item_index = fields.Integer(allow_none=True)
+
+
+class PaymentOut(Schema):
+    id = fields.Integer()
+    method = fields.String(metadata={"enum": list(PAYMENT_METHODS)})
+    amount = MoneyOut(attribute="amount_cents")
+    tip = MoneyOut(attribute="tip_cents")
+    tendered = MoneyOut(attribute="tendered_cents", allow_none=True)
+    change = MoneyOut(attribute="change_cents", allow_none=True, metadata={"description": "tendered - amount - tip."})
+    reference = fields.String(allow_none=True)
+    created_by = fields.Nested(UserRef)
+    created_at = UTCDateTime()
+
+
+class RefundLineOut(Schema):
+    item_id = fields.Integer()
+    quantity = fields.Integer()
+    amount = MoneyOut(attribute="amount_cents")
+    tax = MoneyOut(attribute="tax_cents")
+
+
+class RefundOut(Schema):
+    id = fields.Integer()
+    items = fields.List(fields.Nested(RefundLineOut))
+    amount = MoneyOut(attribute="amount_cents", metadata={"description": "Tax included, tip not."})
+    tax = MoneyOut(attribute="tax_cents")
+    tip = MoneyOut(attribute="tip_cents", metadata={"description": "Only a cancel returns tips."})
+    method = fields.String(metadata={"enum": list(PAYMENT_METHODS)})
+    reason = fields.String()
+    business_date = fields.Date(metadata={"description": "The business date on which the refund was made."})
+    created_by = fields.Nested(UserRef)
+    created_at = UTCDateTime()
+
+
+class EventOut(Schema):
+    id = fields.Integer()
+    type = fields.String(metadata={"enum": list(EVENT_TYPES)})
+    actor = fields.Nested(UserRef)
+    at = UTCDateTime()
+    data = fields.Dict(metadata={"description": "What changed (item ids, amounts, reasons) and `version`, the "
+                                                "order's version after the change.",
+                                 "example": {"payment_id": 3, "method": "card", "amount": "150.00", "tip": "15.00",
+                                             "tendered": None, "change": None, "balance_due": "80.50",
+                                             "version": 4}})
+
+
+class CheckFiguresOut(Schema):
+    """The money fields shared by an order and a calculation."""
+
+    item_count = fields.Integer(metadata={"description": "Sum of quantities of non-voided lines."})
+    subtotal = MoneyOut(attribute="subtotal_cents", metadata={"description": "Sum of non-voided line totals."})
+    discount_total = MoneyOut(attribute="discount_total_cents")
+    tax_total = MoneyOut(attribute="tax_total_cents")
+    total = MoneyOut(attribute="total_cents", metadata={
+        "description": "What the guest owes: subtotal - discount_total, plus tax_total where prices exclude tax "
+                       "(the v1 total when there are no discounts and no tax)."})
+    tip_total = MoneyOut(attribute="tip_total_cents")
+    paid_total = MoneyOut(attribute="paid_total_cents")
+    refund_total = MoneyOut(attribute="refund_total_cents", metadata={"description": "Refunds' amounts, tips not."})
+    balance_due = MoneyOut(attribute="balance_due_cents", metadata={"description": "total - paid_total, never < 0."})
+    currency = fields.Function(lambda _order: current_app.config["CURRENCY"])
+
+
+class CalculationOut(CheckFiguresOut):
+    items = fields.List(fields.Nested(LineFiguresOut))
+    discounts = fields.List(fields.Nested(CalculatedDiscountOut))
+
+
+class OrderOut(CheckFiguresOut):
     id = fields.Integer()
     client_order_id = fields.String(allow_none=True)
     customer_name = fields.String()
@@ -156,15 +384,12 @@ class OrderOut(Schema):
     waiter = fields.Nested(WaiterOut)
     location_id = fields.Integer(metadata={"description": "The location the order was taken at.", "example": 1})
     items = fields.List(fields.Nested(LineOut))
-    item_count = fields.Integer(metadata={"description": "Sum of quantities of non-voided lines."})
-    total = MoneyOut(attribute="total_cents", metadata={"description": "Sum of non-voided line totals."})
-    currency = fields.Function(lambda _order: current_app.config["CURRENCY"])
-    # Not an `enum`: OpenAPI 3.0 spells a nullable enum with null among its values, which
-    # openapi-python-client turns into a union of three one-value classes. CloseIn's is an enum.
-    payment_method = fields.String(
-        allow_none=True,
-        metadata={"description": f"One of {', '.join(PAYMENT_METHODS)}, set when the order is closed; else null."},
-    )
+    discounts = fields.List(fields.Nested(DiscountOut), attribute="active_discounts", metadata={
+        "description": "The discounts in force, oldest first (a removed one stays in the order's history)."})
+    payments = fields.List(fields.Nested(PaymentOut))
+    refunds = fields.List(fields.Nested(RefundOut))
+    payment_method = fields.String(allow_none=True, metadata={
+        "description": "The method of its payments, `mixed` when they differ; with none, the one given to close."})
     business_date = fields.Date(metadata={"description": "created_at's business date on the location's clock."})
     created_at = UTCDateTime()
     updated_at = UTCDateTime()
@@ -207,3 +432,5 @@ class BatchOut(Schema):
 
 
 OrderPage = page_schema(OrderOut, "OrderPage")
+
+EventPage = page_schema(EventOut, "OrderEventPage")

@@ -1,20 +1,23 @@
-"""Order rules: create, append, void, patch, close, cancel. Services flush; the request commits."""
+"""Order rules: create, append, void, patch. Services flush; the request commits.
+
+Every change raises the order's version by one and appends one history event (app/orders/history.py);
+every money figure comes from the pricing function through app/orders/checks.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from app.auth.permissions import OrderLocations, default_location, is_staff, scope_orders, visible_location
+from app.auth.permissions import OrderLocations, default_location, scope_orders, visible_location
 from app.business_time import business_date, local_hour
 from app.columns import utcnow
-from app.errors import Conflict, ErrorCode, Forbidden, NotFound, PreconditionFailed, ValidationFailed
+from app.errors import Conflict, ErrorCode, NotFound, PreconditionFailed, ValidationFailed
 from app.extensions import db
 from app.models import Location, Order, OrderItem, User
+from app.orders import checks, history
 from app.orders.lines import Line, resolve_lines
 from app.reports import rollups
 from app.web.pagination import paginate
@@ -28,12 +31,20 @@ class DuplicateClientOrderId(Conflict):
     code, detail = ErrorCode.DUPLICATE_CLIENT_ORDER_ID, "An order with this client_order_id already exists."
 
 
+def price_new_order(lines: list[Line], location: Location) -> tuple[list[Line], dict[str, Any]]:
+    """A new order's priced lines and money columns, with the tax snapshot of its location."""
+    rate, prices_include_tax = location.tax_rate_thousandths, location.prices_include_tax
+    priced, figures = checks.price_lines(checks.with_tax_rates(lines, rate), [], prices_include_tax)
+    money = {**checks.order_totals(figures), "tax_rate_thousandths": rate, "prices_include_tax": prices_include_tax}
+    return priced, money
+
+
 def order_row(
-    waiter: User, data: dict[str, Any], lines: list[Line], created_at: datetime, location: Location
+    waiter: User, data: dict[str, Any], lines: list[Line], money: dict[str, Any], created_at: datetime,
+    location: Location,
 ) -> dict[str, Any]:
-    """Column values of a new open order with its totals; its business date and local hour come from its
-    location's clock and it keeps the location's tax settings, all computed once, here."""
-    total_cents, item_count = totals(lines)
+    """Column values of a new open order with its money (from price_new_order); its business date and
+    local hour come from its location's clock, computed once, here."""
     return {
         "client_order_id": data.get("client_order_id"),
         "customer_name": data["customer_name"],
@@ -42,10 +53,8 @@ def order_row(
         "status": "open",
         "waiter_id": waiter.id,
         "location_id": location.id,
-        "tax_rate_thousandths": location.tax_rate_thousandths,
-        "prices_include_tax": location.prices_include_tax,
-        "total_cents": total_cents,
-        "item_count": item_count,
+        **money,
+        "item_count": sum(line.quantity for line in lines),
         "business_date": business_date(created_at, location.timezone, location.day_starts_at),
         "local_hour": local_hour(created_at, location.timezone),
         "created_at": created_at,
@@ -57,9 +66,11 @@ def order_row(
 def build_order(
     waiter: User, data: dict[str, Any], lines: list[Line], created_at: datetime, location: Location | None = None
 ) -> Order:
-    """A new open order with its lines and totals (at the default location unless given), not yet added
-    to the session and not yet in the rollups (tests and imports)."""
-    row = order_row(waiter, data, lines, created_at, location or default_location())
+    """A new open order with its priced lines and totals (at the default location unless given), not yet
+    added to the session and not yet in the rollups (tests and imports)."""
+    location = location or default_location()
+    lines, money = price_new_order(lines, location)
+    row = order_row(waiter, data, lines, money, created_at, location)
     return Order(**row, waiter=waiter, items=[line.to_item() for line in lines])
 
 
@@ -70,20 +81,16 @@ def _insert_lines(order: Order, lines: list[Line]) -> None:
     db.session.refresh(order, attribute_names=["items"])
 
 
-def totals(lines: Iterable[Line | OrderItem]) -> tuple[int, int]:
-    """(total in cents, item count) of the non-voided lines: exact integer arithmetic."""
-    live = [line for line in lines if not line.voided]
-    return sum(line.unit_price_cents * line.quantity for line in live), sum(line.quantity for line in live)
-
-
 def recompute_totals(order: Order) -> None:
-    """Store the order's total and item_count from its lines."""
-    order.total_cents, order.item_count = totals(order.items)
+    """Price the order again from its lines and discounts and store every figure (app/orders/checks.py)."""
+    checks.reprice(order)
 
 
-def _touch(order: Order) -> None:
+def touch(order: Order, actor: User, event: str, **data: Any) -> None:
+    """One change: version + 1, updated_at now, and its one history event."""
     order.version += 1
     order.updated_at = utcnow()
+    history.record(order, actor, event, **data)
 
 
 def ids_by_client_order_id(user: User, client_order_ids: list[str]) -> dict[str, int | None]:
@@ -109,8 +116,10 @@ def create_order(waiter: User, data: dict[str, Any], *, created_at: datetime | N
     admins the default), taken now or at `created_at` for imports and tests; a repeated
     client_order_id is 409, with the existing id when the waiter may see that order."""
     location = OrderLocations(waiter).choose(data.get("location_id"))
-    lines = resolve_or_raise(data["items"])
-    order = Order(**order_row(waiter, data, lines, created_at or utcnow(), location), waiter=waiter)
+    lines, money = price_new_order(resolve_or_raise(data["items"]), location)
+    # Empty collections, so answering the new order loads no discounts, payments or refunds.
+    order = Order(**order_row(waiter, data, lines, money, created_at or utcnow(), location), waiter=waiter,
+                  discounts=[], payments=[], refunds=[])
     with rollups.tracking() as changes:
         try:
             # Added inside the savepoint (begin_nested flushes what is already pending), so a
@@ -128,6 +137,8 @@ def create_order(waiter: User, data: dict[str, Any], *, created_at: datetime | N
                 raise DuplicateClientOrderId() from None
             raise DuplicateClientOrderId(order_id=order_id) from None
         _insert_lines(order, lines)
+        history.record(order, waiter, "created", item_ids=[item.id for item in order.items],
+                       total=history.money(order.total_cents))
         changes.created(order)
     return order
 
@@ -143,7 +154,7 @@ def visible_order(user: User, order_id: int, *, lock: bool = False) -> Order:
     return order
 
 
-def _open_for_change(user: User, order_id: int) -> Order:
+def open_for_change(user: User, order_id: int) -> Order:
     order = visible_order(user, order_id, lock=True)
     if order.status != "open":
         raise OrderNotOpen()
@@ -170,18 +181,20 @@ def list_orders(user: User, args: dict[str, Any]) -> tuple[list[Order], str | No
 
 def append_items(user: User, order_id: int, lines: list[dict[str, Any]]) -> Order:
     """Add lines to an open order. Concurrent appends queue on the row lock; none is lost."""
-    order = _open_for_change(user, order_id)
-    resolved = resolve_or_raise(lines)
+    order = open_for_change(user, order_id)
+    resolved = checks.with_tax_rates(resolve_or_raise(lines), order.tax_rate_thousandths)  # the order's snapshot
+    known = {item.id for item in order.items}
     with rollups.tracking(order):
         _insert_lines(order, resolved)
-        recompute_totals(order)
-        _touch(order)
+        checks.reprice(order)
+        touch(order, user, "items_added", item_ids=[item.id for item in order.items if item.id not in known],
+              total=history.money(order.total_cents))
     return order
 
 
 def void_item(user: User, order_id: int, item_id: int) -> Order:
     """Void a line (kept, flagged, excluded from totals). Voiding a voided line changes nothing."""
-    order = _open_for_change(user, order_id)
+    order = open_for_change(user, order_id)
     item = next((item for item in order.items if item.id == item_id), None)
     if item is None:
         raise NotFound("No such line on this order.")
@@ -190,8 +203,8 @@ def void_item(user: User, order_id: int, item_id: int) -> Order:
     with rollups.tracking(order):
         item.voided = True
         item.voided_at = utcnow()
-        recompute_totals(order)
-        _touch(order)
+        checks.reprice_not_below_paid(order)
+        touch(order, user, "item_voided", item_id=item.id, total=history.money(order.total_cents))
     return order
 
 
@@ -206,31 +219,14 @@ def patch_order(user: User, order_id: int, data: dict[str, Any], expected: int |
         for field, attr in (("customer_name", "customer_name"), ("table", "table_label"), ("notes", "notes")):
             if field in data:
                 setattr(order, attr, data[field])
-        _touch(order)
+        touch(order, user, "updated", changes=dict(data))
     return order
 
 
-def close_order(user: User, order_id: int, payment_method: str) -> Order:
-    """Close (pay) an open order."""
-    order = _open_for_change(user, order_id)
-    with rollups.tracking(order):
-        order.status = "closed"
-        order.payment_method = payment_method
-        order.closed_at = utcnow()
-        _touch(order)
-    return order
-
-
-def cancel_order(user: User, order_id: int, reason: str) -> Order:
-    """Cancel an order: waiters their own open ones; a closed order needs a manager or admin."""
-    order = visible_order(user, order_id, lock=True)
-    if order.status == "cancelled":
-        raise OrderNotOpen("The order is already cancelled.")
-    if order.status == "closed" and not is_staff(user):
-        raise Forbidden("Only a manager or admin may cancel a closed order.")
-    with rollups.tracking(order):
-        order.status = "cancelled"
-        order.cancelled_at = utcnow()
-        order.cancel_reason = reason
-        _touch(order)
-    return order
+def calculate(user: User, data: dict[str, Any]) -> dict[str, Any]:
+    """Price a create body with optional discounts, storing nothing (not even an ad-hoc product)."""
+    location = OrderLocations(user).choose(data.get("location_id"))
+    lines, errors = resolve_lines([data["items"]], create_missing=False)[0]
+    if errors:
+        raise ValidationFailed(errors=errors)
+    return checks.calculate(location, lines, data.get("discounts", []))

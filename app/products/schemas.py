@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.fields import Money, MoneyOut, StrictBoolean, UTCDateTime, optional_text, trimmed
+from app.fields import Money, MoneyOut, Percent, StrictBoolean, UTCDateTime, optional_text, trimmed
 from app.web.pagination import PageQuery, page_schema
 
 
@@ -13,6 +13,9 @@ class ProductIn(Schema):
     price = Money(required=True, metadata={"example": "25.00", "description": "String or number, 2 decimals max."})
     category = optional_text(60, metadata={"example": "Tacos"})
     active = StrictBoolean(load_default=True)
+    tax_rate = Percent(allow_zero=True, allow_none=True, load_default=None, metadata={
+        "description": "The product's own tax rate, 0-100 with 3 decimals; null (default): the location's rate.",
+        "example": None})
 
 
 class ProductPatch(Schema):
@@ -22,6 +25,9 @@ class ProductPatch(Schema):
     price = Money()
     category = optional_text(60, patch=True)
     active = StrictBoolean()
+    tax_rate = Percent(allow_zero=True, allow_none=True, metadata={
+        "description": "The product's own tax rate, 0-100 with 3 decimals; null (default): the location's rate.",
+        "example": None})
 
     @validates_schema
     def _not_empty(self, data, **kwargs):
@@ -34,6 +40,8 @@ class ProductOut(Schema):
     name = fields.String()
     price = MoneyOut(attribute="price_cents")
     category = fields.String(allow_none=True)
+    tax_rate = Percent(allow_zero=True, allow_none=True, attribute="tax_rate",
+                       metadata={"description": "null: the location's rate."})
     active = fields.Boolean()
     created_at = UTCDateTime()
     updated_at = UTCDateTime()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -54,6 +55,11 @@ def _save(product: Product, changes: dict[str, Any]) -> None:
         raise DuplicateProduct() from None
 
 
+def _milli(percent: Decimal | None) -> int | None:
+    """A percentage as thousandths of a percent (16 -> 16000), as orders snapshot it."""
+    return None if percent is None else int(percent.scaleb(3))
+
+
 def create_product(data: dict[str, Any]) -> Product:
     """Add a product; a name that normalizes to an existing one is 409 duplicate_product."""
     if db.session.scalar(select(Product.id).where(Product.name_key == normalize_name(data["name"]))):
@@ -66,6 +72,7 @@ def create_product(data: dict[str, Any]) -> Product:
             "price_cents": data["price"],
             "category": data.get("category"),
             "active": data["active"],
+            "tax_rate_thousandths": _milli(data.get("tax_rate")),
         },
     )
     return product
@@ -80,6 +87,8 @@ def update_product(product_id: int, data: dict[str, Any]) -> Product:
             raise DuplicateProduct()
     fields = {"name": "name", "price": "price_cents", "category": "category", "active": "active"}
     changes = {attr: data[field] for field, attr in fields.items() if field in data}
+    if "tax_rate" in data:
+        changes["tax_rate_thousandths"] = _milli(data["tax_rate"])
     _save(product, {**changes, "updated_at": utcnow()})
     return product
 

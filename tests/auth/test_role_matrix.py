@@ -27,7 +27,7 @@ from sqlalchemy import select
 from app.columns import utcnow
 from app.dashboard import hashed_name
 from app.extensions import db
-from app.models import Location, Order, Product, User
+from app.models import Discount, Location, Order, Payment, Product, User
 from tests.constants import LOGIN, PASSWORD, REFRESH, USERS
 
 PRINCIPALS = ("anonymous", "waiter", "manager", "admin")
@@ -97,6 +97,15 @@ MATRIX: dict[tuple[str, str], dict[str, dict[str, int]]] = {
     ("GET", "/api/v1/reports/waiters"):               cells(row(401, 200, 200, 200), row(401, 404, 404, 200)),
     ("GET", "/api/v1/reports/sales"):                 cells(row(401, 200, 200, 200), row(401, 404, 404, 200)),
     ("GET", "/api/v1/reports/locations"):             cells(row(401, 403, 200, 200), row(401, 403, 404, 200)),
+    ("POST", "/api/v1/orders/calculate"):             cells(row(401, 200, 200, 200), row(401, 422, 422, 200)),
+    ("POST", "/api/v1/orders/<int:order_id>/payments"): cells(row(401, 404, 201, 201), row(401, 404, 404, 201)),
+    ("GET", "/api/v1/orders/<int:order_id>/events"):  cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
+    # Discounts and refunds are for managers and admins: a waiter is 403 whoever's order it is.
+    ("POST", "/api/v1/orders/<int:order_id>/discounts"): cells(row(401, 403, 201, 201), row(401, 403, 404, 201)),
+    ("DELETE", "/api/v1/orders/<int:order_id>/discounts/<int:discount_id>"): cells(row(401, 403, 200, 200),
+                                                                                   row(401, 403, 404, 200)),
+    ("POST", "/api/v1/orders/<int:order_id>/refunds"): cells(row(401, 403, 201, 201),  # on a closed order
+                                                             row(401, 403, 404, 201)),
 }
 WHERE = ("home", "away")
 
@@ -112,6 +121,7 @@ class World:
     where: str  # "home": the principals' location; "away": a location only the admin may reach
     location: Location  # where the target works and the requests point
     order: Order | None = None  # the target's order made for the current request
+    rule: str = ""  # the rule being requested (refunds need a closed order)
 
     def line(self) -> dict[str, int]:
         return {"product_id": self.product.id, "quantity": 1}
@@ -127,9 +137,22 @@ class World:
 
         line = Line(self.product.id, self.product.name, self.product.price_cents, 1, None)
         self.order = build_order(self.target, {"customer_name": "Matrix"}, [line], utcnow(), self.location)
+        if self.rule.endswith("/refunds"):
+            self.order.status, self.order.payment_method, self.order.closed_at = "closed", "cash", utcnow()
+            self.order.paid_total_cents = self.order.total_cents
+            self.order.payments.append(Payment(method="cash", amount_cents=self.order.total_cents, tip_cents=0,
+                                               business_date=self.order.business_date, created_by_id=self.target.id))
         db.session.add(self.order)
         db.session.commit()
         return self.order.id
+
+    def discount(self) -> int:
+        """An order discount on the current order."""
+        discount = Discount(order_id=self.order.id, amount_cents=100, applied_cents=100, reason="matrix",
+                            created_by_id=self.target.id)
+        db.session.add(discount)
+        db.session.commit()
+        return discount.id
 
 
 # A value for every path parameter name used in the rules.
@@ -139,6 +162,7 @@ PATH_VALUES: dict[str, Callable[[World], Any]] = {
     "product_id": lambda w: w.product.id,
     "order_id": lambda w: w.fresh_order(),
     "item_id": lambda w: w.order.items[0].id,  # filled after order_id, from the same order
+    "discount_id": lambda w: w.discount(),  # likewise
     "filename": lambda w: "swagger-ui.css",
     "asset": lambda w: hashed_name("dashboard.js"),
 }
@@ -162,6 +186,12 @@ BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
     ("POST", "/api/v1/orders/<int:order_id>/items"): lambda w: {"items": [{"product_id": w.product.id, "quantity": 2}]},
     ("POST", "/api/v1/orders/<int:order_id>/close"): lambda w: {"payment_method": "cash"},
     ("POST", "/api/v1/orders/<int:order_id>/cancel"): lambda w: {"reason": "matrix"},
+    ("POST", "/api/v1/orders/calculate"): lambda w: {"items": [w.line()], **w.at()},
+    ("POST", "/api/v1/orders/<int:order_id>/payments"): lambda w: {"method": "cash", "amount": "1.00"},
+    ("POST", "/api/v1/orders/<int:order_id>/discounts"): lambda w: {"percent": "10", "reason": "matrix"},
+    ("POST", "/api/v1/orders/<int:order_id>/refunds"): lambda w: {
+        "items": [{"item_id": w.order.items[0].id, "quantity": 1}], "reason": "matrix"
+    },
 }
 
 # Extra headers some routes need to be otherwise valid.
@@ -210,6 +240,7 @@ def build_request(factory, world: World, method: str, rule: str, principal: str)
         assert name in PATH_VALUES, f"add a PATH_VALUES entry for <{name}>"
         return str(PATH_VALUES[name](world))
 
+    world.rule = rule
     request: dict[str, Any] = {"path": PARAM.sub(fill, rule), "method": method}
     if world.where == "away" and (method, rule) in AWAY_QUERIES:
         request["query_string"] = {"location_id": world.location.id}

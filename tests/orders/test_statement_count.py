@@ -71,6 +71,14 @@ def mixed_lines(shop, n: int) -> list[dict]:
     return catalogue_lines(shop, n // 2) + new_adhoc_lines(n - n // 2)
 
 
+def modified_lines(shop, n: int) -> list[dict]:
+    """Mixed lines, each with up to 20 modifiers: modifiers are snapshots on the line's own row."""
+    lines = mixed_lines(shop, n)
+    for i, line in enumerate(lines):
+        line["modifiers"] = [{"name": f"Extra {k}", "price": f"{k}.25"} for k in range(min(20, 1 + i))]
+    return lines
+
+
 @pytest.mark.parametrize(
     ("make_lines", "small"),
     [
@@ -78,6 +86,7 @@ def mixed_lines(shop, n: int) -> list[dict]:
         pytest.param(lambda shop, n: new_adhoc_lines(n), 1, id="new-adhoc"),
         pytest.param(existing_adhoc_lines, 1, id="existing-adhoc"),
         pytest.param(mixed_lines, 2, id="mixed"),  # the smallest cart with both kinds
+        pytest.param(modified_lines, 2, id="modifiers"),  # 1-2 modifiers vs. up to 20 on each of 50 lines
     ],
 )
 def test_create_statement_count_does_not_grow_with_lines(client, shop, make_lines, small):
@@ -98,6 +107,8 @@ def test_append_statement_count_does_not_grow_with_lines(client, shop):
 
     one = count_append(catalogue_lines(shop, 1) + new_adhoc_lines(1))
     fifty = count_append(catalogue_lines(shop, 25) + new_adhoc_lines(25))
+    assert len(fifty) == len(one), describe(one, fifty)
+    fifty = count_append(modified_lines(shop, 50))
     assert len(fifty) == len(one), describe(one, fifty)
 
 

@@ -16,7 +16,7 @@ from app.errors import APIError
 from app.extensions import db
 from app.models import Product, User
 from app.money import cents_to_str
-from app.orders import services
+from app.orders import services, settle
 from app.orders.batch import MAX_AHEAD, MAX_BEHIND, insert_orders
 from app.orders.lines import resolve_lines
 from app.orders.schemas import BatchOrderIn, ItemsIn, OrderIn
@@ -133,10 +133,10 @@ class ServiceDriver:
         self._run(lambda: services.void_item(self.staff, order_id, item_id))
 
     def close(self, order_id: int) -> None:
-        self._run(lambda: services.close_order(self.staff, order_id, "cash"))
+        self._run(lambda: settle.close_order(self.staff, order_id, "cash"))
 
     def cancel(self, order_id: int) -> None:
-        self._run(lambda: services.cancel_order(self.staff, order_id, "test"))
+        self._run(lambda: settle.cancel_order(self.staff, order_id, "test"))
 
     def batch(self, waiter: User, orders: list[tuple[list[Line], datetime]], location_id: int | None = None
               ) -> list[int]:

@@ -18,6 +18,7 @@ from app.extensions import db
 from app.models import Location, Order, OrderItem
 from app.reports import maintenance
 from app.reports.periods import next_month
+from tests.helpers import clear_order_events
 from tests.reports import oracle
 from tests.reports.orderkit import Line, Rejected
 
@@ -68,6 +69,7 @@ def clear_orders() -> None:
     """Every order and every rollup row, daily and monthly, so examples never see each other's data."""
     db.session.rollback()
     rollup_tables = [t for t in db.metadata.sorted_tables if t.name.startswith("report_")]
+    clear_order_events(db.session)
     for table in [*rollup_tables, OrderItem.__table__, Order.__table__]:
         db.session.execute(delete(table))
     db.session.commit()

@@ -1,0 +1,74 @@
+"""Discounts on a line or on the whole order: managers and admins, open orders only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.auth.permissions import is_staff
+from app.columns import utcnow
+from app.errors import Forbidden, NotFound, ValidationFailed
+from app.extensions import db
+from app.models import Discount, Order, User
+from app.orders import checks, history
+from app.orders.services import open_for_change, touch
+from app.reports import rollups
+
+
+def _require_staff(user: User) -> None:
+    if not is_staff(user):
+        raise Forbidden("Only a manager or admin may change discounts.")
+
+
+def describe(discount: Discount) -> dict[str, Any]:
+    """What an event says about a discount."""
+    percent = checks.percent_from_thousandths(discount.percent_thousandths)
+    return {
+        "discount_id": discount.id,
+        "item_id": discount.item_id,
+        "percent": None if percent is None else format(percent, "f"),
+        "amount": history.money(discount.amount_cents),
+        "applied": history.money(discount.applied_cents),
+        "reason": discount.reason,
+    }
+
+
+def add_discount(user: User, order_id: int, data: dict[str, Any]) -> Order:
+    """Add a line or order discount and price the order again; 409 total_below_paid if it would owe
+    less than was paid."""
+    _require_staff(user)
+    order = open_for_change(user, order_id)
+    item_id = data.get("item_id")
+    if item_id is not None:
+        item = next((item for item in order.items if item.id == item_id), None)
+        if item is None or item.voided:
+            raise ValidationFailed(errors={"item_id": ["Unknown line." if item is None else "The line is voided."]})
+    with rollups.tracking(order):
+        discount = Discount(
+            item_id=item_id,
+            percent_thousandths=checks.thousandths_from_percent(data.get("percent")),
+            amount_cents=data.get("amount"),
+            reason=data["reason"],
+            created_by_id=user.id,
+            created_by=user,
+            created_at=utcnow(),
+        )
+        order.discounts.append(discount)
+        db.session.flush()
+        checks.reprice_not_below_paid(order)
+        touch(order, user, "discount_added", **describe(discount), total=history.money(order.total_cents))
+    return order
+
+
+def remove_discount(user: User, order_id: int, discount_id: int) -> Order:
+    """Remove a discount (kept, marked removed: it takes nothing off) and price the order again."""
+    _require_staff(user)
+    order = open_for_change(user, order_id)
+    discount = next((d for d in order.active_discounts if d.id == discount_id), None)
+    if discount is None:
+        raise NotFound("No such discount on this order.")
+    with rollups.tracking(order):
+        discount.removed_at = utcnow()
+        discount.removed_by_id = user.id
+        checks.reprice(order)
+        touch(order, user, "discount_removed", **describe(discount), total=history.money(order.total_cents))
+    return order
