@@ -260,9 +260,12 @@ class Percent(fields.Field):
             'answered as a string without trailing zeros ("16", "8.5", "12.125").',
             "example": "16",
         }
-        if kwargs.get("dump_only"):  # answers are always the string form
-            openapi = {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,3})?$", "example": "16",
-                       "description": 'A percentage without trailing zeros: "16", "8.5", "12.125".'}
+        if kwargs.get("dump_only") or kwargs.get("allow_none"):
+            # Answers are always the string form; and OpenAPI 3.0's `nullable` needs a `type` beside it,
+            # so a nullable percentage is documented as a nullable string (a JSON number is accepted too).
+            openapi = {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,3})?$", "maxLength": MAX_PERCENT_LENGTH,
+                       "example": "16", "description": 'A percentage without trailing zeros: "16", "8.5", "12.125"'
+                       + ("; null when there is none." if kwargs.get("allow_none") else ".")}
         super().__init__(**{**kwargs, "metadata": {**openapi, **kwargs.get("metadata", {})}})
 
     def _deserialize(self, value, attr, data, **kwargs) -> Decimal | int:

@@ -75,7 +75,7 @@ _BOSS = {"id": 2, "name": "Marta"}
 # An order split between a card and cash (with change), then one taco refunded the next day.
 SETTLED_ORDER_EXAMPLE = {
     "id": 42, "client_order_id": "tab3-000481", "customer_name": "Ana", "table": "12", "notes": None,
-    "status": "closed", "waiter": _WHO,
+    "status": "closed", "waiter": _WHO, "location_id": 1,
     "items": [
         {"id": 7, "product_id": 5, "product_name": "Taco al pastor", "unit_price": "25.00", "quantity": 2,
          "line_total": "50.00", "notes": None, "voided": False, "modifiers": [], "tax_rate": "0",

@@ -107,11 +107,16 @@ SUMS = {
 }
 
 
+V1_ITEM_COLUMNS = (
+    "id, order_id, product_id, product_name, unit_price_cents, quantity, notes, voided, voided_at, created_at"
+)
+
+
 def snapshot(conn) -> dict:
     """The v1 columns of every order and line, and every rollup table's totals."""
     return {
         "orders": conn.execute(sa.text(f"SELECT {V1_ORDER_COLUMNS} FROM orders ORDER BY id")).all(),  # noqa: S608
-        "items": conn.execute(sa.text("SELECT * FROM order_items ORDER BY id")).all(),
+        "items": conn.execute(sa.text(f"SELECT {V1_ITEM_COLUMNS} FROM order_items ORDER BY id")).all(),  # noqa: S608
         **{table: tuple(conn.execute(sa.text(f"SELECT {sums} FROM {table}")).one())  # noqa: S608
            for table, sums in SUMS.items()},
     }
