@@ -250,7 +250,7 @@ class Percent(fields.Field):
     def __init__(self, *, allow_zero: bool = False, thousandths: bool = False, **kwargs) -> None:
         self.allow_zero, self.thousandths = allow_zero, thousandths
         low = "0" if allow_zero else "greater than 0"
-        openapi = {
+        openapi: dict[str, Any] = {
             "oneOf": [
                 {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,3})?$", "maxLength": MAX_PERCENT_LENGTH},
                 {"type": "number", "minimum": 0, "maximum": 100, "exclusiveMinimum": not allow_zero,
