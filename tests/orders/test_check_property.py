@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.extensions import db
-from app.percent import to_thousandths
 from app.locations.services import ensure_default_location
+from app.percent import to_thousandths
 from tests.orders.conftest import ORDERS
 
 
