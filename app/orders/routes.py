@@ -246,6 +246,7 @@ class OrderCalculate(MethodView):
     @blp.doc(description="Answers every money field the order would have (lines and discounts without ids; "
              "`discounts[].item_index` counts the body's items from 0, ties in sharing go to the lower index). "
              "Nothing is stored, not even an ad-hoc product; no Idempotency-Key is needed.\n" + WORKED_EXAMPLE)
+    @blp.doc(operationId="calculateOrder")
     def post(self, data):
         """Price a create body (plus optional discounts) exactly as the order would be, storing nothing"""
         return services.calculate(current_user(), data)
@@ -262,6 +263,7 @@ class OrderDiscounts(MethodView):
     @blp.doc(**IDEMPOTENCY_DOC, description="Exactly one of percent (0 < p <= 100, 3 decimals) and amount (> 0); "
              "a discount on a voided or unknown line is 422 on item_id; one that would bring total below paid_total "
              "is 409 total_below_paid.\n" + WORKED_EXAMPLE)
+    @blp.doc(operationId="addOrderDiscount")
     def post(self, data, order_id):
         """Add a discount to a line (item_id) or the whole order (managers, admins)"""
         return order_response(discounts.add_discount(current_user(), order_id, data), 201)
@@ -273,6 +275,7 @@ class OrderDiscount(MethodView):
     @blp.response(200, OrderOut)
     @blp.alt_response(403, **problem_doc("`forbidden`: waiters may not remove discounts."))
     @blp.alt_response(409, **problem_doc("`order_not_open`."))
+    @blp.doc(operationId="removeOrderDiscount")
     def delete(self, order_id, discount_id):
         """Remove a discount (managers, admins); every share is computed again"""
         return order_response(discounts.remove_discount(current_user(), order_id, discount_id))
@@ -287,6 +290,7 @@ class OrderPayments(MethodView):
     @blp.alt_response(409, **problem_doc("`order_not_open`."))
     @blp.alt_response(422, **problem_doc("`exceeds_balance` (amount above balance_due) or `validation_error`."))
     @blp.doc(**IDEMPOTENCY_DOC)
+    @blp.doc(operationId="addOrderPayment")
     def post(self, data, order_id):
         """Pay part or all of the balance (split checks: several payments); the order stays open until closed"""
         return order_response(settle.add_payment(current_user(), order_id, data), 201)
@@ -302,6 +306,7 @@ class OrderRefunds(MethodView):
     @blp.alt_response(409, **problem_doc("`order_not_open`: only closed orders are refunded."))
     @blp.alt_response(422, **problem_doc("`exceeds_refundable_quantity` or `validation_error`."))
     @blp.doc(**IDEMPOTENCY_DOC)
+    @blp.doc(operationId="refundOrder")
     def post(self, data, order_id):
         """Refund units of a closed order's lines (managers, admins); the last unit takes the remainder"""
         return order_response(settle.refund(current_user(), order_id, data), 201)
@@ -312,6 +317,7 @@ class OrderEvents(MethodView):
     @auth_required()
     @blp.arguments(PageQuery, location="query")
     @blp.response(200, EventPage, example=EVENTS_EXAMPLE)
+    @blp.doc(operationId="listOrderEvents")
     def get(self, args, order_id):
         """The order's history, oldest first: one event per change, append-only"""
         order = services.visible_order(current_user(), order_id)

@@ -375,3 +375,31 @@ def location_rows(scope: Scope) -> list[dict]:
     result = report_session().execute(_grouped_statement(shape, "location_id"), params).mappings()
     return [{"location_id": r["location_id"], "location_name": r["name"], **_figures(r, SALES_NAMES)}
             for r in result]
+
+
+def payment_rows(scope: Scope) -> list[dict]:
+    """The till per method: payments (count, amount, tips) and refunds (amount + tip) on the business date
+    each was made, cancelled orders included (no status filter). Reads the payments and refunds tables
+    through their business_date indexes: a till report covers a night or a few, a few rows per order."""
+    filters = [Order.location_id.in_(scope.location_ids)] if scope.location_ids is not None else []
+    if scope.waiter_id is not None:
+        filters.append(Order.waiter_id == scope.waiter_id)
+    paid = (
+        select(Payment.method, func.count().label("payments"), func.sum(Payment.amount_cents).label("amount"),
+               func.sum(Payment.tip_cents).label("tips"), ZERO.label("refunds"))
+        .join(Order, Order.id == Payment.order_id)
+        .where(Payment.business_date.between(scope.start, scope.end), *filters)
+        .group_by(Payment.method)
+    )
+    returned = (
+        select(Refund.method, ZERO.label("payments"), ZERO.label("amount"), ZERO.label("tips"),
+               func.sum(Refund.amount_cents + Refund.tip_cents).label("refunds"))
+        .join(Order, Order.id == Refund.order_id)
+        .where(Refund.business_date.between(scope.start, scope.end), *filters)
+        .group_by(Refund.method)
+    )
+    both = union_all(paid, returned).subquery("till")
+    names = ("payments", "amount", "tips", "refunds")
+    stmt = (select(both.c.method, *(func.sum(both.c[n]).label(n) for n in names))
+            .group_by(both.c.method).order_by(both.c.method))
+    return [{"method": r["method"], **_figures(r, names)} for r in report_session().execute(stmt).mappings()]

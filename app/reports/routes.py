@@ -8,6 +8,9 @@ from app.reports.export import csv_response, wants_csv
 from app.reports.schemas import (
     LocationRowOut,
     LocationsReportOut,
+    PaymentRowOut,
+    PaymentsQuery,
+    PaymentsReportOut,
     ProductRowOut,
     ProductsQuery,
     ProductsReportOut,
@@ -109,4 +112,31 @@ def locations_report(args: dict):
     report = services.locations_report(args, current_user())
     if wants_csv(args):
         return csv_response(report.data, LocationRowOut, _filename("locations", report), frozenset({"location_name"}))
+    return report
+
+
+@blp.route("/payments", methods=["GET"])
+@blp.doc(operationId="getPaymentsReport")
+@auth_required("manager", "admin")
+@blp.arguments(PaymentsQuery, location="query")
+@blp.response(200, PaymentsReportOut, example={
+    "start_date": "2026-11-21", "end_date": "2026-11-21", "location_id": 1, "timezone": "America/Mexico_City",
+    "currency": "MXN",
+    "totals": {"payments": 5, "amount": "1624.00", "tips": "210.00", "refunds": "58.00", "net": "1776.00"},
+    "data": [
+        {"method": "card", "payments": 3, "amount": "1160.00", "tips": "180.00", "refunds": "0.00", "net": "1340.00"},
+        {"method": "cash", "payments": 2, "amount": "464.00", "tips": "30.00", "refunds": "58.00", "net": "436.00"},
+    ]})
+@blp.alt_response(200, **CSV_ANSWER)
+def payments_report(args: dict):
+    """The till per payment method ("corte de caja"): payments, amount, tips, refunds and net.
+
+    One row per method that saw a payment or a refund in the range, each payment and refund on the
+    business date on which it was made (not its order's), cancelled orders included: the till saw
+    their money come and go. `refunds` include refunded tips; `net = amount + tips - refunds`.
+    `waiter_id` filters on the order's waiter. Takes no `status`. Managers and admins only.
+    """
+    report = services.payments_report(args, current_user())
+    if wants_csv(args):
+        return csv_response(report.data, PaymentRowOut, _filename("payments", report))
     return report

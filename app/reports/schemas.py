@@ -244,3 +244,39 @@ LocationRowOut = Schema.from_dict({
 class LocationsReportOut(ReportOut):
     totals = fields.Nested(TicketTotalsOut)
     data = Rows(LocationRowOut)
+
+
+class PaymentsQuery(ReportQuery):
+    """The till takes no `status`: every payment and refund made, cancelled orders included."""
+
+    class Meta:
+        unknown = RAISE
+        exclude = ("status",)
+
+
+def _till_fields() -> dict:
+    return {
+        "payments": fields.Integer(metadata={"description": "Payments made with the method (tip-only ones "
+                                                            "included).", "example": 12}),
+        "amount": MoneyOut(attribute="amount", metadata={"description": "What the payments paid towards checks.",
+                                                         "example": "3480.00"}),
+        "tips": MoneyOut(attribute="tips", metadata={"description": "The payments' tips.", "example": "420.00"}),
+        "refunds": MoneyOut(attribute="refunds", metadata={
+            "description": "What refunds with the method gave back, refunded tips included.", "example": "116.00"}),
+        "net": MoneyOut(attribute="net_cents", metadata={"description": "amount + tips - refunds: what the till "
+                                                                        "should hold for the method.",
+                                                         "example": "3784.00"}),
+    }
+
+
+PaymentRowOut = Schema.from_dict({
+    "method": fields.String(metadata={"description": "cash, card or other.", "example": "cash"}),
+    **_till_fields(),
+}, name="PaymentRowOut")
+
+PaymentTotalsOut = Schema.from_dict(_till_fields(), name="PaymentTotalsOut")
+
+
+class PaymentsReportOut(ReportOut):
+    totals = fields.Nested(PaymentTotalsOut)
+    data = Rows(PaymentRowOut)

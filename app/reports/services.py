@@ -189,3 +189,13 @@ def sales_report(args: dict, user: User) -> Report:
     for slot in slots:
         data.append({"period": format_period(slot), **found.get(slot, ZEROS)})
     return _report(args, cover, _sum_totals(data), data)
+
+
+def payments_report(args: dict, user: User) -> Report:
+    """The till per method (cash, card, other): payments, amount, tips, refunds and net, one row per
+    method that saw a payment or a refund in the range."""
+    args, cover, scope = prepare(args, user)
+    data = [row | {"net_cents": row["amount"] + row["tips"] - row["refunds"]}
+            for row in (queries.payment_rows(scope) if scope else [])]
+    totals = {key: sum(row[key] for row in data) for key in ("payments", "amount", "tips", "refunds", "net_cents")}
+    return _report(args, cover, totals, data)
