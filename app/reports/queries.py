@@ -157,20 +157,16 @@ PRODUCT_NAMES = ("quantity", "revenue_cents", "orders", *MONEY_NAMES, "quantity_
 SALES_NAMES = ("orders", "items", "revenue_cents", *MONEY_NAMES, "tip_cents")
 
 
-def _tips_of_order() -> ColumnElement:
-    return (select(func.coalesce(func.sum(Payment.tip_cents), 0)).where(Payment.order_id == Order.id)
-            .correlate(Order).scalar_subquery())
-
-
 def counted_orders(scope: Scope) -> Subquery:
-    """One row per counted order (>= 1 non-voided line) with its figures (SALES_NAMES but `orders`)."""
+    """One row per counted order (>= 1 non-voided line) with its lines' figures (SALES_NAMES but `orders`;
+    tips are order_tips())."""
     keys = (Order.id, Order.business_date, Order.location_id, Order.local_hour, Order.waiter_id, Order.status)
     return (
         select(*keys, func.sum(OrderItem.quantity).label("items"), func.sum(OrderItem.net_cents).label("revenue_cents"),
                func.sum(OrderItem.quantity * OrderItem.unit_price_cents).label("gross_cents"),
                func.sum(OrderItem.discount_cents).label("discount_cents"),
                func.sum(OrderItem.tax_cents).label("tax_cents"), ZERO.label("refund_cents"),
-               _tips_of_order().label("tip_cents"))
+               ZERO.label("tip_cents"))
         .select_from(Order)
         .join(OrderItem, OrderItem.order_id == Order.id)
         .where(*counted_lines_where(scope))
@@ -194,15 +190,31 @@ def counted_refunds(scope: Scope) -> Subquery:
     )
 
 
+def order_tips(scope: Scope) -> Subquery:
+    """One row per order of the scope with tips (any order not cancelled, even one without a counted line:
+    a tip-only close), on the order's business date and local hour."""
+    keys = (Order.id, Order.business_date, Order.location_id, Order.local_hour, Order.waiter_id, Order.status)
+    return (
+        select(*keys, *(ZERO.label(n) for n in SALES_NAMES[:-1]), func.sum(Payment.tip_cents).label("tip_cents"))
+        .select_from(Order)
+        .join(Payment, Payment.order_id == Order.id)
+        .where(Order.business_date.between(scope.start, scope.end), Order.status.in_(scope.statuses),
+               Payment.tip_cents > 0, *_order_filters(scope))
+        .group_by(*keys)
+        .subquery("order_tips")
+    )
+
+
 def sales_parts(scope: Scope) -> Subquery:
-    """Counted orders (orders 1) and counted refunds (orders 0), one figure set per row (SALES_NAMES)."""
-    o, r = counted_orders(scope), counted_refunds(scope)
+    """Counted orders (orders 1), tips and counted refunds (orders 0), one figure set per row (SALES_NAMES)."""
+    o, t, r = counted_orders(scope), order_tips(scope), counted_refunds(scope)
 
     def part(q: Subquery, orders: ColumnElement) -> Select:
         return select(q.c.business_date, q.c.location_id, q.c.local_hour, q.c.waiter_id, q.c.status,
                       orders.label("orders"), *(q.c[n] for n in SALES_NAMES[1:]))
 
-    return union_all(part(o, literal(1, BigInteger)), part(r, r.c.orders)).subquery("sales_parts")
+    return union_all(part(o, literal(1, BigInteger)), part(t, t.c.orders), part(r, r.c.orders)).subquery(
+        "sales_parts")
 
 
 def _line_sums() -> tuple[ColumnElement, ...]:
@@ -279,9 +291,10 @@ def rollup_source(name: str, start: date, end: date) -> Select:
 
 
 def _shown(rows, names: tuple[str, ...]) -> ColumnElement[bool]:
-    """A row is shown when it has a counted order, or a refund (products: a refunded unit) on its own."""
-    refunded = "quantity_refunded" if "quantity_refunded" in names else "refund_cents"
-    return or_(func.sum(rows.c.orders) > 0, func.sum(rows.c[refunded]) > 0)
+    """A row is shown when it has a counted order, or a refund (products: a refunded unit) or tips on its own."""
+    if "quantity_refunded" in names:
+        return or_(func.sum(rows.c.orders) > 0, func.sum(rows.c.quantity_refunded) > 0)
+    return or_(func.sum(rows.c.orders) > 0, func.sum(rows.c.refund_cents) > 0, func.sum(rows.c.tip_cents) > 0)
 
 
 def _figures(row, names: tuple[str, ...]) -> dict[str, int]:
@@ -359,7 +372,7 @@ def sales_rows(scope: Scope, granularity: str) -> list[dict]:
                    *([t.c.closed == (scope.status == "closed")] if scope.status else []),
                    *([t.c.location_id.in_(scope.location_ids)] if scope.location_ids is not None else []))
             .group_by(period)
-            .having(or_(func.sum(t.c.orders) > 0, func.sum(t.c.refund_cents) > 0))
+            .having(or_(func.sum(t.c.orders) > 0, func.sum(t.c.refund_cents) > 0, func.sum(t.c.tip_cents) > 0))
         )
     else:
         c = sales_parts(scope)

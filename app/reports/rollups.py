@@ -99,7 +99,7 @@ def _add(acc: dict, key: tuple, values: tuple[int, ...]) -> None:
 
 
 def contribution(order) -> Contribution:
-    """The order's contribution now: EMPTY when it is None, cancelled or has no counted line.
+    """The order's contribution now: EMPTY when it is None, cancelled, or has no counted line and no tip.
 
     Lines count on the order's business date and local hour: quantity, gross (line_total), discounts,
     tax, revenue (the line's net). Tips (its payments' tips) count there too. Each refund counts on its
@@ -117,15 +117,16 @@ def contribution(order) -> Contribution:
         figures = (line.quantity, line.net_cents, 1, line.quantity * line.unit_price_cents, line.discount_cents,
                    line.tax_cents, 0, 0)
         _add(per_product, line.product_id, figures)
-    if not per_product:
-        return EMPTY
+    tips = sum(payment.tip_cents for payment in getattr(order, "payments", ()))
+    if not per_product and not tips:
+        return EMPTY  # refunds need a counted line: an order without one has none
     per_product = {pid: (*v[:2], 1, *v[3:]) for pid, v in per_product.items()}  # orders is a 0/1 flag
     closed = order.status == "closed"
     day, location = order.business_date, order.location_id
     items = sum(v[0] for v in per_product.values())
     revenue, gross, discounts, tax = (sum(v[i] for v in per_product.values()) for i in (1, 3, 4, 5))
-    tips = sum(payment.tip_cents for payment in getattr(order, "payments", ()))
-    order_values = (1, items, revenue, gross, discounts, tax, 0, tips)
+    # An order counts in `orders` with a counted line; its tips count whatever (a tip-only close).
+    order_values = (1 if per_product else 0, items, revenue, gross, discounts, tax, 0, tips)
     products: dict[ProductKey, tuple[int, ...]] = {
         (day, location, pid, closed): values for pid, values in per_product.items()}
     waiters: dict[WaiterKey, tuple[int, ...]] = {(day, location, order.waiter_id, closed): order_values}

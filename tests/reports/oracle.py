@@ -36,6 +36,7 @@ class Facts:
     refund_totals: list[dict]  # one row per refund
     tips: dict[int, int]  # order id -> its payments' tips
     payments: list[dict]
+    orders: list[dict]
 
 
 def _local_hour(moment: datetime, zone: str) -> datetime:
@@ -74,10 +75,11 @@ def load_lines() -> Facts:
     for payment in db.session.scalars(select(Payment)):
         tips[payment.order_id] += payment.tip_cents
         order = orders[payment.order_id]
-        payments.append({"date": payment.business_date, "method": payment.method, "amount": payment.amount_cents,
+        payments.append({"order_id": payment.order_id,
+                         "date": payment.business_date, "method": payment.method, "amount": payment.amount_cents,
                          "tip": payment.tip_cents, "waiter_id": order["waiter_id"],
                          "location_id": order["location_id"]})
-    return Facts(lines, refunds, refund_totals, dict(tips), payments)
+    return Facts(lines, refunds, refund_totals, dict(tips), payments, list(orders.values()))
 
 
 def counted(facts: Facts, start: date, end: date, waiter_id: int | None = None, status: str | None = None,
@@ -88,6 +90,17 @@ def counted(facts: Facts, start: date, end: date, waiter_id: int | None = None, 
         if not line["voided"] and line["status"] in statuses and start <= line["business_date"] <= end
         and (waiter_id is None or line["waiter_id"] == waiter_id)
         and (locations is None or line["location_id"] in locations)
+    ]
+
+
+def counted_orders(facts: Facts, start, end, waiter_id=None, status=None, locations=None) -> list[dict]:
+    """Every order (one row each) not cancelled, of the status asked, on a business date in range."""
+    statuses = {status} if status else {"open", "closed"}
+    return [
+        order for order in facts.orders
+        if order["status"] in statuses and start <= order["business_date"] <= end
+        and (waiter_id is None or order["waiter_id"] == waiter_id)
+        and (locations is None or order["location_id"] in locations)
     ]
 
 
@@ -167,14 +180,14 @@ def ticket(revenue: int, orders: int) -> int:
     return int((Decimal(revenue) / orders).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
 
 
-def _grouped(facts, rows, refunds, key_of_line, key_of_refund) -> dict:
+def _grouped(facts, rows, refunds, key_of_line, key_of_refund, tipped) -> dict:
     per = defaultdict(_blank)
     for line in rows:
         w = per[key_of_line(line)]
-        if line["order_id"] not in w["orders"]:
-            w["orders"].add(line["order_id"])
-            w["tips"] += facts.tips.get(line["order_id"], 0)
+        w["orders"].add(line["order_id"])
         _add_line(w, line)
+    for order in tipped:  # every order that counts, even one whose lines are all voided
+        per[key_of_line(order)]["tips"] += facts.tips.get(order["order_id"], 0)
     for refund in refunds:
         _add_refund(per[key_of_refund(refund)], refund)
     return per
@@ -190,11 +203,12 @@ def waiters(facts, start, end, waiter_id=None, status=None, locations=None, by="
     rows = counted(facts, start, end, waiter_id, status, locations)
     refunds = counted_refunds(facts, start, end, waiter_id, status, locations, whole=True)
     names = _names(User if by == "waiter" else Location)
-    per = _grouped(facts, rows, refunds, lambda line: line[f"{by}_id"], lambda r: r[f"{by}_id"])
+    tipped = counted_orders(facts, start, end, waiter_id, status, locations)
+    per = _grouped(facts, rows, refunds, lambda line: line[f"{by}_id"], lambda r: r[f"{by}_id"], tipped)
     data = [
         {f"{by}_id": wid, f"{by}_name": names[wid], "orders": len(w["orders"]), "items": w["items"],
          "tips": w["tips"], **{k: w[k] for k in MONEY_KEYS}, "average_ticket": ticket(w["revenue"], len(w["orders"]))}
-        for wid, w in per.items() if w["orders"] or w["refunds"]
+        for wid, w in per.items() if w["orders"] or w["refunds"] or w["tips"]
     ]
     data.sort(key=lambda r: (-r["revenue"], r[f"{by}_name"].casefold(), r[f"{by}_id"]))
     totals = _sums(data)
@@ -210,7 +224,8 @@ def sales(facts, start, end, waiter_id=None, status=None, granularity="day", day
     refunds = counted_refunds(facts, start, end, waiter_id, status, locations, whole=True)
     key = "business_date" if granularity == "day" else "local_hour"
     refund_key = "refund_date" if granularity == "day" else "refund_hour"
-    per = _grouped(facts, rows, refunds, lambda line: line[key], lambda r: r[refund_key])
+    tipped = counted_orders(facts, start, end, waiter_id, status, locations)
+    per = _grouped(facts, rows, refunds, lambda line: line[key], lambda r: r[refund_key], tipped)
     n_days = (end - start).days + 1
     if granularity == "day":
         slots = {start + timedelta(days=d) for d in range(n_days)}
@@ -220,7 +235,7 @@ def sales(facts, start, end, waiter_id=None, status=None, granularity="day", day
             first = datetime.combine(start, time(day_start.hour))
             slots |= {first + timedelta(hours=h) for h in range(24 * n_days + (1 if day_start.minute else 0))}
     data = []
-    for slot in sorted(slots | {k for k, s in per.items() if s["orders"] or s["refunds"]}):
+    for slot in sorted(slots | {k for k, s in per.items() if s["orders"] or s["refunds"] or s["tips"]}):
         s = per.get(slot) or _blank()
         label = slot.strftime("%Y-%m-%dT%H:00") if granularity == "hour" else slot.isoformat()
         data.append({"period": label, "orders": len(s["orders"]), "items": s["items"], "tips": s["tips"],
