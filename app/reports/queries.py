@@ -394,7 +394,8 @@ def payment_rows(scope: Scope) -> list[dict]:
     """The till per method: payments (count, amount, tips) and refunds (amount + tip) on the business date
     each was made, cancelled orders included (no status filter). Reads the payments and refunds tables
     through their business_date indexes: a till report covers a night or a few, a few rows per order."""
-    filters = [Order.location_id.in_(scope.location_ids)] if scope.location_ids is not None else []
+    filters: list[ColumnElement[bool]] = (
+        [Order.location_id.in_(scope.location_ids)] if scope.location_ids is not None else [])
     if scope.waiter_id is not None:
         filters.append(Order.waiter_id == scope.waiter_id)
     paid = (
