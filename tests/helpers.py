@@ -83,3 +83,19 @@ def clear_order_events(conn) -> None:
         conn.execute(sa.text("TRUNCATE order_events"))
     else:
         conn.execute(sa.text("DELETE FROM order_events"))
+
+
+
+V11_REPORT_KEYS = frozenset({"gross", "discounts", "refunds", "tax", "tips", "quantity_refunded"})
+
+
+def v1_figures(value):
+    """Report rows (a list of dicts or one row) without v1.1's money figures: what a v1 client reads."""
+    if isinstance(value, list):
+        return [v1_figures(row) for row in value]
+    return {k: v for k, v in value.items() if k not in V11_REPORT_KEYS}
+
+
+def v1_totals(totals: dict) -> dict:
+    """A report's `totals` as v1 answered them (v1.1 adds the money figures and average_ticket)."""
+    return {k: v for k, v in v1_figures(totals).items() if k != "average_ticket"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.columns import UTCTimestamp, utcnow
@@ -94,6 +94,9 @@ class Refund(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds
     reason: Mapped[str] = mapped_column(String(200))
     # The business date on which the refund was made: it counts in the reports on that day.
     business_date: Mapped[date] = mapped_column(Date, index=True)
+    # Its location's naive wall-clock hour when it was made (hourly sales); set on every refund,
+    # nullable only because 0004_report_money adds it with a plain ADD COLUMN.
+    local_hour: Mapped[datetime | None] = mapped_column(DateTime(timezone=False))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCTimestamp, default=utcnow)
 

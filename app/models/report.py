@@ -23,8 +23,10 @@ from app.extensions import db
 
 ID = BigInteger().with_variant(Integer, "sqlite")
 # The key indexes carry the values too (PostgreSQL INCLUDE): report reads are index-only scans.
-VALUES_P = ["quantity", "revenue_cents", "orders"]
-VALUES_S = ["orders", "items", "revenue_cents"]
+# v1.1 money figures (0004_report_money): gross, discounts, tax (less refunds' tax), refunds; revenue is net.
+MONEY = ["gross_cents", "discount_cents", "tax_cents", "refund_cents"]
+VALUES_P = ["quantity", "revenue_cents", "orders", *MONEY, "quantity_refunded"]
+VALUES_S = ["orders", "items", "revenue_cents", *MONEY, "tip_cents"]
 
 
 def _unfolded_index(table: str) -> Index:
@@ -51,6 +53,11 @@ class ProductDaily(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy 
     quantity: Mapped[int] = mapped_column(BigInteger)
     revenue_cents: Mapped[int] = mapped_column(BigInteger)
     orders: Mapped[int] = mapped_column(BigInteger)
+    gross_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    discount_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    tax_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    refund_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    quantity_refunded: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
     folded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
@@ -72,6 +79,11 @@ class WaiterDaily(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy b
     orders: Mapped[int] = mapped_column(BigInteger)
     items: Mapped[int] = mapped_column(BigInteger)
     revenue_cents: Mapped[int] = mapped_column(BigInteger)
+    gross_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    discount_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    tax_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    refund_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    tip_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
     folded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
@@ -93,6 +105,11 @@ class SalesHourly(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy b
     orders: Mapped[int] = mapped_column(BigInteger)
     items: Mapped[int] = mapped_column(BigInteger)
     revenue_cents: Mapped[int] = mapped_column(BigInteger)
+    gross_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    discount_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    tax_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    refund_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    tip_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
     folded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
@@ -113,6 +130,11 @@ class ProductMonthly(db.Model):  # type: ignore[name-defined]  # flask-sqlalchem
     quantity: Mapped[int] = mapped_column(BigInteger)
     revenue_cents: Mapped[int] = mapped_column(BigInteger)
     orders: Mapped[int] = mapped_column(BigInteger)
+    gross_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    discount_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    tax_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    refund_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    quantity_refunded: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
 
 
 class WaiterMonthly(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds db.Model at runtime
@@ -132,6 +154,11 @@ class WaiterMonthly(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy
     orders: Mapped[int] = mapped_column(BigInteger)
     items: Mapped[int] = mapped_column(BigInteger)
     revenue_cents: Mapped[int] = mapped_column(BigInteger)
+    gross_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    discount_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    tax_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    refund_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    tip_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
 
 
 class SalesMonthly(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds db.Model at runtime
@@ -148,3 +175,8 @@ class SalesMonthly(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy 
     orders: Mapped[int] = mapped_column(BigInteger)
     items: Mapped[int] = mapped_column(BigInteger)
     revenue_cents: Mapped[int] = mapped_column(BigInteger)
+    gross_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    discount_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    tax_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    refund_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    tip_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.auth.permissions import is_staff
-from app.business_time import business_date
+from app.business_time import business_date, local_hour
 from app.columns import utcnow
 from app.errors import Conflict, ErrorCode, Forbidden, ValidationFailed
 from app.extensions import db
@@ -31,12 +31,17 @@ class ExceedsRefundableQuantity(ValidationFailed):
     code, detail = ErrorCode.EXCEEDS_REFUNDABLE_QUANTITY, "More units than are left to refund."
 
 
-def refund_business_date(order: Order) -> Any:
-    """The business date a refund or payment made now counts on: today on its order's location's clock."""
+def _location(order: Order) -> Location:
     location = db.session.get(Location, order.location_id)
     if location is None:  # the foreign key guarantees it
         raise LookupError(f"order {order.id} has no location")
-    return business_date(utcnow(), location.timezone, location.day_starts_at)
+    return location
+
+
+def refund_business_date(order: Order, now: Any = None) -> Any:
+    """The business date a refund or payment made now counts on: today on its order's location's clock."""
+    location = _location(order)
+    return business_date(now or utcnow(), location.timezone, location.day_starts_at)
 
 
 def default_refund_method(order: Order) -> str:
@@ -98,11 +103,11 @@ def add_payment(user: User, order_id: int, data: dict[str, Any]) -> Order:
     balance = pricing.balance_due(order.total_cents, order.paid_total_cents)
     if data["amount"] > balance:
         raise ExceedsBalance(errors={"amount": [f"Must be at most the balance due, {history.money(balance)}."]})
-    payment = _new_payment(user, order, data["method"], data["amount"], data.get("tip", 0), data.get("tendered"),
-                           data.get("reference"))
-    touch(order, user, "payment_added", **describe_payment(payment),
-          balance_due=history.money(order.balance_due_cents))
-    db.session.flush()
+    with rollups.tracking(order):  # its tip counts in the reports
+        payment = _new_payment(user, order, data["method"], data["amount"], data.get("tip", 0),
+                               data.get("tendered"), data.get("reference"))
+        touch(order, user, "payment_added", **describe_payment(payment),
+              balance_due=history.money(order.balance_due_cents))
     return order
 
 
@@ -130,16 +135,18 @@ def close_order(user: User, order_id: int, payment_method: str | None = None, ti
 def _refund(user: User, order: Order, parts: list[tuple[Any, pricing.Refunded]], tip: int, reason: str,
             method: str, *, amount: int | None = None) -> Refund:
     """Record a refund of `parts` (or of `amount` with no lines) and raise the order's refund_total."""
+    now = utcnow()
     refund = Refund(
         amount_cents=sum(part.amount for _, part in parts) if amount is None else amount,
         tax_cents=sum(part.tax for _, part in parts),
         tip_cents=tip,
         method=method,
         reason=reason,
-        business_date=refund_business_date(order),
+        business_date=refund_business_date(order, now),
+        local_hour=local_hour(now, _location(order).timezone),
         created_by_id=user.id,
         created_by=user,
-        created_at=utcnow(),
+        created_at=now,
         items=[RefundItem(item_id=item.id, quantity=part.quantity, amount_cents=part.amount, tax_cents=part.tax)
                for item, part in parts],
     )
@@ -218,7 +225,7 @@ def refund(user: User, order_id: int, data: dict[str, Any]) -> Order:
     if order.status != "closed":
         raise OrderNotOpen("Only a closed order can be refunded.")
     parts = _refund_parts(order, data["items"])
-    made = _refund(user, order, parts, 0, data["reason"], data.get("method") or default_refund_method(order))
-    touch(order, user, "refunded", **describe_refund(made))
-    db.session.flush()
+    with rollups.tracking(order):  # the refund counts on its own business date
+        made = _refund(user, order, parts, 0, data["reason"], data.get("method") or default_refund_method(order))
+        touch(order, user, "refunded", **describe_refund(made))
     return order

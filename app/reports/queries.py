@@ -20,10 +20,23 @@ from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Subquery, bindparam, false, func, select, text, union_all
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    Subquery,
+    bindparam,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.sql.elements import BindParameter
 
-from app.models import Location, Order, OrderItem, Product, User
+from app.models import Location, Order, OrderItem, Payment, Product, Refund, RefundItem, User
 from app.replicas import report_session
 from app.reports.periods import next_month, split_months
 from app.reports.rollups import BY_NAME, Rollup
@@ -119,6 +132,11 @@ def counted_lines_where(scope: Scope) -> list[ColumnElement]:
         Order.status.in_(scope.statuses),
         OrderItem.voided == false(),
     ]
+    return where + _order_filters(scope)
+
+
+def _order_filters(scope: Scope) -> list[ColumnElement]:
+    where = []
     if scope.waiter_id is not None:
         where.append(Order.waiter_id == scope.waiter_id)
     if scope.location_ids is not None:
@@ -126,12 +144,29 @@ def counted_lines_where(scope: Scope) -> list[ColumnElement]:
     return where
 
 
+def counted_refunds_where(scope: Scope) -> list[ColumnElement]:
+    """Raw-path filter of refunds: made on a business date in range, of an order not cancelled (refunds
+    exist only on closed orders) and of the asked status."""
+    return [Refund.business_date.between(scope.start, scope.end), Order.status.in_(scope.statuses),
+            *_order_filters(scope)]
+
+
+ZERO = literal(0, BigInteger)
+MONEY_NAMES = ("gross_cents", "discount_cents", "tax_cents", "refund_cents")
+PRODUCT_NAMES = ("quantity", "revenue_cents", "orders", *MONEY_NAMES, "quantity_refunded")
+SALES_NAMES = ("orders", "items", "revenue_cents", *MONEY_NAMES, "tip_cents")
+
+
 def counted_orders(scope: Scope) -> Subquery:
-    """One row per counted order (>= 1 non-voided line) with its items and revenue."""
-    line_revenue = OrderItem.quantity * OrderItem.unit_price_cents
+    """One row per counted order (>= 1 non-voided line) with its lines' figures (SALES_NAMES but `orders`;
+    tips are order_tips())."""
     keys = (Order.id, Order.business_date, Order.location_id, Order.local_hour, Order.waiter_id, Order.status)
     return (
-        select(*keys, func.sum(OrderItem.quantity).label("items"), func.sum(line_revenue).label("revenue_cents"))
+        select(*keys, func.sum(OrderItem.quantity).label("items"), func.sum(OrderItem.net_cents).label("revenue_cents"),
+               func.sum(OrderItem.quantity * OrderItem.unit_price_cents).label("gross_cents"),
+               func.sum(OrderItem.discount_cents).label("discount_cents"),
+               func.sum(OrderItem.tax_cents).label("tax_cents"), ZERO.label("refund_cents"),
+               ZERO.label("tip_cents"))
         .select_from(Order)
         .join(OrderItem, OrderItem.order_id == Order.id)
         .where(*counted_lines_where(scope))
@@ -140,33 +175,100 @@ def counted_orders(scope: Scope) -> Subquery:
     )
 
 
+def counted_refunds(scope: Scope) -> Subquery:
+    """One row per counted refund, on its own business date and local hour, as SALES_NAMES figures."""
+    return (
+        select(Refund.id, Refund.business_date, Order.location_id, Refund.local_hour, Order.waiter_id, Order.status,
+               ZERO.label("orders"), ZERO.label("items"),
+               (Refund.tax_cents - Refund.amount_cents).label("revenue_cents"), ZERO.label("gross_cents"),
+               ZERO.label("discount_cents"), (-Refund.tax_cents).label("tax_cents"),
+               Refund.amount_cents.label("refund_cents"), ZERO.label("tip_cents"))
+        .select_from(Refund)
+        .join(Order, Order.id == Refund.order_id)
+        .where(*counted_refunds_where(scope))
+        .subquery("counted_refunds")
+    )
+
+
+def order_tips(scope: Scope) -> Subquery:
+    """One row per order of the scope with tips (any order not cancelled, even one without a counted line:
+    a tip-only close), on the order's business date and local hour."""
+    keys = (Order.id, Order.business_date, Order.location_id, Order.local_hour, Order.waiter_id, Order.status)
+    return (
+        select(*keys, *(ZERO.label(n) for n in SALES_NAMES[:-1]), func.sum(Payment.tip_cents).label("tip_cents"))
+        .select_from(Order)
+        .join(Payment, Payment.order_id == Order.id)
+        .where(Order.business_date.between(scope.start, scope.end), Order.status.in_(scope.statuses),
+               Payment.tip_cents > 0, *_order_filters(scope))
+        .group_by(*keys)
+        .subquery("order_tips")
+    )
+
+
+def sales_parts(scope: Scope) -> Subquery:
+    """Counted orders (orders 1), tips and counted refunds (orders 0), one figure set per row (SALES_NAMES)."""
+    o, t, r = counted_orders(scope), order_tips(scope), counted_refunds(scope)
+
+    def part(q: Subquery, orders: ColumnElement) -> Select:
+        return select(q.c.business_date, q.c.location_id, q.c.local_hour, q.c.waiter_id, q.c.status,
+                      orders.label("orders"), *(q.c[n] for n in SALES_NAMES[1:]))
+
+    return union_all(part(o, literal(1, BigInteger)), part(t, t.c.orders), part(r, r.c.orders)).subquery(
+        "sales_parts")
+
+
 def _line_sums() -> tuple[ColumnElement, ...]:
+    """PRODUCT_NAMES over raw lines (refund figures zero)."""
     return (
         func.sum(OrderItem.quantity).label("quantity"),
-        func.sum(OrderItem.quantity * OrderItem.unit_price_cents).label("revenue_cents"),
+        func.sum(OrderItem.net_cents).label("revenue_cents"),
         func.count(func.distinct(Order.id)).label("orders"),
+        func.sum(OrderItem.quantity * OrderItem.unit_price_cents).label("gross_cents"),
+        func.sum(OrderItem.discount_cents).label("discount_cents"),
+        func.sum(OrderItem.tax_cents).label("tax_cents"),
+        ZERO.label("refund_cents"),
+        ZERO.label("quantity_refunded"),
     )
+
+
+def _refund_item_sums() -> tuple[ColumnElement, ...]:
+    """PRODUCT_NAMES over refund parts."""
+    return (
+        ZERO.label("quantity"),
+        func.sum(RefundItem.tax_cents - RefundItem.amount_cents).label("revenue_cents"),
+        ZERO.label("orders"), ZERO.label("gross_cents"), ZERO.label("discount_cents"),
+        func.sum(-RefundItem.tax_cents).label("tax_cents"),
+        func.sum(RefundItem.amount_cents).label("refund_cents"),
+        func.sum(RefundItem.quantity).label("quantity_refunded"),
+    )
+
+
+def _refund_items_from(stmt: Select) -> Select:
+    return (stmt.select_from(RefundItem).join(Refund, Refund.id == RefundItem.refund_id)
+            .join(OrderItem, OrderItem.id == RefundItem.item_id).join(Order, Order.id == Refund.order_id))
 
 
 def raw_product_sums(scope: Scope) -> Select:
-    """Per product: quantity, revenue_cents and orders containing it, from the raw lines."""
-    return (
-        select(OrderItem.product_id, *_line_sums())
-        .select_from(Order)
-        .join(OrderItem, OrderItem.order_id == Order.id)
-        .where(*counted_lines_where(scope))
-        .group_by(OrderItem.product_id)
-    )
+    """Per product: PRODUCT_NAMES from the raw lines and refund parts."""
+    lines = (select(OrderItem.product_id, *_line_sums()).select_from(Order)
+             .join(OrderItem, OrderItem.order_id == Order.id)
+             .where(*counted_lines_where(scope)).group_by(OrderItem.product_id))
+    refunds = (_refund_items_from(select(OrderItem.product_id, *_refund_item_sums()))
+               .where(*counted_refunds_where(scope)).group_by(OrderItem.product_id))
+    both = union_all(lines, refunds).subquery("both")
+    return select(both.c.product_id, *(func.sum(both.c[n]).label(n) for n in PRODUCT_NAMES)).group_by(
+        both.c.product_id)
 
 
 def rollup_source(name: str, start: date, end: date) -> Select:
-    """What `flask reports rebuild` writes into a rollup ("products", "waiters", "hours"), from raw orders.
+    """What `flask reports rebuild` writes into a rollup ("products", "waiters", "hours"), from raw orders
+    and refunds (several rows per key where lines and refunds both fall on a key: readers sum).
 
     Columns in the order of the rollup's keys then values (app/reports/rollups.py ROLLUPS).
     """
     scope = Scope(start, end)
     if name == "products":
-        return (
+        lines = (
             select(Order.business_date, Order.location_id, OrderItem.product_id, Order.status == "closed",
                    *_line_sums())
             .select_from(Order)
@@ -174,11 +276,29 @@ def rollup_source(name: str, start: date, end: date) -> Select:
             .where(*counted_lines_where(scope))
             .group_by(Order.business_date, Order.location_id, OrderItem.product_id, Order.status)
         )
-    c = counted_orders(scope)
+        refunds = (
+            _refund_items_from(select(Refund.business_date, Order.location_id, OrderItem.product_id,
+                                      Order.status == "closed", *_refund_item_sums()))
+            .where(*counted_refunds_where(scope))
+            .group_by(Refund.business_date, Order.location_id, OrderItem.product_id, Order.status)
+        )
+        return select(union_all(lines, refunds).subquery("product_source"))
+    c = sales_parts(scope)
     key = {"waiters": c.c.waiter_id, "hours": c.c.local_hour}[name]
-    sums = (func.count(), func.sum(c.c["items"]), func.sum(c.c.revenue_cents))
+    sums = [func.sum(c.c[n]) for n in SALES_NAMES]
     return (select(c.c.business_date, c.c.location_id, key, c.c.status == "closed", *sums)
             .group_by(c.c.business_date, c.c.location_id, key, c.c.status))
+
+
+def _shown(rows, names: tuple[str, ...]) -> ColumnElement[bool]:
+    """A row is shown when it has a counted order, or a refund (products: a refunded unit) or tips on its own."""
+    if "quantity_refunded" in names:
+        return or_(func.sum(rows.c.orders) > 0, func.sum(rows.c.quantity_refunded) > 0)
+    return or_(func.sum(rows.c.orders) > 0, func.sum(rows.c.refund_cents) > 0, func.sum(rows.c.tip_cents) > 0)
+
+
+def _figures(row, names: tuple[str, ...]) -> dict[str, int]:
+    return {name: int(row[name] or 0) for name in names}
 
 
 @cache
@@ -189,92 +309,111 @@ def _products_statement(shape: Shape) -> Select:
     sums = (
         select(rows.c.product_id, *_sums(rows, rollup.values))
         .group_by(rows.c.product_id)
-        .having(func.sum(rows.c.orders) > 0)
+        .having(_shown(rows, rollup.values))
         .subquery("sums")
     )
     hours = rollup_rows(BY_NAME["hours"], shape, ())
     total_orders = select(func.sum(hours.c.orders)).scalar_subquery()
-    return select(sums.c.product_id, Product.name, sums.c.quantity, sums.c.revenue_cents, sums.c.orders,
-                  total_orders).join(Product, Product.id == sums.c.product_id)
+    return select(sums.c.product_id, Product.name.label("product_name"), *(sums.c[n] for n in PRODUCT_NAMES),
+                  total_orders.label("total_orders")).join(Product, Product.id == sums.c.product_id)
 
 
-def product_report_rows(scope: Scope) -> tuple[list[tuple[int, str, int, int, int]], int]:
-    """([(product_id, current catalogue name, quantity, revenue_cents, orders)], distinct counted orders)."""
+def product_report_rows(scope: Scope) -> tuple[list[dict], int]:
+    """([{product_id, product_name (current catalogue name), PRODUCT_NAMES...}], distinct counted orders)."""
     serial_reads()
     if scope.waiter_id is None:
         shape, params = shape_and_params(scope)
-        result = report_session().execute(_products_statement(shape), params).all()
-        total = int(result[0][5]) if result else 0  # no product sold: no order counts either
-        return [(pid, name, int(q), int(r), int(o)) for pid, name, q, r, o, _ in result], total
+        result = report_session().execute(_products_statement(shape), params).mappings().all()
+        total = int(result[0]["total_orders"] or 0) if result else 0  # no product sold: no order counts either
+        return [{"product_id": r["product_id"], "product_name": r["product_name"], **_figures(r, PRODUCT_NAMES)}
+                for r in result], total
     sums = raw_product_sums(scope).subquery("sums")
-    stmt = select(sums.c.product_id, Product.name, sums.c.quantity, sums.c.revenue_cents, sums.c.orders).join(
-        Product, Product.id == sums.c.product_id
-    )
-    rows = [(pid, name, int(q), int(r), int(o)) for pid, name, q, r, o in report_session().execute(stmt)]
+    stmt = (select(sums.c.product_id, Product.name.label("product_name"), *(sums.c[n] for n in PRODUCT_NAMES))
+            .join(Product, Product.id == sums.c.product_id)
+            .where(or_(sums.c.orders > 0, sums.c.quantity_refunded > 0)))
+    rows = [{"product_id": r["product_id"], "product_name": r["product_name"], **_figures(r, PRODUCT_NAMES)}
+            for r in report_session().execute(stmt).mappings()]
     orders = report_session().execute(select(func.count()).select_from(counted_orders(scope))).scalar_one()
     return rows, orders
 
 
 @cache
-def _waiters_statement(shape: Shape) -> Select:
-    rows = rollup_rows(BY_NAME["waiters"], shape, ("waiter_id",))
+def _grouped_statement(shape: Shape, key: str) -> Select:
+    """Per waiter (key "waiter_id") or per location ("location_id") from the waiter rollups, with the name."""
+    rows = rollup_rows(BY_NAME["waiters"], shape, (key,))
     sums = (
-        select(rows.c.waiter_id, *_sums(rows, ("orders", "items", "revenue_cents")))
-        .group_by(rows.c.waiter_id)
-        .having(func.sum(rows.c.orders) > 0)
+        select(rows.c[key], *_sums(rows, SALES_NAMES))
+        .group_by(rows.c[key])
+        .having(_shown(rows, SALES_NAMES))
         .subquery("sums")
     )
-    return select(sums.c.waiter_id, User.name, sums.c.orders, sums.c["items"], sums.c.revenue_cents).join(
-        User, User.id == sums.c.waiter_id
-    )
+    named = User if key == "waiter_id" else Location
+    return select(sums.c[key], named.name.label("name"), *(sums.c[n] for n in SALES_NAMES)).join(
+        named, named.id == sums.c[key])
 
 
-def waiter_rows(scope: Scope) -> list[tuple[int, str, int, int, int]]:
-    """(waiter_id, name, orders, items, revenue_cents) per waiter with counted orders."""
+def waiter_rows(scope: Scope) -> list[dict]:
+    """{waiter_id, waiter_name, SALES_NAMES...} per waiter with counted orders or refunds."""
     serial_reads()
     shape, params = shape_and_params(scope)
-    result = report_session().execute(_waiters_statement(shape), params)
-    return [(wid, name, int(o), int(i), int(r)) for wid, name, o, i, r in result]
+    result = report_session().execute(_grouped_statement(shape, "waiter_id"), params).mappings()
+    return [{"waiter_id": r["waiter_id"], "waiter_name": r["name"], **_figures(r, SALES_NAMES)} for r in result]
 
 
-def sales_rows(scope: Scope, granularity: str) -> list[tuple]:
-    """(period, orders, items, revenue_cents) for periods with counted orders; period is a date or naive hour."""
+def sales_rows(scope: Scope, granularity: str) -> list[dict]:
+    """{period, SALES_NAMES...} for periods with counted orders or refunds; period is a date or naive hour."""
     serial_reads()
     if scope.waiter_id is None:
         t = BY_NAME["hours"].table  # every period needs its own days and hours: the daily rows only
         period: ColumnElement[Any] = t.c.business_date if granularity == "day" else t.c.local_hour
         stmt = (
-            select(period, func.sum(t.c.orders), func.sum(t.c["items"]), func.sum(t.c.revenue_cents))
+            select(period.label("period"), *(func.sum(t.c[n]).label(n) for n in SALES_NAMES))
             .where(t.c.business_date.between(scope.start, scope.end),
                    *([t.c.closed == (scope.status == "closed")] if scope.status else []),
                    *([t.c.location_id.in_(scope.location_ids)] if scope.location_ids is not None else []))
             .group_by(period)
-            .having(func.sum(t.c.orders) > 0)
+            .having(or_(func.sum(t.c.orders) > 0, func.sum(t.c.refund_cents) > 0, func.sum(t.c.tip_cents) > 0))
         )
     else:
-        c = counted_orders(scope)
+        c = sales_parts(scope)
         period = c.c.business_date if granularity == "day" else c.c.local_hour
-        stmt = select(period, func.count(), func.sum(c.c["items"]), func.sum(c.c.revenue_cents)).group_by(period)
-    return [(p, int(o), int(i), int(r)) for p, o, i, r in report_session().execute(stmt)]
+        stmt = select(period.label("period"), *(func.sum(c.c[n]).label(n) for n in SALES_NAMES)).group_by(period)
+    return [{"period": r["period"], **_figures(r, SALES_NAMES)} for r in report_session().execute(stmt).mappings()]
 
 
-@cache
-def _locations_statement(shape: Shape) -> Select:
-    rows = rollup_rows(BY_NAME["waiters"], shape, ("location_id",))
-    sums = (
-        select(rows.c.location_id, *_sums(rows, ("orders", "items", "revenue_cents")))
-        .group_by(rows.c.location_id)
-        .having(func.sum(rows.c.orders) > 0)
-        .subquery("sums")
-    )
-    return select(sums.c.location_id, Location.name, sums.c.orders, sums.c["items"], sums.c.revenue_cents).join(
-        Location, Location.id == sums.c.location_id
-    )
-
-
-def location_rows(scope: Scope) -> list[tuple[int, str, int, int, int]]:
-    """(location_id, name, orders, items, revenue_cents) per location with counted orders (waiter rollups)."""
+def location_rows(scope: Scope) -> list[dict]:
+    """{location_id, location_name, SALES_NAMES...} per location with counted orders or refunds."""
     serial_reads()
     shape, params = shape_and_params(scope)
-    result = report_session().execute(_locations_statement(shape), params)
-    return [(lid, name, int(o), int(i), int(r)) for lid, name, o, i, r in result]
+    result = report_session().execute(_grouped_statement(shape, "location_id"), params).mappings()
+    return [{"location_id": r["location_id"], "location_name": r["name"], **_figures(r, SALES_NAMES)}
+            for r in result]
+
+
+def payment_rows(scope: Scope) -> list[dict]:
+    """The till per method: payments (count, amount, tips) and refunds (amount + tip) on the business date
+    each was made, cancelled orders included (no status filter). Reads the payments and refunds tables
+    through their business_date indexes: a till report covers a night or a few, a few rows per order."""
+    filters: list[ColumnElement[bool]] = (
+        [Order.location_id.in_(scope.location_ids)] if scope.location_ids is not None else [])
+    if scope.waiter_id is not None:
+        filters.append(Order.waiter_id == scope.waiter_id)
+    paid = (
+        select(Payment.method, func.count().label("payments"), func.sum(Payment.amount_cents).label("amount"),
+               func.sum(Payment.tip_cents).label("tips"), ZERO.label("refunds"))
+        .join(Order, Order.id == Payment.order_id)
+        .where(Payment.business_date.between(scope.start, scope.end), *filters)
+        .group_by(Payment.method)
+    )
+    returned = (
+        select(Refund.method, ZERO.label("payments"), ZERO.label("amount"), ZERO.label("tips"),
+               func.sum(Refund.amount_cents + Refund.tip_cents).label("refunds"))
+        .join(Order, Order.id == Refund.order_id)
+        .where(Refund.business_date.between(scope.start, scope.end), *filters)
+        .group_by(Refund.method)
+    )
+    both = union_all(paid, returned).subquery("till")
+    names = ("payments", "amount", "tips", "refunds")
+    stmt = (select(both.c.method, *(func.sum(both.c[n]).label(n) for n in names))
+            .group_by(both.c.method).order_by(both.c.method))
+    return [{"method": r["method"], **_figures(r, names)} for r in report_session().execute(stmt).mappings()]

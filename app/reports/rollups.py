@@ -62,24 +62,29 @@ class Rollup:
     monthly_keys: tuple[str, ...]
 
 
+MONEY = ("gross_cents", "discount_cents", "tax_cents", "refund_cents")
+PRODUCT_VALUES = ("quantity", "revenue_cents", "orders", *MONEY, "quantity_refunded")
+SALES_VALUES = ("orders", "items", "revenue_cents", *MONEY, "tip_cents")
+
 ROLLUPS = (
     Rollup("products", ProductDaily.__table__, ("business_date", "location_id", "product_id", "closed"),
-           ("quantity", "revenue_cents", "orders"), ProductMonthly.__table__, ("location_id", "product_id", "closed")),
+           PRODUCT_VALUES, ProductMonthly.__table__, ("location_id", "product_id", "closed")),
     Rollup("waiters", WaiterDaily.__table__, ("business_date", "location_id", "waiter_id", "closed"),
-           ("orders", "items", "revenue_cents"), WaiterMonthly.__table__, ("location_id", "waiter_id", "closed")),
+           SALES_VALUES, WaiterMonthly.__table__, ("location_id", "waiter_id", "closed")),
     Rollup("hours", SalesHourly.__table__, ("business_date", "location_id", "local_hour", "closed"),
-           ("orders", "items", "revenue_cents"), SalesMonthly.__table__, ("location_id", "closed")),
+           SALES_VALUES, SalesMonthly.__table__, ("location_id", "closed")),
 )
 BY_NAME = {rollup.name: rollup for rollup in ROLLUPS}
 
 
 @dataclass(frozen=True)
 class Contribution:
-    """What one order adds to each rollup in its current state; immutable, safe to keep as `before`."""
+    """What one order adds to each rollup in its current state; immutable, safe to keep as `before`.
+    Values in the order of PRODUCT_VALUES / SALES_VALUES."""
 
-    products: tuple[tuple[ProductKey, Values], ...] = ()  # (quantity, revenue_cents, orders 0/1)
-    waiters: tuple[tuple[WaiterKey, Values], ...] = ()  # (orders 0/1, items, revenue_cents)
-    hours: tuple[tuple[HourKey, Values], ...] = ()  # (orders 0/1, items, revenue_cents)
+    products: tuple[tuple[ProductKey, Values], ...] = ()
+    waiters: tuple[tuple[WaiterKey, Values], ...] = ()
+    hours: tuple[tuple[HourKey, Values], ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.products or self.waiters or self.hours)
@@ -88,26 +93,61 @@ class Contribution:
 EMPTY = Contribution()
 
 
+def _add(acc: dict, key: tuple, values: tuple[int, ...]) -> None:
+    total = acc.get(key)
+    acc[key] = values if total is None else tuple(a + b for a, b in zip(total, values, strict=True))
+
+
 def contribution(order) -> Contribution:
-    """The order's contribution now: EMPTY when it is None, cancelled or has no counted line."""
+    """The order's contribution now: EMPTY when it is None, cancelled, or has no counted line and no tip.
+
+    Lines count on the order's business date and local hour: quantity, gross (line_total), discounts,
+    tax, revenue (the line's net). Tips (its payments' tips) count there too. Each refund counts on its
+    own business date and local hour (its location's clock when it was made): it takes its net
+    (amount - tax) off revenue and its tax off tax, and adds its amount to refunds and its units to
+    quantity_refunded.
+    """
     if order is None or order.status == "cancelled":
         return EMPTY
-    per_product: dict[int, tuple[int, int]] = {}
+    # per product: quantity, revenue, orders (0/1), gross, discounts, tax, refunds, quantity refunded
+    per_product: dict[int, tuple[int, ...]] = {}
     for line in order.items:
         if line.voided:
             continue
-        quantity, revenue = per_product.get(line.product_id, (0, 0))
-        per_product[line.product_id] = (quantity + line.quantity, revenue + line.quantity * line.unit_price_cents)
-    if not per_product:
-        return EMPTY
+        figures = (line.quantity, line.net_cents, 1, line.quantity * line.unit_price_cents, line.discount_cents,
+                   line.tax_cents, 0, 0)
+        _add(per_product, line.product_id, figures)
+    tips = sum(payment.tip_cents for payment in getattr(order, "payments", ()))
+    if not per_product and not tips:
+        return EMPTY  # refunds need a counted line: an order without one has none
+    per_product = {pid: (*v[:2], 1, *v[3:]) for pid, v in per_product.items()}  # orders is a 0/1 flag
     closed = order.status == "closed"
     day, location = order.business_date, order.location_id
-    items = sum(q for q, _ in per_product.values())
-    revenue = sum(r for _, r in per_product.values())
+    items = sum(v[0] for v in per_product.values())
+    revenue, gross, discounts, tax = (sum(v[i] for v in per_product.values()) for i in (1, 3, 4, 5))
+    # An order counts in `orders` with a counted line; its tips count whatever (a tip-only close).
+    order_values = (1 if per_product else 0, items, revenue, gross, discounts, tax, 0, tips)
+    products: dict[ProductKey, tuple[int, ...]] = {
+        (day, location, pid, closed): values for pid, values in per_product.items()}
+    waiters: dict[WaiterKey, tuple[int, ...]] = {(day, location, order.waiter_id, closed): order_values}
+    hours: dict[HourKey, tuple[int, ...]] = {(day, location, order.local_hour, closed): order_values}
+    refunds = getattr(order, "refunds", ())
+    if refunds:
+        product_of = {line.id: line.product_id for line in order.items}
+        for refund in refunds:
+            when, hour = refund.business_date, refund.local_hour
+            for part in refund.items:
+                net = part.amount_cents - part.tax_cents
+                _add(products, (when, location, product_of[part.item_id], closed),
+                     (0, -net, 0, 0, 0, -part.tax_cents, part.amount_cents, part.quantity))
+            net = refund.amount_cents - refund.tax_cents
+            values = (0, 0, -net, 0, 0, -refund.tax_cents, refund.amount_cents, 0)
+            _add(waiters, (when, location, order.waiter_id, closed), values)
+            _add(hours, (when, location, hour, closed), values)
     return Contribution(
-        products=tuple(((day, location, pid, closed), (q, r, 1)) for pid, (q, r) in sorted(per_product.items())),
-        waiters=(((day, location, order.waiter_id, closed), (1, items, revenue)),),
-        hours=(((day, location, order.local_hour, closed), (1, items, revenue)),),
+        products=tuple(sorted(products.items())),
+        waiters=tuple(waiters.items()),
+        hours=tuple(hours.items()),
     )
 
 

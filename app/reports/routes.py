@@ -8,6 +8,9 @@ from app.reports.export import csv_response, wants_csv
 from app.reports.schemas import (
     LocationRowOut,
     LocationsReportOut,
+    PaymentRowOut,
+    PaymentsQuery,
+    PaymentsReportOut,
     ProductRowOut,
     ProductsQuery,
     ProductsReportOut,
@@ -34,7 +37,14 @@ blp = Blueprint(
         "`timezone` of that location, or null for both over several. Managers see the orders of their "
         "locations, admins every order, a waiter only their own. `?format=csv` or `Accept: text/csv` answers "
         "an RFC 4180 CSV attachment (header row, the `data` rows only, money as decimal strings, names starting with "
-        "= + - @ prefixed by an apostrophe). Unknown query parameters are 422."
+        "= + - @ prefixed by an apostrophe; v1's columns first, then the v1.1 money figures). Unknown query "
+        "parameters are 422.\n\n"
+        "Money figures (v1.1): `gross` (the lines' line_total), `discounts`, `tax` (the lines' tax less the refunds' "
+        "tax), `refunds` (what refunds gave back, tax included), `revenue` = net sales before tax (the lines' net less "
+        "the refunds' net; v1's figure when there are no discounts, refunds or taxes) and `tips` (the orders' "
+        "payments' tips). Lines and tips count on their order's business date and hour, each refund on its own "
+        "business date and the local hour it was made in. A cancelled order counts nowhere but in `/payments`. "
+        "For closed orders with no refunds, revenue + tax + tips equals what their payments collected."
     ),
 )
 
@@ -53,10 +63,11 @@ def _filename(name: str, report: services.Report) -> str:
 @blp.alt_response(200, **CSV_ANSWER)
 @blp.doc(operationId="getProductsReport")
 def products_report(args: dict):
-    """Products sold: quantity, revenue and orders per product, most sold first.
+    """Products sold: quantity, revenue, orders and the money figures per product, most sold first.
 
     `totals` cover every product of the range whatever `limit`; `totals.orders` counts distinct
     orders, so it is not the sum of the rows' `orders`. `product_name` is the catalogue's current name.
+    A product refunded on a day it sold nothing is a row with `quantity` and `orders` 0.
     """
     report = services.products_report(args, current_user())
     if wants_csv(args):
@@ -71,7 +82,10 @@ def products_report(args: dict):
 @blp.alt_response(200, **CSV_ANSWER)
 @blp.doc(operationId="getWaitersReport")
 def waiters_report(args: dict):
-    """Sales per waiter: orders, items, revenue and average ticket, highest revenue first."""
+    """Sales per waiter: orders, items, revenue, average ticket, the money figures and tips, highest revenue first.
+
+    Tips belong to the order's waiter. A waiter with only a refund (or a tip) in the range is a row with `orders` 0.
+    """
     report = services.waiters_report(args, current_user())
     if wants_csv(args):
         return csv_response(report.data, WaiterRowOut, _filename("waiters", report), frozenset({"waiter_name"}))
@@ -105,8 +119,35 @@ def sales_report(args: dict):
 @blp.response(200, LocationsReportOut)
 @blp.alt_response(200, **CSV_ANSWER)
 def locations_report(args: dict):
-    """Sales per location: orders, items, revenue and average ticket, highest revenue first."""
+    """Sales per location: orders, items, revenue, average ticket, the money figures and tips, highest revenue first."""
     report = services.locations_report(args, current_user())
     if wants_csv(args):
         return csv_response(report.data, LocationRowOut, _filename("locations", report), frozenset({"location_name"}))
+    return report
+
+
+@blp.route("/payments", methods=["GET"])
+@blp.doc(operationId="getPaymentsReport")
+@auth_required("manager", "admin")
+@blp.arguments(PaymentsQuery, location="query")
+@blp.response(200, PaymentsReportOut, example={
+    "start_date": "2026-11-21", "end_date": "2026-11-21", "location_id": 1, "timezone": "America/Mexico_City",
+    "currency": "MXN",
+    "totals": {"payments": 5, "amount": "1624.00", "tips": "210.00", "refunds": "58.00", "net": "1776.00"},
+    "data": [
+        {"method": "card", "payments": 3, "amount": "1160.00", "tips": "180.00", "refunds": "0.00", "net": "1340.00"},
+        {"method": "cash", "payments": 2, "amount": "464.00", "tips": "30.00", "refunds": "58.00", "net": "436.00"},
+    ]})
+@blp.alt_response(200, **CSV_ANSWER)
+def payments_report(args: dict):
+    """The till per payment method ("corte de caja"): payments, amount, tips, refunds and net.
+
+    One row per method that saw a payment or a refund in the range, each payment and refund on the
+    business date on which it was made (not its order's), cancelled orders included: the till saw
+    their money come and go. `refunds` include refunded tips; `net = amount + tips - refunds`.
+    `waiter_id` filters on the order's waiter. Takes no `status`. Managers and admins only.
+    """
+    report = services.payments_report(args, current_user())
+    if wants_csv(args):
+        return csv_response(report.data, PaymentRowOut, _filename("payments", report))
     return report

@@ -90,10 +90,10 @@ class ReportQuery(Schema):
 
 
 class ProductsQuery(ReportQuery):
-    sort = fields.String(load_default="quantity", validate=validate.OneOf(["quantity", "revenue", "name"]),
+    sort = fields.String(load_default="quantity", validate=validate.OneOf(["quantity", "revenue", "gross", "name"]),
                          metadata={"description": "Sort key; ties: quantity desc, revenue desc, name asc, id."})
     order = fields.String(validate=validate.OneOf(["desc", "asc"]), metadata={
-        "description": "Default desc for quantity and revenue, asc for name."})
+        "description": "Default desc for quantity, revenue and gross, asc for name."})
     limit = fields.Integer(strict=False, validate=validate.Range(min=1, max=1000), metadata={
         "description": "At most this many rows (default: every product sold). `totals` always cover "
                        "every product of the range, whatever the limit."})
@@ -118,19 +118,60 @@ class ReportOut(Schema):
     currency = fields.String(metadata={"description": "ISO 4217 code of every amount."})
 
 
-class ProductRowOut(Schema):
-    product_id = fields.Integer()
-    product_name = fields.String(metadata={"description": "The catalogue's current name of the product."})
-    quantity = fields.Integer()
-    revenue = MoneyOut(attribute="revenue_cents")
-    orders = fields.Integer(metadata={"description": "Distinct counted orders containing the product."})
+def _money(description: str, example: str) -> MoneyOut:
+    return MoneyOut(metadata={"description": description, "example": example})
 
 
-class ProductTotalsOut(Schema):
-    quantity = fields.Integer()
-    revenue = MoneyOut(attribute="revenue_cents")
-    orders = fields.Integer(metadata={"description": "Distinct counted orders of the range (not the sum of "
-                                                     "the rows' orders: an order with two products is one order)."})
+REVENUE = "Net sales before tax: the lines' net less the refunds' net (amount - tax). Equal to the v1 figure " \
+    "when there are no discounts, refunds or taxes."
+GROSS = "The lines' line_total (menu prices; tax included where prices include it)."
+DISCOUNTS = "The lines' discounts (line discounts and shares of order discounts)."
+TAX = "The lines' tax less the refunds' tax."
+REFUNDS = "What refunds gave back (tax included), on each refund's own business date."
+TIPS = "The tips of the orders' payments, on the order's business date (never revenue, never taxed)."
+TICKET = "revenue / orders, rounded half-to-even to the cent; 0.00 without orders."
+
+
+def _revenue() -> MoneyOut:
+    return MoneyOut(attribute="revenue_cents", metadata={"description": REVENUE, "example": "1000.00"})
+
+
+def _money_fields() -> dict:
+    """The v1.1 figures, after the v1 columns (CSV readers by position keep working)."""
+    return {
+        "gross": MoneyOut(attribute="gross_cents", metadata={"description": GROSS, "example": "1276.00"}),
+        "discounts": MoneyOut(attribute="discount_cents", metadata={"description": DISCOUNTS, "example": "116.00"}),
+        "refunds": MoneyOut(attribute="refund_cents", metadata={"description": REFUNDS, "example": "0.00"}),
+        "tax": MoneyOut(attribute="tax_cents", metadata={"description": TAX, "example": "160.00"}),
+    }
+
+
+def _tips() -> MoneyOut:
+    return MoneyOut(attribute="tip_cents", metadata={"description": TIPS, "example": "150.00"})
+
+
+def _ticket() -> MoneyOut:
+    return MoneyOut(attribute="average_ticket_cents", metadata={"description": TICKET, "example": "250.00"})
+
+
+ProductRowOut = Schema.from_dict({
+    "product_id": fields.Integer(),
+    "product_name": fields.String(metadata={"description": "The catalogue's current name of the product."}),
+    "quantity": fields.Integer(metadata={"description": "Units sold (0 for a product only refunded in the range)."}),
+    "revenue": _revenue(),
+    "orders": fields.Integer(metadata={"description": "Distinct counted orders containing the product."}),
+    **_money_fields(),
+    "quantity_refunded": fields.Integer(metadata={"description": "Units refunded, on the refunds' business dates."}),
+}, name="ProductRowOut")
+
+ProductTotalsOut = Schema.from_dict({
+    "quantity": fields.Integer(),
+    "revenue": _revenue(),
+    "orders": fields.Integer(metadata={"description": "Distinct counted orders of the range (not the sum of "
+                                                     "the rows' orders: an order with two products is one order)."}),
+    **_money_fields(),
+    "quantity_refunded": fields.Integer(),
+}, name="ProductTotalsOut")
 
 
 class ProductsReportOut(ReportOut):
@@ -138,32 +179,49 @@ class ProductsReportOut(ReportOut):
     data = Rows(ProductRowOut)
 
 
-class WaiterRowOut(Schema):
-    waiter_id = fields.Integer()
-    waiter_name = fields.String()
-    orders = fields.Integer()
-    items = fields.Integer()
-    revenue = MoneyOut(attribute="revenue_cents")
-    average_ticket = MoneyOut(attribute="average_ticket_cents", metadata={
-        "description": "revenue / orders, rounded half up to the cent."})
+WaiterRowOut = Schema.from_dict({
+    "waiter_id": fields.Integer(),
+    "waiter_name": fields.String(),
+    "orders": fields.Integer(),
+    "items": fields.Integer(),
+    "revenue": _revenue(),
+    "average_ticket": _ticket(),
+    **_money_fields(),
+    "tips": _tips(),
+}, name="WaiterRowOut")
 
+SalesTotalsOut = Schema.from_dict({
+    "orders": fields.Integer(),
+    "items": fields.Integer(),
+    "revenue": _revenue(),
+    **_money_fields(),
+    "tips": _tips(),
+}, name="SalesTotalsOut")
 
-class SalesTotalsOut(Schema):
-    orders = fields.Integer()
-    items = fields.Integer()
-    revenue = MoneyOut(attribute="revenue_cents")
+TicketTotalsOut = Schema.from_dict({
+    "orders": fields.Integer(),
+    "items": fields.Integer(),
+    "revenue": _revenue(),
+    **_money_fields(),
+    "tips": _tips(),
+    "average_ticket": MoneyOut(attribute="average_ticket_cents", metadata={
+        "description": "totals.revenue / totals.orders, half-to-even; 0.00 without orders.", "example": "250.00"}),
+}, name="TicketTotalsOut")
 
 
 class WaitersReportOut(ReportOut):
-    totals = fields.Nested(SalesTotalsOut)
+    totals = fields.Nested(TicketTotalsOut)
     data = Rows(WaiterRowOut)
 
 
-class SalesRowOut(Schema):
-    period = fields.String(metadata={"description": "Business date (YYYY-MM-DD) or local hour (YYYY-MM-DDTHH:00)."})
-    orders = fields.Integer()
-    items = fields.Integer()
-    revenue = MoneyOut(attribute="revenue_cents")
+SalesRowOut = Schema.from_dict({
+    "period": fields.String(metadata={"description": "Business date (YYYY-MM-DD) or local hour (YYYY-MM-DDTHH:00)."}),
+    "orders": fields.Integer(),
+    "items": fields.Integer(),
+    "revenue": _revenue(),
+    **_money_fields(),
+    "tips": _tips(),
+}, name="SalesRowOut")
 
 
 class SalesReportOut(ReportOut):
@@ -171,16 +229,54 @@ class SalesReportOut(ReportOut):
     data = Rows(SalesRowOut)
 
 
-class LocationRowOut(Schema):
-    location_id = fields.Integer()
-    location_name = fields.String(metadata={"description": "The location's current name."})
-    orders = fields.Integer()
-    items = fields.Integer()
-    revenue = MoneyOut(attribute="revenue_cents")
-    average_ticket = MoneyOut(attribute="average_ticket_cents", metadata={
-        "description": "revenue / orders, rounded half up to the cent."})
+LocationRowOut = Schema.from_dict({
+    "location_id": fields.Integer(),
+    "location_name": fields.String(metadata={"description": "The location's current name."}),
+    "orders": fields.Integer(),
+    "items": fields.Integer(),
+    "revenue": _revenue(),
+    "average_ticket": _ticket(),
+    **_money_fields(),
+    "tips": _tips(),
+}, name="LocationRowOut")
 
 
 class LocationsReportOut(ReportOut):
-    totals = fields.Nested(SalesTotalsOut)
+    totals = fields.Nested(TicketTotalsOut)
     data = Rows(LocationRowOut)
+
+
+class PaymentsQuery(ReportQuery):
+    """The till takes no `status`: every payment and refund made, cancelled orders included."""
+
+    class Meta:
+        unknown = RAISE
+        exclude = ("status",)
+
+
+def _till_fields() -> dict:
+    return {
+        "payments": fields.Integer(metadata={"description": "Payments made with the method (tip-only ones "
+                                                            "included).", "example": 12}),
+        "amount": MoneyOut(attribute="amount", metadata={"description": "What the payments paid towards checks.",
+                                                         "example": "3480.00"}),
+        "tips": MoneyOut(attribute="tips", metadata={"description": "The payments' tips.", "example": "420.00"}),
+        "refunds": MoneyOut(attribute="refunds", metadata={
+            "description": "What refunds with the method gave back, refunded tips included.", "example": "116.00"}),
+        "net": MoneyOut(attribute="net_cents", metadata={"description": "amount + tips - refunds: what the till "
+                                                                        "should hold for the method.",
+                                                         "example": "3784.00"}),
+    }
+
+
+PaymentRowOut = Schema.from_dict({
+    "method": fields.String(metadata={"description": "cash, card or other.", "example": "cash"}),
+    **_till_fields(),
+}, name="PaymentRowOut")
+
+PaymentTotalsOut = Schema.from_dict(_till_fields(), name="PaymentTotalsOut")
+
+
+class PaymentsReportOut(ReportOut):
+    totals = fields.Nested(PaymentTotalsOut)
+    data = Rows(PaymentRowOut)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from flask import current_app
 
@@ -16,6 +15,8 @@ from app.models import Location, User
 from app.reports import periods, queries
 from app.reports.queries import Scope
 from app.reports.schemas import DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS, range_errors
+
+ZEROS = dict.fromkeys(queries.SALES_NAMES, 0)
 
 
 @dataclass
@@ -106,16 +107,8 @@ def prepare(args: dict, user: User) -> tuple[dict, Coverage, Scope | None]:
 def products_report(args: dict, user: User) -> Report:
     """Products sold in the range; totals over every product whatever the limit."""
     args, cover, scope = prepare(args, user)
-    rows, total_orders = queries.product_report_rows(scope) if scope else ([], 0)
-    data: list[dict[str, Any]] = [
-        {"product_id": pid, "product_name": name, "quantity": q, "revenue_cents": r, "orders": o}
-        for pid, name, q, r, o in rows
-    ]
-    totals = {
-        "quantity": sum(row["quantity"] for row in data),
-        "revenue_cents": sum(row["revenue_cents"] for row in data),
-        "orders": total_orders,
-    }
+    data, total_orders = queries.product_report_rows(scope) if scope else ([], 0)
+    totals = {name: sum(row[name] for row in data) for name in queries.PRODUCT_NAMES} | {"orders": total_orders}
     data = sort_products(data, args["sort"], args.get("order"))
     if args.get("limit"):
         data = data[: args["limit"]]
@@ -130,26 +123,22 @@ def sort_products(data: list[dict], sort: str, order: str | None) -> list[dict]:
     if sort == "name":
         key = lambda r: r["product_name"].casefold()  # noqa: E731
     else:
-        key = lambda r: r["quantity" if sort == "quantity" else "revenue_cents"]  # noqa: E731
+        column = {"quantity": "quantity", "revenue": "revenue_cents", "gross": "gross_cents"}[sort]
+        key = lambda r: r[column]  # noqa: E731
     return sorted(data, key=key, reverse=order == "desc")  # stable: ties keep the order above
 
 
 def average_ticket_cents(revenue_cents: int, orders: int) -> int:
-    """revenue / orders rounded half up to the cent; 0 without orders."""
+    """revenue / orders rounded half-to-even to the cent; 0 without orders."""
     if not orders:
         return 0
-    return int((Decimal(revenue_cents) / Decimal(orders)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return int((Decimal(revenue_cents) / Decimal(orders)).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
 
 
 def waiters_report(args: dict, user: User) -> Report:
     """Orders, items, revenue and average ticket per waiter, best seller first."""
     args, cover, scope = prepare(args, user)
-    rows = queries.waiter_rows(scope) if scope else []
-    data: list[dict[str, Any]] = [
-        {"waiter_id": wid, "waiter_name": name, "orders": o, "items": i, "revenue_cents": r,
-         "average_ticket_cents": average_ticket_cents(r, o)}
-        for wid, name, o, i, r in rows
-    ]
+    data = _with_tickets(queries.waiter_rows(scope) if scope else [])
     data.sort(key=lambda r: (-r["revenue_cents"], r["waiter_name"].casefold(), r["waiter_id"]))
     return _report(args, cover, _sum_totals(data), data)
 
@@ -157,18 +146,19 @@ def waiters_report(args: dict, user: User) -> Report:
 def locations_report(args: dict, user: User) -> Report:
     """Orders, items, revenue and average ticket per location, highest revenue first."""
     args, cover, scope = prepare(args, user)
-    rows = queries.location_rows(scope) if scope else []
-    data: list[dict[str, Any]] = [
-        {"location_id": lid, "location_name": name, "orders": o, "items": i, "revenue_cents": r,
-         "average_ticket_cents": average_ticket_cents(r, o)}
-        for lid, name, o, i, r in rows
-    ]
+    data = _with_tickets(queries.location_rows(scope) if scope else [])
     data.sort(key=lambda r: (-r["revenue_cents"], r["location_name"].casefold(), r["location_id"]))
     return _report(args, cover, _sum_totals(data), data)
 
 
+def _with_tickets(rows: list[dict]) -> list[dict]:
+    return [row | {"average_ticket_cents": average_ticket_cents(row["revenue_cents"], row["orders"])} for row in rows]
+
+
 def _sum_totals(data: list[dict]) -> dict:
-    return {key: sum(row[key] for row in data) for key in ("orders", "items", "revenue_cents")}
+    """Sums of the rows' figures, and average_ticket = totals.revenue / totals.orders."""
+    totals = {key: sum(row[key] for row in data) for key in queries.SALES_NAMES}
+    return totals | {"average_ticket_cents": average_ticket_cents(totals["revenue_cents"], totals["orders"])}
 
 
 def format_period(period: date | datetime) -> str:
@@ -185,7 +175,7 @@ def sales_report(args: dict, user: User) -> Report:
     """
     args, cover, scope = prepare(args, user)
     granularity = args["granularity"]
-    found = {p: (o, i, r) for p, o, i, r in queries.sales_rows(scope, granularity)} if scope else {}
+    found = {row.pop("period"): row for row in queries.sales_rows(scope, granularity)} if scope else {}
     start, end = args["start_date"], args["end_date"]
     if granularity == "day":
         expected = set(periods.days(start, end))
@@ -197,6 +187,15 @@ def sales_report(args: dict, user: User) -> Report:
     slots = sorted(expected | set(found))
     data = []
     for slot in slots:
-        o, i, r = found.get(slot, (0, 0, 0))
-        data.append({"period": format_period(slot), "orders": o, "items": i, "revenue_cents": r})
+        data.append({"period": format_period(slot), **found.get(slot, ZEROS)})
     return _report(args, cover, _sum_totals(data), data)
+
+
+def payments_report(args: dict, user: User) -> Report:
+    """The till per method (cash, card, other): payments, amount, tips, refunds and net, one row per
+    method that saw a payment or a refund in the range."""
+    args, cover, scope = prepare(args, user)
+    data = [row | {"net_cents": row["amount"] + row["tips"] - row["refunds"]}
+            for row in (queries.payment_rows(scope) if scope else [])]
+    totals = {key: sum(row[key] for row in data) for key in ("payments", "amount", "tips", "refunds", "net_cents")}
+    return _report(args, cover, totals, data)

@@ -97,6 +97,7 @@ MATRIX: dict[tuple[str, str], dict[str, dict[str, int]]] = {
     ("GET", "/api/v1/reports/waiters"):               cells(row(401, 200, 200, 200), row(401, 404, 404, 200)),
     ("GET", "/api/v1/reports/sales"):                 cells(row(401, 200, 200, 200), row(401, 404, 404, 200)),
     ("GET", "/api/v1/reports/locations"):             cells(row(401, 403, 200, 200), row(401, 403, 404, 200)),
+    ("GET", "/api/v1/reports/payments"):              cells(row(401, 403, 200, 200), row(401, 403, 404, 200)),
     ("POST", "/api/v1/orders/calculate"):             cells(row(401, 200, 200, 200), row(401, 422, 422, 200)),
     ("POST", "/api/v1/orders/<int:order_id>/payments"): cells(row(401, 404, 201, 201), row(401, 404, 404, 201)),
     ("GET", "/api/v1/orders/<int:order_id>/events"):  cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
@@ -208,7 +209,7 @@ PARAM = re.compile(r"<(?:[^:<>]+:)?([^:<>]+)>")
 # Query strings of the "away" requests: filters naming the other location.
 AWAY_QUERIES = {
     ("GET", "/api/v1/orders"), ("GET", "/api/v1/reports/products"), ("GET", "/api/v1/reports/waiters"),
-    ("GET", "/api/v1/reports/sales"), ("GET", "/api/v1/reports/locations"),
+    ("GET", "/api/v1/reports/sales"), ("GET", "/api/v1/reports/locations"), ("GET", "/api/v1/reports/payments"),
 }
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from app.extensions import db
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, v1_figures, v1_totals
 from tests.locations.conftest import member
 from tests.reports.orderkit import Line, ServiceDriver
 
@@ -40,20 +40,20 @@ def test_admins_see_the_chain_or_one_location(client, factory, chain):
     admin = factory.make_user("admin")
     whole = get(client, factory, admin, "waiters").json
     assert (whole["location_id"], whole["timezone"]) == (None, None)
-    assert whole["totals"] == {"orders": 2, "items": 6, "revenue": "120.00"}
+    assert v1_totals(whole["totals"]) == {"orders": 2, "items": 6, "revenue": "120.00"}
     tokyo = get(client, factory, admin, "waiters", location_id=chain["tokyo"].id).json
     assert (tokyo["location_id"], tokyo["timezone"]) == (chain["tokyo"].id, "Asia/Tokyo")
-    assert tokyo["totals"] == {"orders": 1, "items": 3, "revenue": "75.00"}
+    assert v1_totals(tokyo["totals"]) == {"orders": 1, "items": 3, "revenue": "75.00"}
     assert [row["waiter_name"] for row in tokyo["data"]] == ["Kenji"]
     products = get(client, factory, admin, "products", location_id=chain["main"].id).json
-    assert products["totals"] == {"quantity": 3, "revenue": "45.00", "orders": 1}
+    assert v1_totals(products["totals"]) == {"quantity": 3, "revenue": "45.00", "orders": 1}
 
 
 def test_managers_reports_cover_their_locations_only(client, factory, chain):
     manager = member(factory, "manager", chain["main"])
     body = get(client, factory, manager, "products").json
     assert (body["location_id"], body["timezone"]) == (chain["main"].id, "UTC")
-    assert body["totals"] == {"quantity": 3, "revenue": "45.00", "orders": 1}
+    assert v1_totals(body["totals"]) == {"quantity": 3, "revenue": "45.00", "orders": 1}
     for name in ("products", "waiters", "sales", "locations"):
         assert_problem(get(client, factory, manager, name, location_id=chain["tokyo"].id), 404, "not_found")
         assert_problem(get(client, factory, manager, name, location_id=999999), 404, "not_found")
@@ -63,27 +63,28 @@ def test_managers_reports_cover_their_locations_only(client, factory, chain):
 
 def test_waiters_reports_are_their_own(client, factory, chain):
     body = get(client, factory, chain["kenji"], "sales").json
-    assert body["totals"] == {"orders": 1, "items": 3, "revenue": "75.00"}
+    assert v1_totals(body["totals"]) == {"orders": 1, "items": 3, "revenue": "75.00"}
     assert_problem(get(client, factory, chain["kenji"], "sales", location_id=chain["main"].id), 404, "not_found")
     assert_problem(get(client, factory, chain["kenji"], "locations"), 403, "forbidden")
 
 
 def test_locations_report(client, factory, chain):
     body = get(client, factory, factory.make_user("admin"), "locations").json
-    assert body["data"] == [
+    assert v1_figures(body["data"]) == [
         {"location_id": chain["tokyo"].id, "location_name": "Tokyo", "orders": 1, "items": 3, "revenue": "75.00",
          "average_ticket": "75.00"},
         {"location_id": chain["main"].id, "location_name": "Main", "orders": 1, "items": 3, "revenue": "45.00",
          "average_ticket": "45.00"},
     ]
-    assert body["totals"] == {"orders": 2, "items": 6, "revenue": "120.00"}
+    assert v1_totals(body["totals"]) == {"orders": 2, "items": 6, "revenue": "120.00"}
     waiters = get(client, factory, factory.make_user("admin"), "waiters").json
     assert waiters["totals"] == body["totals"]  # the same figures, cut another way
     csv = client.get("/api/v1/reports/locations", query_string={**DAY, "format": "csv"},
                      headers=factory.role_headers("admin"))
     assert csv.mimetype == "text/csv"
     assert csv.headers["Content-Disposition"] == 'attachment; filename="locations_2026-11-21_2026-11-21.csv"'
-    assert csv.get_data(as_text=True).splitlines()[0] == "location_id,location_name,orders,items,revenue,average_ticket"
+    assert csv.get_data(as_text=True).splitlines()[0] == (
+        "location_id,location_name,orders,items,revenue,average_ticket,gross,discounts,refunds,tax,tips")
 
 
 def test_hourly_sales_over_two_zones_show_every_local_hour_of_each(client, factory, chain):

@@ -14,6 +14,7 @@ from app import create_app
 from app.extensions import db
 from app.models import User
 from tests.conftest import make_config
+from tests.helpers import v1_totals as v1_report_totals
 from tests.ops.test_migrations import fresh_database  # noqa: F401  (fixture)
 
 ZONE, START = "America/Mexico_City", "04:00"
@@ -95,6 +96,9 @@ def v1_rows(conn) -> None:
                 conn.execute(sa.text(f"INSERT INTO {month_table} ({columns}) VALUES ({values_})"), monthly)  # noqa: S608
 
 
+# The v1 columns of a line (0003_check adds modifiers, tax and discount figures after them).
+V1_ITEM_COLUMNS = ("id, order_id, product_id, product_name, unit_price_cents, quantity, notes, voided, voided_at, "
+                   "created_at")
 V1_ORDER_COLUMNS = ("id, customer_name, status, waiter_id, total_cents, item_count, business_date, local_hour, "
                     "created_at, version")
 SUMS = {
@@ -105,11 +109,6 @@ SUMS = {
     "report_sales_hourly": "SUM(orders), SUM(items), SUM(revenue_cents)",
     "report_sales_monthly": "SUM(orders), SUM(items), SUM(revenue_cents)",
 }
-
-
-V1_ITEM_COLUMNS = (
-    "id, order_id, product_id, product_name, unit_price_cents, quantity, notes, voided, voided_at, created_at"
-)
 
 
 def snapshot(conn) -> dict:
@@ -185,7 +184,8 @@ def test_upgrade_keeps_every_order_report_and_total_and_downgrade_restores_v1(fr
         admin = db.session.get(User, 1)
         headers = {"Authorization": f"Bearer {create_access_token(identity=admin)}"}
         answers = reports(client, headers)
-        assert answers[2]["totals"] == expected_totals()  # /sales over both months: the v1 figures
+        assert v1_report_totals(answers[2]["totals"]) == expected_totals()  # /sales over both months: the v1 figures
+        assert answers[2]["totals"]["gross"] == expected_totals()["revenue"]  # 0004: gross = revenue for v1 data
         assert answers[0]["totals"]["revenue"] == answers[1]["totals"]["revenue"] == expected_totals()["revenue"]
         for oid, _, status, day, _, lines in ORDERS:
             order = client.get(f"/api/v1/orders/{oid}", headers=headers).json

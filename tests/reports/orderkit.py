@@ -9,6 +9,8 @@ the application refuses an operation (409 `order_not_open`, 422), which leaves t
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -24,6 +26,20 @@ from app.orders.schemas import BatchOrderIn, ItemsIn, OrderIn
 MARGIN = timedelta(minutes=1)  # the request reaches the server a moment after `now` here
 
 
+@contextmanager
+def later(days: int) -> Iterator[None]:
+    """The settling code's clock `days` ahead (a refund made on a later business day); the database is real."""
+    if not days:
+        yield
+        return
+    real = settle.utcnow
+    settle.utcnow = lambda: real() + timedelta(days=days)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        settle.utcnow = real  # type: ignore[assignment]
+
+
 class Rejected(Exception):
     """The application refused the operation; nothing changed."""
 
@@ -33,14 +49,18 @@ class Line:
     product_id: int
     quantity: int
     unit_price_cents: int | None = None  # None: a catalogue line; else an ad-hoc line at this price
+    modifiers: tuple[int, ...] = ()  # modifier prices in cents
 
 
 def line_body(line: Line) -> dict:
     """The request body of a line: by id (catalogue price) or ad hoc by the product's name."""
+    extra = {"modifiers": [{"name": f"Extra {n}", "price": cents_to_str(price)}
+                           for n, price in enumerate(line.modifiers)]} if line.modifiers else {}
     if line.unit_price_cents is None:
-        return {"product_id": line.product_id, "quantity": line.quantity}
+        return {"product_id": line.product_id, "quantity": line.quantity, **extra}
     name = db.session.get(Product, line.product_id).name
-    return {"product_name": name, "unit_price": cents_to_str(line.unit_price_cents), "quantity": line.quantity}
+    return {"product_name": name, "unit_price": cents_to_str(line.unit_price_cents), "quantity": line.quantity,
+            **extra}
 
 
 def order_body(lines: list[Line], created_at: datetime | None = None, location_id: int | None = None) -> dict:
@@ -91,6 +111,37 @@ class HttpDriver:
 
     def cancel(self, order_id: int) -> None:
         self._send("POST", f"/api/v1/orders/{order_id}/cancel", {"reason": "test"})
+
+    def close_with(self, order_id: int, method: str, tip_cents: int = 0) -> None:
+        self._send("POST", f"/api/v1/orders/{order_id}/close", {"payment_method": method,
+                                                                "tip": cents_to_str(tip_cents)})
+
+    def pay(self, order_id: int, method: str, amount_cents: int, tip_cents: int = 0) -> dict:
+        body = {"method": method, "amount": cents_to_str(amount_cents), "tip": cents_to_str(tip_cents)}
+        return self._send("POST", f"/api/v1/orders/{order_id}/payments", body)
+
+    def discount(self, order_id: int, item_id: int | None, percent: str | None = None,
+                 amount_cents: int | None = None) -> dict:
+        body: dict = {"reason": "test"}
+        if item_id is not None:
+            body["item_id"] = item_id
+        if percent is not None:
+            body["percent"] = percent
+        else:
+            body["amount"] = cents_to_str(amount_cents or 1)
+        return self._send("POST", f"/api/v1/orders/{order_id}/discounts", body)
+
+    def refund(self, order_id: int, parts: list[tuple[int, int]], method: str | None = None,
+               days_later: int = 0) -> dict:
+        """Refund (item_id, quantity) parts, `days_later` days from now on the application's clock."""
+        body: dict = {"items": [{"item_id": i, "quantity": q} for i, q in parts], "reason": "test"}
+        if method:
+            body["method"] = method
+        with later(days_later):
+            return self._send("POST", f"/api/v1/orders/{order_id}/refunds", body)
+
+    def get(self, order_id: int) -> dict:
+        return self._send("GET", f"/api/v1/orders/{order_id}")
 
     def batch(self, waiter: User, orders: list[tuple[list[Line], datetime]], location_id: int | None = None
               ) -> list[int]:

@@ -24,9 +24,12 @@ def parse(resp) -> list[dict]:
 
 
 @pytest.mark.parametrize("name, header", [
-    ("products", ["product_id", "product_name", "quantity", "revenue", "orders"]),
-    ("waiters", ["waiter_id", "waiter_name", "orders", "items", "revenue", "average_ticket"]),
-    ("sales", ["period", "orders", "items", "revenue"]),
+    # v1's columns first, then v1.1's money figures (API.md "The reports' money figures": CSV carries them)
+    ("products", ["product_id", "product_name", "quantity", "revenue", "orders", "gross", "discounts", "refunds",
+                  "tax", "quantity_refunded"]),
+    ("waiters", ["waiter_id", "waiter_name", "orders", "items", "revenue", "average_ticket", "gross", "discounts",
+                 "refunds", "tax", "tips"]),
+    ("sales", ["period", "orders", "items", "revenue", "gross", "discounts", "refunds", "tax", "tips"]),
 ])
 def test_csv_has_the_json_rows(sold, manager, report, name, header):
     resp = report(manager, name, format="csv", start_date="2026-01-01", end_date="2026-12-31")

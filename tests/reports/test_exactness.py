@@ -1,7 +1,10 @@
 """The property that makes the rollups trustworthy: every report equals a brute-force computation
-from the raw lines, after any sequence of creates, appends, voids, closes, cancels and backdated
-batch orders over a chain of three locations in three time zones, with and without `location_id`,
-for every kind of caller, before and after `compact`, and after `rebuild`. Runs on SQLite and PostgreSQL.
+from the raw lines, payments and refunds, after any sequence of creates (with modifiers), appends,
+voids (also after discounts), line and order discounts, payments with tips, closes (with tips),
+refunds (also on later business days), cancels (also of closed orders) and backdated batch orders
+over a chain of three locations in three time zones with different taxes (included and excluded),
+with and without `location_id`, for every kind of caller, before and after `compact`, and after
+`rebuild`; `/reports/payments` included. Runs on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -9,13 +12,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from app.business_time import today
 from app.extensions import db
-from app.models import Location, Order, OrderItem
+from app.models import Discount, Location, Order, OrderItem, Payment, Refund, RefundItem
 from app.reports import maintenance
 from app.reports.periods import next_month
 from tests.helpers import clear_order_events
@@ -24,9 +27,11 @@ from tests.reports.orderkit import Line, Rejected
 
 PRODUCTS = 4
 lines = st.lists(
-    st.tuples(st.integers(0, PRODUCTS - 1), st.integers(1, 5), st.none() | st.integers(0, 4000)),
+    st.tuples(st.integers(0, PRODUCTS - 1), st.integers(1, 5), st.none() | st.integers(0, 4000),
+              st.lists(st.integers(0, 500), max_size=2)),
     min_size=1, max_size=4,
 )
+methods = st.sampled_from(["cash", "card", "other"])
 order_ref = st.integers(0, 60)
 operation = st.one_of(
     # waiter, which of the waiter's locations (0: leave location_id out), lines
@@ -35,6 +40,15 @@ operation = st.one_of(
     st.tuples(st.just("void"), order_ref, st.integers(0, 20)),
     st.tuples(st.just("close"), order_ref),
     st.tuples(st.just("cancel"), order_ref),
+    # line (index) or order (None) discount: a percentage or an amount in cents
+    st.tuples(st.just("discount"), order_ref, st.none() | st.integers(0, 20),
+              st.sampled_from(["10", "12.5", "100"]) | st.integers(1, 3000)),
+    # a payment of a share (in percent) of the balance, with a tip
+    st.tuples(st.just("pay"), order_ref, methods, st.integers(1, 100), st.integers(0, 500)),
+    st.tuples(st.just("close_tip"), order_ref, methods, st.integers(0, 500)),
+    # a refund of some units of a line, made 0-2 business days later, with or without a method
+    st.tuples(st.just("refund"), order_ref, st.integers(0, 20), st.integers(1, 3), st.integers(0, 2),
+              st.none() | methods),
     # offline sync: up to 4 orders taken in the last 7 days, one record() for the whole batch
     st.tuples(st.just("batch"), st.integers(0, 2), st.integers(0, 2),
               st.lists(st.tuples(lines, st.integers(0, 7 * 24 * 60)), min_size=1, max_size=4)),
@@ -43,16 +57,19 @@ operation = st.one_of(
 
 @pytest.fixture
 def restaurant(app, business_clock, factory):
-    """A chain: Mexico City from 04:00 (the default), Tijuana from midnight, Madrid from 05:30; Luis works
-    in Mexico City, ana in Tijuana, Ana in Mexico City and Madrid; Marta manages Mexico City and
-    Tijuana; four products (one archived)."""
+    """A chain: Mexico City from 04:00 (the default; 16% tax included in prices), Tijuana from midnight
+    (8% on top), Madrid from 05:30 (12.125% on top); Luis works in Mexico City, ana in Tijuana, Ana in
+    Mexico City and Madrid; Marta manages Mexico City and Tijuana; four products (one archived, one
+    tax-free wherever it is sold)."""
     business_clock("America/Mexico_City", "04:00")
     mexico = db.session.scalar(select(Location).where(Location.is_default))
-    tijuana = Location(name="Tijuana", timezone="America/Tijuana", day_starts_at="00:00")
-    madrid = Location(name="Madrid", timezone="Europe/Madrid", day_starts_at="05:30")
+    mexico.tax_rate_thousandths, mexico.prices_include_tax = 16000, True
+    tijuana = Location(name="Tijuana", timezone="America/Tijuana", day_starts_at="00:00", tax_rate_thousandths=8000)
+    madrid = Location(name="Madrid", timezone="Europe/Madrid", day_starts_at="05:30", tax_rate_thousandths=12125)
     db.session.add_all([tijuana, madrid])
     products = [factory.make_product(f"Producto {n}", f"{10 + 7 * n}.50") for n in range(PRODUCTS)]
     products[3].active = False
+    products[1].tax_rate_thousandths = 0
     db.session.commit()
     waiters = [factory.make_user("waiter", name=n) for n in ("Luis", "ana", "Ana")]
     manager = factory.make_user("manager", name="Marta")
@@ -70,14 +87,20 @@ def clear_orders() -> None:
     db.session.rollback()
     rollup_tables = [t for t in db.metadata.sorted_tables if t.name.startswith("report_")]
     clear_order_events(db.session)
-    for table in [*rollup_tables, OrderItem.__table__, Order.__table__]:
+    check_tables = [RefundItem.__table__, Refund.__table__, Payment.__table__, Discount.__table__]
+    for table in [*rollup_tables, *check_tables, OrderItem.__table__, Order.__table__]:
         db.session.execute(delete(table))
     db.session.commit()
 
 
 def apply(kit, ops, product_ids, staff, orders: list[int]) -> None:
     def to_lines(spec):
-        return [Line(product_ids[p], q, price) for p, q, price in spec]
+        return [Line(product_ids[p], q, price, tuple(modifiers)) for p, q, price, modifiers in spec]
+
+    def line_id(order_id: int, index: int) -> int:
+        items = db.session.scalars(select(OrderItem.id).where(OrderItem.order_id == order_id)
+                                   .order_by(OrderItem.id)).all()
+        return items[index % len(items)]
 
     def where(waiter, choice: int) -> int | None:
         """0: leave location_id out (422 for Ana, who has two); else one of the waiter's locations."""
@@ -100,9 +123,24 @@ def apply(kit, ops, product_ids, staff, orders: list[int]) -> None:
                 kit.append(orders[args[0] % len(orders)], to_lines(args[1]))
             elif kind == "void":
                 order_id = orders[args[0] % len(orders)]
-                items = db.session.scalars(select(OrderItem.id).where(OrderItem.order_id == order_id)
-                                           .order_by(OrderItem.id)).all()
-                kit.void(order_id, items[args[1] % len(items)])
+                kit.void(order_id, line_id(order_id, args[1]))
+            elif kind == "discount":
+                order_id = orders[args[0] % len(orders)]
+                item_id = None if args[1] is None else line_id(order_id, args[1])
+                if isinstance(args[2], str):
+                    kit.discount(order_id, item_id, percent=args[2])
+                else:
+                    kit.discount(order_id, item_id, amount_cents=args[2])
+            elif kind == "pay":
+                order_id = orders[args[0] % len(orders)]
+                balance = db.session.get(Order, order_id)
+                db.session.refresh(balance)
+                kit.pay(order_id, args[1], max(1, balance.balance_due_cents * args[2] // 100), args[3])
+            elif kind == "close_tip":
+                kit.close_with(orders[args[0] % len(orders)], args[1], args[2])
+            elif kind == "refund":
+                order_id = orders[args[0] % len(orders)]
+                kit.refund(order_id, [(line_id(order_id, args[1]), args[2])], method=args[4], days_later=args[3])
             else:
                 getattr(kit, kind)(orders[args[0] % len(orders)])
         except Rejected:
@@ -139,8 +177,10 @@ def check(report, staff, status, window) -> None:
                                 ("sales", oracle.sales(lines_, lo, hi, seen, status, locations=ids))]
             if user.role != "waiter":
                 expected_reports.append(("locations", oracle.waiters(lines_, lo, hi, seen, status, ids, "location")))
+                expected_reports.append(("payments", oracle.payments(lines_, lo, hi, seen, ids)))
             for name, expected in expected_reports:
-                got = report(user, name, start_date=lo, end_date=hi, **filters).json
+                asked_filters = {k: v for k, v in filters.items() if k != "status" or name != "payments"}
+                got = report(user, name, start_date=lo, end_date=hi, **asked_filters).json
                 assert {k: got[k] for k in expected} == expected, (name, user.role, asked, at, status, lo, hi)
                 assert (got["location_id"], got["timezone"]) == (
                     (single.id, single.timezone) if single else (None, None))
@@ -150,6 +190,34 @@ def check(report, staff, status, window) -> None:
         assert {k: hourly[k] for k in expected} == expected, ("hourly", user.role, at, status)
 
 
+A_NIGHT = [
+    ("create", 0, 1, [(0, 2, None, [150]), (2, 1, 1999, []), (1, 3, None, [])]),  # Luis, Mexico City: tax included
+    ("create", 1, 1, [(0, 1, None, []), (2, 2, None, [25, 0])]),  # ana, Tijuana: 8% on top
+    ("create", 2, 2, [(2, 2, None, [])]),  # Ana, Madrid: 12.125% on top
+    ("discount", 0, 0, "12.5"), ("discount", 0, None, 333), ("void", 0, 2),  # a void after discounts
+    ("discount", 1, None, "10"), ("pay", 1, "card", 50, 125), ("close_tip", 1, "cash", 40),
+    ("close_tip", 0, "card", 300), ("refund", 0, 0, 1, 1, None), ("refund", 0, 1, 1, 2, "cash"),
+    ("close_tip", 2, "other", 75), ("refund", 2, 0, 1, 0, None), ("cancel", 2),  # a closed order cancelled
+    ("refund", 1, 1, 2, 1, "card"),
+    ("create", 0, 1, [(0, 1, None, [])]), ("void", 3, 0), ("close_tip", 3, "cash", 500),  # a tip-only close
+]
+
+
+def assert_identity() -> None:
+    """API.md: for closed orders with no refunds, revenue + tax + tips over their lines equals what their
+    payments collected (amount + tip)."""
+    facts = oracle.load_lines()
+    refunded = {r["order_id"] for r in facts.refund_totals}
+    closed = {o["order_id"] for o in facts.orders if o["status"] == "closed"} - refunded
+    sold = sum(line["net"] + line["tax"] for line in facts.lines if line["order_id"] in closed and not line["voided"])
+    tips = sum(facts.tips.get(order_id, 0) for order_id in closed)
+    paid = sum(p["amount"] + p["tip"] for p in facts.payments if p["order_id"] in closed)
+    assert sold + tips == paid
+
+
+@example(first=A_NIGHT, then=[("refund", 0, 0, 1, 0, "other"), ("pay", 3, "cash", 100, 0)], status=None,
+         window=(8, 11))
+@example(first=A_NIGHT, then=[], status="closed", window=(0, 10))
 @settings(max_examples=20, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(first=st.lists(operation, max_size=14), then=st.lists(operation, max_size=8),
@@ -161,6 +229,7 @@ def test_reports_are_exact(app, restaurant, kit, report, first, then, status, wi
     orders: list[int] = []
     apply(kit, first, product_ids, staff, orders)
     check(report, staff, status, window)
+    assert_identity()
 
     db.session.commit()  # maintenance starts its own transactions
     maintenance.compact()

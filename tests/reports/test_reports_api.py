@@ -11,6 +11,7 @@ from app.business_time import today
 from app.extensions import db
 from app.models import OrderItem
 from tests.constants import PROBLEM
+from tests.helpers import v1_figures, v1_totals
 from tests.reports import oracle
 from tests.reports.orderkit import Line
 
@@ -63,7 +64,7 @@ def test_products_report(sales, manager, report):
         ("Agua de horchata", 3, "76.50", 2),  # the voided line of order f does not count
     ]
     # f has no counted line left: 4 orders count (a, b, c, d), not 5 and not the cancelled e
-    assert body["totals"] == {"quantity": 15, "revenue": "716.50", "orders": 4}
+    assert v1_totals(body["totals"]) == {"quantity": 15, "revenue": "716.50", "orders": 4}
 
 
 def test_the_three_reports_agree(sales, manager, report, waiters):
@@ -92,26 +93,30 @@ def test_status_filter(sales, manager, report):
 
 def test_waiters_report_and_average_ticket(sales, manager, report):
     body = report(manager, "waiters").json
-    assert body["data"] == [
+    assert v1_figures(body["data"]) == [
         {"waiter_id": body["data"][0]["waiter_id"], "waiter_name": "Ana", "orders": 1, "items": 7,
          "revenue": "405.50", "average_ticket": "405.50"},
         {"waiter_id": body["data"][1]["waiter_id"], "waiter_name": "Luis", "orders": 3, "items": 8,
          "revenue": "311.00", "average_ticket": "103.67"},  # 311.00 / 3 = 103.666... -> 103.67
     ]
-    assert body["totals"] == {"orders": 4, "items": 15, "revenue": "716.50"}
+    assert v1_totals(body["totals"]) == {"orders": 4, "items": 15, "revenue": "716.50"}
 
 
-def test_average_ticket_rounds_half_up(kit, menu, waiters, manager, report):
-    for price in (1000, 1001):  # 20.01 / 2 = 10.005 -> 10.01
+def test_average_ticket_rounds_half_to_even(kit, menu, waiters, manager, report):
+    """v1.1 (API.md "Money rules"): average_ticket rounds half-to-even (v1 rounded half up: 10.01)."""
+    for price in (1000, 1001):  # 20.01 / 2 = 10.005 -> 10.00
         kit.create(waiters[0], [Line(menu[0].id, 1, unit_price_cents=price)])
-    (row,) = report(manager, "waiters").json["data"]
-    assert row["average_ticket"] == "10.01"
+    kit.create(waiters[1], [Line(menu[0].id, 1, unit_price_cents=1003), Line(menu[0].id, 1, unit_price_cents=1000)])
+    kit.create(waiters[1], [Line(menu[0].id, 1, unit_price_cents=1000)])  # 30.03 / 2 = 15.015 -> 15.02
+    body = report(manager, "waiters").json
+    assert {r["waiter_name"]: r["average_ticket"] for r in body["data"]} == {"Luis": "10.00", "Ana": "15.02"}
+    assert body["totals"]["average_ticket"] == "12.51"  # 50.04 / 4 = 12.51
 
 
 def test_waiter_sees_only_their_own_orders(sales, waiters, report):
     luis, ana, pedro = waiters
     mine = report(luis, "products").json
-    assert mine["totals"] == {"quantity": 8, "revenue": "311.00", "orders": 3}
+    assert v1_totals(mine["totals"]) == {"quantity": 8, "revenue": "311.00", "orders": 3}
     assert report(luis, "products", waiter_id=luis.id).json == mine
     assert [r["waiter_name"] for r in report(luis, "waiters").json["data"]] == ["Luis"]
     assert report(luis, "sales").json["totals"]["orders"] == 3

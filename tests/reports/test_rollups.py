@@ -21,14 +21,22 @@ LOC = 1  # v1.1: every rollup key names the order's location, right after the bu
 
 def make_order(status="open", lines=((1, 2, 2500, False),), waiter_id=7) -> Order:
     """An in-memory order (never added to the session)."""
-    items = [OrderItem(product_id=p, quantity=q, unit_price_cents=c, voided=v, product_name="x")
-             for p, q, c, v in lines]
+    items = [OrderItem(product_id=p, quantity=q, unit_price_cents=c, voided=v, product_name="x", discount_cents=0,
+                       tax_cents=0, net_cents=q * c) for p, q, c, v in lines]  # no discount, no tax: net = line_total
     return Order(status=status, waiter_id=waiter_id, location_id=LOC, business_date=DAY, local_hour=HOUR, items=items)
+
+
+def v1(rows):
+    """The v1 figures of contribution rows (v1.1's money figures follow them)."""
+    return tuple((key, values[:3]) for key, values in rows)
 
 
 def test_contribution_of_an_open_order(app):
     order = make_order(lines=((1, 2, 2500, False), (2, 1, 2550, False), (1, 1, 2000, False), (3, 5, 100, True)))
     c = contribution(order)
+    assert c.products[0][1] == (3, 7000, 1, 7000, 0, 0, 0, 0)  # + gross, discounts, tax, refunds, quantity refunded
+    assert c.waiters[0][1] == (1, 4, 9550, 9550, 0, 0, 0, 0)  # + gross, discounts, tax, refunds, tips
+    c = rollups.Contribution(v1(c.products), v1(c.waiters), v1(c.hours))
     assert c.products == (((DAY, LOC, 1, False), (3, 7000, 1)), ((DAY, LOC, 2, False), (1, 2550, 1)))
     assert c.waiters == (((DAY, LOC, 7, False), (1, 4, 9550)),)
     assert c.hours == (((DAY, LOC, HOUR, False), (1, 4, 9550)),)
@@ -36,7 +44,7 @@ def test_contribution_of_an_open_order(app):
 
 def test_closed_orders_go_to_the_closed_bucket(app):
     c = contribution(make_order(status="closed"))
-    assert c.waiters == (((DAY, LOC, 7, True), (1, 2, 5000)),)
+    assert v1(c.waiters) == (((DAY, LOC, 7, True), (1, 2, 5000)),)
 
 
 @pytest.mark.parametrize("order", [
@@ -53,7 +61,7 @@ def test_contribution_is_a_snapshot(app):
     order = make_order()
     before = contribution(order)
     order.items[0].voided = True
-    assert before.products == (((DAY, LOC, 1, False), (2, 5000, 1)),)
+    assert v1(before.products) == (((DAY, LOC, 1, False), (2, 5000, 1)),)
     with pytest.raises(AttributeError):
         before.products = ()  # type: ignore[misc]
 
@@ -66,7 +74,8 @@ def test_deltas_subtract_before_and_drop_zero_rows(app):
         (False, -1, -5000), (True, 1, 5000)]
     gone = deltas([(contribution(open_), EMPTY)])["products"]
     assert gone == [{"business_date": DAY, "location_id": LOC, "product_id": 1, "closed": False, "quantity": -2,
-                     "revenue_cents": -5000, "orders": -1}]
+                     "revenue_cents": -5000, "orders": -1, "gross_cents": -5000, "discount_cents": 0, "tax_cents": 0,
+                     "refund_cents": 0, "quantity_refunded": 0}]
 
 
 def test_appending_the_same_product_keeps_one_order(app):
