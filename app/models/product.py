@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from app.columns import UTCTimestamp, utcnow
 from app.extensions import db
+from app.percent import from_thousandths
 
 
 def normalize_name(name: str) -> str:
@@ -40,7 +41,7 @@ class Product(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy build
 
     @property
     def tax_rate(self) -> Decimal | None:
-        return None if self.tax_rate_thousandths is None else Decimal(self.tax_rate_thousandths).scaleb(-3)
+        return None if self.tax_rate_thousandths is None else from_thousandths(self.tax_rate_thousandths)
 
     @validates("name")
     def _set_name(self, _key: str, value: str) -> str:

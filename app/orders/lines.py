@@ -12,6 +12,7 @@ from app.columns import utcnow
 from app.database import insert_for_dialect
 from app.extensions import db
 from app.models import OrderItem, Product, clean_name, normalize_name
+from app.percent import from_thousandths
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class Line:
 
     @property
     def tax_rate(self) -> Decimal:
-        return Decimal(self.tax_rate_thousandths or 0).scaleb(-3)
+        return from_thousandths(self.tax_rate_thousandths or 0)
 
     def row(self) -> dict[str, Any]:
         """Column values of the order_items row for this line."""

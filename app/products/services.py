@@ -12,6 +12,7 @@ from app.columns import utcnow
 from app.errors import Conflict, ErrorCode, NotFound
 from app.extensions import db
 from app.models import Product, normalize_name
+from app.percent import to_thousandths
 from app.web.pagination import paginate
 
 
@@ -55,9 +56,9 @@ def _save(product: Product, changes: dict[str, Any]) -> None:
         raise DuplicateProduct() from None
 
 
-def _milli(percent: Decimal | None) -> int | None:
-    """A percentage as thousandths of a percent (16 -> 16000), as orders snapshot it."""
-    return None if percent is None else int(percent.scaleb(3))
+def _thousandths(percent: Decimal | None) -> int | None:
+    """A percentage as stored (app/percent.py: 16 -> 16000); None stays None (the location's rate)."""
+    return None if percent is None else to_thousandths(percent)
 
 
 def create_product(data: dict[str, Any]) -> Product:
@@ -72,7 +73,7 @@ def create_product(data: dict[str, Any]) -> Product:
             "price_cents": data["price"],
             "category": data.get("category"),
             "active": data["active"],
-            "tax_rate_thousandths": _milli(data.get("tax_rate")),
+            "tax_rate_thousandths": _thousandths(data.get("tax_rate")),
         },
     )
     return product
@@ -88,7 +89,7 @@ def update_product(product_id: int, data: dict[str, Any]) -> Product:
     fields = {"name": "name", "price": "price_cents", "category": "category", "active": "active"}
     changes = {attr: data[field] for field, attr in fields.items() if field in data}
     if "tax_rate" in data:
-        changes["tax_rate_thousandths"] = _milli(data["tax_rate"])
+        changes["tax_rate_thousandths"] = _thousandths(data["tax_rate"])
     _save(product, {**changes, "updated_at": utcnow()})
     return product
 
