@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import cProfile
 import os
 import re
 import socket
@@ -144,6 +145,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=20)
     parser.add_argument("--cpu-orders", type=int, default=300, help="orders per app for the CPU figures")
+    parser.add_argument("--profile", metavar="FILE", help="also cProfile the app's CPU orders into FILE (pstats)")
     args = parser.parse_args()
 
     database_url = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/comanda_bench")
@@ -228,8 +230,14 @@ def main() -> None:
             for n in range(20):
                 fn(-1 - n)  # warm-up (and connect)
             before_pg, before_py, before_wall = backend_cpu(url, name), time.process_time(), time.perf_counter()
+            profiler = cProfile.Profile() if args.profile and fn is api_order else None
+            if profiler:
+                profiler.enable()
             for n in range(args.cpu_orders):
                 fn(n)
+            if profiler:
+                profiler.disable()
+                profiler.dump_stats(args.profile)
             wall = time.perf_counter() - before_wall
             py = time.process_time() - before_py
             pg = backend_cpu(url, name) - before_pg

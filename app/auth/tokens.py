@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, g
 from flask_jwt_extended import JWTManager
 from sqlalchemy import exists, select
+from sqlalchemy.orm import joinedload
 
 from app.errors import Unauthorized, handle_api_error
 from app.extensions import db
@@ -22,7 +23,7 @@ def _subject_id(payload: dict) -> int | None:
 
 
 def is_revoked(payload: dict) -> bool:
-    """Revocation check and user read in one round trip.
+    """Revocation check and user read (with the user's locations) in one round trip.
 
     The token's user comes back with the answer and waits on `g` for the user-lookup loader,
     which flask-jwt-extended calls right after this check (same request, same token). The
@@ -35,7 +36,10 @@ def is_revoked(payload: dict) -> bool:
     revoked = exists().where(RevokedToken.jti == jti)
     user_id = _subject_id(payload)
     if user_id is not None:
-        row = db.session.execute(select(User, revoked).where(User.id == user_id)).first()
+        # The user's locations come along (one LEFT JOIN): most requests scope by them, and a waiter's
+        # new order needs them, so they cost no round trip of their own.
+        stmt = select(User, revoked).where(User.id == user_id).options(joinedload(User.locations))
+        row = db.session.execute(stmt).unique().first()
         if row is not None:
             setattr(g, _PREFETCHED, (jti, row[0]))
             return bool(row[1])

@@ -9,11 +9,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.permissions import OrderLocations, default_location, scope_orders, visible_location
 from app.business_time import business_date, local_hour
 from app.columns import utcnow
+from app.database import insert_for_dialect
 from app.errors import Conflict, ErrorCode, NotFound, PreconditionFailed, ValidationFailed
 from app.extensions import db
 from app.models import Location, Order, OrderItem, User
@@ -74,11 +76,14 @@ def build_order(
     return Order(**row, waiter=waiter, items=[line.to_item() for line in lines])
 
 
-def _insert_lines(order: Order, lines: list[Line]) -> None:
-    """All lines in one INSERT whatever their number (the ORM would send one per row on SQLite),
-    then the order's lines are read back once."""
-    db.session.execute(insert(OrderItem.__table__), [{**line.row(), "order_id": order.id} for line in lines])
-    db.session.refresh(order, attribute_names=["items"])
+def _insert_lines(order: Order, lines: list[Line]) -> list[OrderItem]:
+    """All lines in one `INSERT ... RETURNING` whatever their number; the rows come back as the ORM
+    objects they are and join the order's loaded lines, so nothing is read again. Returns them."""
+    rows = [{**line.row(), "order_id": order.id} for line in lines]
+    new = db.session.scalars(insert(OrderItem).values(rows).returning(OrderItem)).all()
+    loaded = order.__dict__.get("items", [])  # a new order's lines were never loaded: it had none
+    set_committed_value(order, "items", sorted([*loaded, *new], key=lambda item: item.id))
+    return list(new)
 
 
 def recompute_totals(order: Order) -> None:
@@ -114,33 +119,36 @@ def resolve_or_raise(lines: list[dict[str, Any]]) -> list[Line]:
 def create_order(waiter: User, data: dict[str, Any], *, created_at: datetime | None = None) -> Order:
     """Create an open order for `waiter` at the location the body names (or the caller's only one, or for
     admins the default), taken now or at `created_at` for imports and tests; a repeated
-    client_order_id is 409, with the existing id when the waiter may see that order."""
+    client_order_id is 409, with the existing id when the waiter may see that order.
+
+    Lean by design (bench/README.md): the order is one `INSERT ... ON CONFLICT (client_order_id) DO
+    NOTHING RETURNING`, its lines one multi-row `INSERT ... RETURNING`, and both come back as ORM
+    objects with everything the answer needs, so nothing is read again."""
     location = OrderLocations(waiter).choose(data.get("location_id"))
     lines, money = price_new_order(resolve_or_raise(data["items"]), location)
-    # Empty collections, so answering the new order loads no discounts, payments or refunds.
-    order = Order(**order_row(waiter, data, lines, money, created_at or utcnow(), location), waiter=waiter,
-                  discounts=[], payments=[], refunds=[])
+    row = order_row(waiter, data, lines, money, created_at or utcnow(), location)
     with rollups.tracking() as changes:
-        try:
-            # Added inside the savepoint (begin_nested flushes what is already pending), so a
-            # concurrent twin's unique violation rolls back only this insert.
-            with db.session.begin_nested():
-                db.session.add(order)
-                db.session.flush()
-        except IntegrityError:
-            cid = data.get("client_order_id")
-            existing = ids_by_client_order_id(waiter, [cid]) if cid else {}
-            if cid not in existing:
-                raise
-            order_id = existing[cid]  # None: an order the waiter may not see, the same 409 without its id
-            if order_id is None:
-                raise DuplicateClientOrderId() from None
-            raise DuplicateClientOrderId(order_id=order_id) from None
+        # The unique index decides a race between twins: the loser inserts nothing (after waiting for
+        # the winner's commit) and answers 409 like any other repeat.
+        stmt = insert_for_dialect(Order).values(row).on_conflict_do_nothing(index_elements=["client_order_id"])
+        order = db.session.scalar(stmt.returning(Order).options(lazyload("*")))  # collections: set below
+        if order is None:
+            raise _duplicate(waiter, data["client_order_id"])
+        # The new order's other collections as they are in the database: the waiter, no discounts,
+        # payments or refunds; answering it loads nothing more.
+        for name, value in (("waiter", waiter), ("discounts", []), ("payments", []), ("refunds", [])):
+            set_committed_value(order, name, value)
         _insert_lines(order, lines)
         history.record(order, waiter, "created", item_ids=[item.id for item in order.items],
                        total=history.money(order.total_cents))
         changes.created(order)
     return order
+
+
+def _duplicate(waiter: User, client_order_id: str) -> DuplicateClientOrderId:
+    """The 409 for a repeated client_order_id: with the existing id only when the waiter may see it."""
+    order_id = ids_by_client_order_id(waiter, [client_order_id]).get(client_order_id)
+    return DuplicateClientOrderId() if order_id is None else DuplicateClientOrderId(order_id=order_id)
 
 
 def visible_order(user: User, order_id: int, *, lock: bool = False) -> Order:
@@ -183,11 +191,10 @@ def append_items(user: User, order_id: int, lines: list[dict[str, Any]]) -> Orde
     """Add lines to an open order. Concurrent appends queue on the row lock; none is lost."""
     order = open_for_change(user, order_id)
     resolved = checks.with_tax_rates(resolve_or_raise(lines), order.tax_rate_thousandths)  # the order's snapshot
-    known = {item.id for item in order.items}
     with rollups.tracking(order):
-        _insert_lines(order, resolved)
+        added = _insert_lines(order, resolved)
         checks.reprice(order)
-        touch(order, user, "items_added", item_ids=[item.id for item in order.items if item.id not in known],
+        touch(order, user, "items_added", item_ids=[item.id for item in added],
               total=history.money(order.total_cents))
     return order
 

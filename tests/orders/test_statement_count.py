@@ -154,3 +154,13 @@ def test_batch_of_duplicates_is_constant_too(client, shop):
     again_ten = post(10)
     again_hundred = post(100)  # all duplicates: one lookup, no inserts
     assert len(again_hundred) == len(again_ten), describe(again_ten, again_hundred)
+
+
+def test_create_reads_nothing_back(client, shop):
+    """The order and its lines come back from their INSERTs (RETURNING): no savepoint, no SELECT after
+    the first INSERT, and the waiter's locations came with the token's user (no statement of their own)."""
+    seen = count_create(client, shop, catalogue_lines(shop, 3))
+    first_insert = next(i for i, s in enumerate(seen) if s.lstrip().upper().startswith("INSERT"))
+    assert not [s for s in seen[first_insert:] if s.lstrip().upper().startswith("SELECT")], describe(seen, [])
+    assert not [s for s in seen if "SAVEPOINT" in s.upper()], describe(seen, [])
+    assert not [s for s in seen[:first_insert] if "FROM locations" in s], describe(seen, [])
