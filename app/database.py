@@ -15,6 +15,7 @@ from psycopg2 import OperationalError as PsycopgOperationalError
 from psycopg2 import extensions
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import make_transient_to_detached
 
 from app.extensions import db
 
@@ -72,6 +73,21 @@ def insert_for_dialect(table):
     if dialect_name() == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+def insert_returning(model, stmt, params: dict | list[dict]) -> list:
+    """Run a Core `INSERT ... RETURNING <every column of model's table>` (one row or an executemany,
+    which SQLAlchemy sends as one multi-row statement on both backends) and return the inserted rows as
+    persistent `model` objects, every column loaded and nothing to flush: the write path answers from
+    what the database returned without reading it again, and without the ORM's per-request work on
+    the statement (a Core statement with bound parameters compiles once)."""
+    objects = []
+    for row in db.session.execute(stmt, params):
+        obj = model(**row._mapping)
+        make_transient_to_detached(obj)
+        db.session.add(obj)
+        objects.append(obj)
+    return objects
 
 
 # -- a silent PostgreSQL ----------------------------------------------------------------------------

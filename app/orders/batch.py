@@ -21,7 +21,7 @@ from app.database import insert_for_dialect
 from app.errors import APIError, ErrorCode, flatten_errors
 from app.extensions import db
 from app.fields import text_problems
-from app.models import Order, OrderItem, User
+from app.models import Order, OrderEvent, OrderItem, User
 from app.orders import history
 from app.orders.lines import Line, resolve_lines
 from app.orders.schemas import BatchOrderIn
@@ -145,7 +145,7 @@ def insert_orders(waiter: User, todo: list[tuple[int, dict[str, Any], list[Line]
             returning = insert(items).returning(items.c.id, items.c.order_id)
             for item_id, order_id in db.session.execute(returning, item_rows):
                 item_ids.setdefault(order_id, []).append(item_id)
-            history.record_many([
+            changes.write_with(OrderEvent.__table__, [  # written with the rollup deltas
                 history.event_row(order_id, 1, waiter.id, "created",
                                   {"item_ids": sorted(item_ids[order_id]), "total": history.money(total)})
                 for order_id, total in events

@@ -10,6 +10,7 @@ from app.columns import utcnow
 from app.extensions import db
 from app.models import EVENT_TYPES, Order, OrderEvent, User
 from app.money import cents_to_str
+from app.reports import rollups
 from app.web.pagination import paginate
 
 
@@ -21,9 +22,15 @@ def event_row(order_id: int, version: int, actor_id: int, type_: str, data: dict
             "data": {**data, "version": version}}
 
 
-def record(order: Order, actor: User, type_: str, **data: Any) -> None:
-    """Append one event for the change just made to `order` (call after its version was raised)."""
-    record_many([event_row(order.id, order.version, actor.id, type_, data)])
+def record(order: Order, actor: User, type_: str, *, tracked: rollups.Changes | None = None, **data: Any) -> None:
+    """Append one event for the change just made to `order` (call after its version was raised); with
+    `tracked`, the changes of the rollups' tracking block, it is written with the block's rollup deltas (one
+    statement on PostgreSQL) instead of on its own."""
+    rows = [event_row(order.id, order.version, actor.id, type_, data)]
+    if tracked is not None:
+        tracked.write_with(OrderEvent.__table__, rows)
+    else:
+        record_many(rows)
 
 
 def record_many(rows: list[dict[str, Any]]) -> None:

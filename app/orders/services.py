@@ -6,16 +6,17 @@ every money figure comes from the pricing function through app/orders/checks.py.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.orm import lazyload
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.permissions import OrderLocations, default_location, scope_orders, visible_location
 from app.business_time import business_date, local_hour
 from app.columns import utcnow
-from app.database import insert_for_dialect
+from app.database import dialect_name, insert_returning
 from app.errors import Conflict, ErrorCode, NotFound, PreconditionFailed, ValidationFailed
 from app.extensions import db
 from app.models import Location, Order, OrderItem, User
@@ -77,13 +78,26 @@ def build_order(
 
 
 def _insert_lines(order: Order, lines: list[Line]) -> list[OrderItem]:
-    """All lines in one `INSERT ... RETURNING` whatever their number; the rows come back as the ORM
-    objects they are and join the order's loaded lines, so nothing is read again. Returns them."""
-    rows = [{**line.row(), "order_id": order.id} for line in lines]
-    new = db.session.scalars(insert(OrderItem).values(rows).returning(OrderItem)).all()
+    """All lines in one `INSERT ... RETURNING` whatever their number; they join the order's loaded
+    lines as the rows the database returned, so nothing is read again. Returns the new lines."""
+    new = insert_returning(OrderItem, _statements(dialect_name())["lines"],
+                           [{**line.row(), "order_id": order.id} for line in lines])
+    new.sort(key=lambda item: item.id)
     loaded = order.__dict__.get("items", [])  # a new order's lines were never loaded: it had none
-    set_committed_value(order, "items", sorted([*loaded, *new], key=lambda item: item.id))
-    return list(new)
+    set_committed_value(order, "items", [*loaded, *new])
+    return new
+
+
+@cache
+def _statements(dialect: str) -> dict[str, Any]:
+    """The create path's INSERTs, built once: the order (a repeated client_order_id inserts nothing) and
+    lines, each returning the whole row."""
+    orders, items = Order.__table__, OrderItem.__table__
+    on_dialect = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return {
+        "order": on_dialect(orders).on_conflict_do_nothing(index_elements=["client_order_id"]).returning(*orders.c),
+        "lines": insert(items).returning(*items.c),
+    }
 
 
 def recompute_totals(order: Order) -> None:
@@ -130,16 +144,16 @@ def create_order(waiter: User, data: dict[str, Any], *, created_at: datetime | N
     with rollups.tracking() as changes:
         # The unique index decides a race between twins: the loser inserts nothing (after waiting for
         # the winner's commit) and answers 409 like any other repeat.
-        stmt = insert_for_dialect(Order).values(row).on_conflict_do_nothing(index_elements=["client_order_id"])
-        order = db.session.scalar(stmt.returning(Order).options(lazyload("*")))  # collections: set below
-        if order is None:
+        inserted = insert_returning(Order, _statements(dialect_name())["order"], row)
+        if not inserted:
             raise _duplicate(waiter, data["client_order_id"])
+        order = inserted[0]
         # The new order's other collections as they are in the database: the waiter, no discounts,
         # payments or refunds; answering it loads nothing more.
         for name, value in (("waiter", waiter), ("discounts", []), ("payments", []), ("refunds", [])):
             set_committed_value(order, name, value)
         _insert_lines(order, lines)
-        history.record(order, waiter, "created", item_ids=[item.id for item in order.items],
+        history.record(order, waiter, "created", tracked=changes, item_ids=[item.id for item in order.items],
                        total=history.money(order.total_cents))
         changes.created(order)
     return order

@@ -31,7 +31,7 @@ least one non-voided line; everything is attributed to the order's location, `bu
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -156,6 +156,7 @@ class Changes:
     """The orders a block changes, each with its contribution before the change."""
 
     pairs: list[tuple[object, Contribution]] = field(default_factory=list)
+    riders: list[tuple[Table, list[dict]]] = field(default_factory=list)
 
     def watch(self, order) -> None:
         """An existing order about to change (call it under the order's row lock, before any change)."""
@@ -164,6 +165,12 @@ class Changes:
     def created(self, order) -> None:
         """An order this block created: it contributed nothing before."""
         self.pairs.append((order, EMPTY))
+
+    def write_with(self, table: Table, rows: list[dict]) -> None:
+        """Append-only rows of another table (the order's history events) to insert with the deltas: in
+        the same statement on PostgreSQL, so they cost no round trip of their own."""
+        if rows:
+            self.riders.append((table, rows))
 
 
 @contextmanager
@@ -174,9 +181,9 @@ def tracking(*orders) -> Iterator[Changes]:
     for order in orders:
         changes.watch(order)
     yield changes
-    if changes.pairs:
+    if changes.pairs or changes.riders:
         db.session.flush()
-        record([(before, contribution(order)) for order, before in changes.pairs])
+        record([(before, contribution(order)) for order, before in changes.pairs], changes.riders)
 
 
 def deltas(changes: Iterable[tuple[Contribution | None, Contribution | None]]) -> dict[str, list[dict]]:
@@ -202,46 +209,60 @@ def deltas(changes: Iterable[tuple[Contribution | None, Contribution | None]]) -
     return rows
 
 
-def record(changes: list[tuple[Contribution | None, Contribution | None]]) -> None:
-    """Insert the delta rows for [(before, after), ...].
+def record(changes: list[tuple[Contribution | None, Contribution | None]],
+           riders: Sequence[tuple[Table, list[dict]]] = ()) -> None:
+    """Insert the delta rows for [(before, after), ...], and the append-only `riders` rows with them.
 
     PostgreSQL: one statement for every table and row (each table's rows travel as arrays through
     unnest), so maintaining the rollups costs one round trip per order change. SQLite: at most one
     executemany INSERT per table. The statement count never grows with the number of lines or orders.
     """
     rows = deltas(changes)
-    present = [rollup for rollup in ROLLUPS if rows[rollup.name]]
-    if not present:
+    parts = [(rollup.table, rollup.name, rows[rollup.name]) for rollup in ROLLUPS if rows[rollup.name]]
+    parts += [(table, f"rider{n}", table_rows) for n, (table, table_rows) in enumerate(riders)]
+    if not parts:
         return
     if db.session.get_bind().dialect.name != "postgresql":
-        for rollup in present:
-            db.session.execute(insert(rollup.table), rows[rollup.name])
+        for table, _, table_rows in parts:
+            db.session.execute(insert(table), table_rows)
         return
-    sql = _one_statement(tuple(rollup.name for rollup in present))
-    params = {k: v for rollup in present for k, v in _arrays(rollup, rows[rollup.name]).items()}
+    shapes = tuple((table, prefix, tuple(table_rows[0])) for table, prefix, table_rows in parts)
+    sql = _one_statement(shapes)
+    params = {k: v for (table, prefix, table_rows), (_, _, cols) in zip(parts, shapes, strict=True)
+              for k, v in _arrays(table, prefix, cols, table_rows).items()}
     # Straight to the driver (still through the session's connection and transaction): this runs on
     # every order change, and SQLAlchemy's statement handling was a third of its cost.
     db.session.connection().exec_driver_sql(sql, params)
 
 
 @cache
-def _one_statement(names: tuple[str, ...]) -> str:
+def _one_statement(shapes: tuple[tuple[Table, str, tuple[str, ...]], ...]) -> str:
     """WITH ... one `INSERT ... SELECT * FROM unnest(arrays)` per table (PostgreSQL, psycopg2
-    parameter style), built from the table metadata once per combination of tables."""
-    *firsts, last = (_unnest_insert_sql(BY_NAME[name]) for name in names)
+    parameter style), built from the table metadata once per combination of tables and columns."""
+    *firsts, last = (_unnest_insert_sql(*shape) for shape in shapes)
     with_clause = ", ".join(f"delta_{n} AS ({sql})" for n, sql in enumerate(firsts))
     return f"WITH {with_clause} {last}" if firsts else last
 
 
-def _unnest_insert_sql(rollup: Rollup) -> str:
+def _unnest_insert_sql(table: Table, prefix: str, cols: tuple[str, ...]) -> str:
     """INSERT INTO <table> (cols) SELECT * FROM unnest(:col1, :col2, ...), one typed array per column."""
     dialect = postgresql.dialect()
-    cols = (*rollup.keys, *rollup.values)
-    arrays = ", ".join(f"CAST(%({rollup.name}_{c})s AS {rollup.table.c[c].type.compile(dialect=dialect)}[])"
-                       for c in cols)
+    arrays = ", ".join(f"CAST(%({prefix}_{c})s AS {table.c[c].type.compile(dialect=dialect)}[])" for c in cols)
     # Identifiers and types come from our own table metadata; every value is a bound parameter.
-    return f"INSERT INTO {rollup.table.name} ({', '.join(cols)}) SELECT * FROM unnest({arrays})"  # noqa: S608
+    return f"INSERT INTO {table.name} ({', '.join(cols)}) SELECT * FROM unnest({arrays})"  # noqa: S608
 
 
-def _arrays(rollup: Rollup, rows: list[dict]) -> dict[str, list]:
-    return {f"{rollup.name}_{col}": [row[col] for row in rows] for col in (*rollup.keys, *rollup.values)}
+def _arrays(table: Table, prefix: str, cols: tuple[str, ...], rows: list[dict]) -> dict[str, list]:
+    """One array per column, each value as the column's type binds it (JSON serialized, UTC timestamps)."""
+    dialect = db.session.get_bind().dialect
+    arrays = {}
+    for col in cols:
+        process = _bind_processor(table.c[col].type, dialect)
+        values = [row[col] for row in rows]
+        arrays[f"{prefix}_{col}"] = [process(v) for v in values] if process else values
+    return arrays
+
+
+@cache
+def _bind_processor(type_, dialect):
+    return type_.bind_processor(dialect)
