@@ -124,7 +124,7 @@ def wait_deadline_seconds(conn: Any) -> float | None:
       requests, and still after the server's statement_timeout.
 
     The wait callback is process-wide, so a psycopg2 connection in a process that created the app
-    cannot use COPY (psycopg2 refuses it in this mode); nothing in the app does.
+    cannot use COPY (psycopg2 refuses it in this mode) outside `without_wait_callback()`.
     """
     if conn.status == extensions.STATUS_SETUP:
         raw = extensions.parse_dsn(conn.dsn).get("connect_timeout")
@@ -165,6 +165,19 @@ def unbounded_waits() -> Iterator[None]:
         yield
     finally:
         _unbounded.reset(token)
+
+
+@contextmanager
+def without_wait_callback() -> Iterator[None]:
+    """No psycopg2 wait callback (so no response deadline either) while inside: psycopg2 refuses COPY
+    under one. The callback is process-wide, so only for a command that has its process to itself
+    (`flask seed --orders`, app/seed/bulk.py)."""
+    previous = extensions.get_wait_callback()
+    extensions.set_wait_callback(None)
+    try:
+        yield
+    finally:
+        extensions.set_wait_callback(previous)
 
 
 def without_wait_deadline(func: Callable) -> Callable:

@@ -151,6 +151,80 @@ def contribution(order) -> Contribution:
     )
 
 
+SLOT = 64  # bits per figure when Totals packs an order's figures into one integer
+
+
+def _pack(values: Values) -> int:
+    return sum(value << (SLOT * i) for i, value in enumerate(values))
+
+
+def _unpack(packed: int, width: int) -> Values:
+    mask = (1 << SLOT) - 1
+    return tuple((packed >> (SLOT * i)) & mask for i in range(width))
+
+
+@dataclass(frozen=True)
+class Shape:
+    """An order's contribution without its where and when, for bulk loads (app/seed/bulk.py): orders
+    with the same lines and story contribute the same figures, each on its own keys. Per product
+    (id, values), the order's values (None: it counts nowhere), whether it counts as closed, and the
+    same figures packed for Totals."""
+
+    closed: bool
+    products: tuple[tuple[int, Values], ...]
+    order: Values | None
+    packed_products: tuple[tuple[int, int], ...] = ()
+    packed_order: int = 0
+
+
+def shape(order) -> Shape:
+    """The shape of `order`'s contribution. Only for an order without refunds (they count on their
+    own dates), whose figures are therefore never negative."""
+    if getattr(order, "refunds", ()):
+        raise ValueError("an order with refunds has no shape")
+    found = contribution(order)
+    if not found:
+        return Shape(False, (), None)
+    products = tuple((key[2], values) for key, values in found.products)
+    order_values = found.waiters[0][1]
+    if any(v < 0 for _, values in products for v in values) or any(v < 0 for v in order_values):
+        raise ValueError("a shape's figures are never negative")
+    return Shape(order.status == "closed", products, order_values,
+                 tuple((pid, _pack(values)) for pid, values in products), _pack(order_values))
+
+
+@dataclass
+class Totals:
+    """The sum of many new orders' contributions, added shape by shape on each order's keys, then written
+    as delta rows by `record()` (the bulk seed's one way into the rollups). Each key's figures are summed as one packed integer (one
+    addition per key and order, exact while every total stays below 2**64)."""
+
+    sums: dict[str, dict[tuple, int]] = field(default_factory=lambda: {r.name: {} for r in ROLLUPS})
+
+    def add(self, shape: Shape, business_date: date, location_id: int, waiter_id: int, local_hour: datetime) -> None:
+        if shape.order is None:
+            return
+        products, closed = self.sums["products"], shape.closed
+        for product_id, packed in shape.packed_products:
+            product_key = (business_date, location_id, product_id, closed)
+            products[product_key] = products.get(product_key, 0) + packed
+        keys: tuple[tuple[str, tuple], ...] = (("waiters", (business_date, location_id, waiter_id, closed)),
+                                               ("hours", (business_date, location_id, local_hour, closed)))
+        for name, key in keys:
+            sums = self.sums[name]
+            sums[key] = sums.get(key, 0) + shape.packed_order
+
+    def record(self) -> None:
+        """The totals as delta rows, as `record()` writes new orders' contributions (one statement)."""
+        record([(None, self.contribution())])
+
+    def contribution(self) -> Contribution:
+        return Contribution(**{
+            rollup.name: tuple((key, _unpack(packed, len(rollup.values)))
+                               for key, packed in self.sums[rollup.name].items())
+            for rollup in ROLLUPS})
+
+
 @dataclass
 class Changes:
     """The orders a block changes, each with its contribution before the change."""

@@ -158,16 +158,46 @@ def seed_orders(waiters: list[User], products: list[Product], count: int = 400) 
     return count
 
 
+def bulk_world(locations: dict[str | None, Location], users: list[User], products: list[Product]):
+    """The seeded chain as the bulk loader sees it (app/seed/bulk.py)."""
+    from app.seed.bulk import Dish, Place, World
+
+    managers = {user.locations[0].id: user.id for user in users if user.role == "manager"}
+    places = {loc.id: Place(loc.id, loc.timezone, loc.day_starts_at, loc.tax_rate_thousandths, loc.prices_include_tax,
+                            managers[loc.id]) for loc in locations.values()}
+    waiters = tuple((user.id, user.locations[0].id) for user in users if user.role == "waiter")
+    menu = tuple(Dish(p.id, p.name, p.price_cents, p.tax_rate_thousandths) for p in products)
+    return World(waiters, places, menu)
+
+
 @click.command("seed")
+@click.option("--orders", "orders", type=click.IntRange(min=1), default=None,
+              help="Instead of the month of demo orders: load this many orders in bulk (COPY on PostgreSQL).")
+@click.option("--days", type=click.IntRange(1, 3660), default=365, show_default=True,
+              help="With --orders: the business days (ending today) the orders are spread over.")
 @with_appcontext
-def seed_command() -> None:
-    """Create three locations with their staff, the menu and (once) a month of orders. Safe to run twice."""
+def seed_command(orders: int | None, days: int) -> None:
+    """Create three locations with their staff and the menu, then (once) a month of demo orders, or with
+    --orders N, N orders over --days business days loaded in bulk. Safe to run twice."""
+    from app.seed import bulk
+
     locations = seed_locations()
     users = seed_users(locations)
     products = seed_products()
-    created = seed_orders([u for u in users if u.role == "waiter"], products)
+    if orders is None:
+        created = seed_orders([u for u in users if u.role == "waiter"], products)
+        db.session.commit()
+        click.echo(
+            f"seeded {len(locations)} locations, {len(users)} users (password {DEMO_PASSWORD!r}), "
+            f"{len(products)} products, {created} new orders"
+        )
+        return
+    world = bulk_world(locations, users, products)
     db.session.commit()
-    click.echo(
-        f"seeded {len(locations)} locations, {len(users)} users (password {DEMO_PASSWORD!r}), "
-        f"{len(products)} products, {created} new orders"
-    )
+    if bulk.already_loaded():
+        raise click.ClickException("bulk orders are already loaded (client_order_id bulk-*): "
+                                   "seed a fresh database to load them again")
+    with click.progressbar(length=orders, label=f"{orders:,} orders over {days} days") as bar:
+        written, seconds = bulk.timed_load(world, orders, days, bar.update)
+    click.echo(f"loaded {written:,} orders in {seconds:.1f} s ({written / seconds:,.0f} orders/s), "
+               f"rollups compacted; staff password {DEMO_PASSWORD!r}")
