@@ -370,6 +370,7 @@ class Template:
 
     location_id: int
     specs: tuple[Spec, ...]
+    columns: dict[str, tuple[str, ...]]
     rows: dict[str, tuple[tuple[Any, ...], ...]]
     csv: dict[str, tuple[tuple[str, ...], tuple[int, ...]]]  # table -> (text between markers, spec indexes)
     shape: rollups.Shape
@@ -432,8 +433,9 @@ def template(story: Ticket, world: World) -> Template:
 
     rows = {table: tuple(_open_row(table, row, spec_index) for row in table_rows)
             for table, table_rows in built.tables.items()}
-    return Template(story.location_id, tuple(specs), rows, {t: _split_csv(r) for t, r in rows.items() if r},
-                    built.shape)
+    columns = {table: tuple(table_rows[0]) for table, table_rows in built.tables.items() if table_rows}
+    return Template(story.location_id, tuple(specs), columns, rows,
+                    {table: _split_csv(table_rows) for table, table_rows in rows.items() if table_rows}, built.shape)
 
 
 class Clock:
@@ -602,33 +604,33 @@ def load(world: World, count: int, days: int, now: datetime, progress: Callable[
     db.session.rollback()  # a command owns its transactions: start from a clean session
     found = schedule(world, count, days, now)
     templates = tuple(template(story, world) for story in found.tickets)
-    columns = {t.name: tuple(c for c in _template_columns(t.name, world)) for t in TABLES}
-    ids, indexes = _start(count)
-    loader = Loader(templates, Clock(world.places), ids, as_csv=_postgres())
-    written = 0
-    with ThreadPoolExecutor(max_workers=1) as builder:  # builds the next chunk while this one is written
-        pending = builder.submit(loader.chunk, found.orders)
-        while True:
-            chunk = pending.result()
-            if not chunk.orders:
-                break
+    columns: dict[str, tuple[str, ...]] = {}
+    for item in templates:  # build() writes the same columns in the same order for every ticket
+        for table, names in item.columns.items():
+            if columns.setdefault(table, names) != names:
+                raise RuntimeError(f"tickets disagree on the columns of {table}")
+    try:
+        ids, indexes = _start(count)
+        loader = Loader(templates, Clock(world.places), ids, as_csv=_postgres())
+        written = 0
+        with ThreadPoolExecutor(max_workers=1) as builder:  # builds the next chunk while this one is written
             pending = builder.submit(loader.chunk, found.orders)
-            write(chunk, columns)
-            written += chunk.orders
-            progress(chunk.orders)
-    loader.totals.record()
-    _finish(indexes)
-    db.session.commit()
+            while True:
+                chunk = pending.result()
+                if not chunk.orders:
+                    break
+                pending = builder.submit(loader.chunk, found.orders)
+                write(chunk, columns)
+                written += chunk.orders
+                progress(chunk.orders)
+        loader.totals.record()
+        _finish(indexes)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
     maintenance.compact()
     return written
-
-
-def _template_columns(table: str, world: World) -> tuple[str, ...]:
-    """A table's columns in the order build() writes them (the same for every ticket)."""
-    story = Ticket(next(iter(world.places)), "x", "1", (PlannedLine(world.menu[0], 1),), discounts=(
-        PlannedDiscount(None, 10_000, None, LOYALTY),), outcome="closed", method="card", tip_percent=10)
-    built = build(Plan(client_order_id(0), SENTINEL_WAITER, EPOCH, story), world, Ids(dict(SENTINEL_IDS)))
-    return tuple(built.tables[table][0])
 
 
 def timed_load(world: World, count: int, days: int, progress: Callable[[int], None]) -> tuple[int, float]:
