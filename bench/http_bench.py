@@ -439,7 +439,8 @@ def reports_bench(server_url: str, chain_db: str, runs: int, worker_connections:
     env = bench_env(chain_db)
     flask(clean_env(env), "db", "upgrade")
     app = reports_bench.make_app(env)  # in this process: the token and the naive GROUP BY
-    headers = reports_bench.manager_headers(app)
+    # A manager of every location of the chain, as reports_bench.py's own whole-chain figures use.
+    headers = reports_bench.staff_headers(app, "manager", list(range(1, Params().locations + 1)))
     last = date.fromisoformat(meta["last_day"])
     results: dict = {"orders": meta["orders"], "last_day": str(last), "ranges": {}}
     gunicorn_env = clean_env({**env, "PYTHONUNBUFFERED": "1"})
