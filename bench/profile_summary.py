@@ -1,12 +1,13 @@
 """Where a gunicorn worker's time goes, from py-spy's collapsed stacks (`http_bench.py --profile X.svg`: X.txt.gz).
 
-    .venv/bin/python bench/profile_summary.py bench/profiles/create_path_before.txt.gz [--orders N]
+    .venv/bin/python bench/profile_summary.py bench/profiles/create_path_after.txt.gz [--orders N]
 
 Every sample of a worker (py-spy --idle: waiting counts too) falls in exactly one bucket: the
 first of CATEGORIES whose frame pattern appears in its stack, checked in order (so the pool's
 pre-ping, which runs inside the first query of a request, counts as the pool's and not as that
 query's). A sample is "waiting for PostgreSQL" when its innermost frame is SQLAlchemy's call into
-psycopg2 (execute, commit, ping): the round trip, PostgreSQL's parse/plan/execute and the
+psycopg2 (execute, commit, ping) or the app's psycopg2 wait callback (app/database.py): the round
+trip, PostgreSQL's parse/plan/execute and the
 scheduling delay on a busy machine. With --orders (orders created while profiling), it also
 prints worker milliseconds per order (samples at 100 Hz).
 """
@@ -26,14 +27,15 @@ CATEGORIES = [
     ("gunicorn master", r"^(?!.*Worker\.init_process)"),
     ("bench setup: POST /auth/login (not the create path)", r"\blogin \(app/auth"),
     ("pool checkout + pre-ping (SELECT 1)", r"_ConnectionFairy\._checkout|do_ping"),
-    ("auth: revocation check (SELECT revoked_tokens)", r"verify_token_not_blocklisted|_revoked \("),
+    ("auth: user + revocation check + locations (one SELECT)", r"verify_token_not_blocklisted|_revoked \("),
     ("auth: user lookup (SELECT users)", r"user_lookup|_load_user"),
     ("auth: JWT decode and verify", r"verify_jwt_in_request"),
     ("Idempotency-Key", r"_claim \(|request_fingerprint|_replay \("),
-    ("rollups (report_* upserts)", r"\brecord \(app/reports/rollups|contribution \(app/reports/rollups"),
-    ("lines: INSERT + refresh (re-read)", r"_insert_lines"),
+    ("rollups + created event (one INSERT statement)",
+     r"\brecord \(app/reports/rollups|contribution \(app/reports/rollups"),
+    ("lines: one INSERT ... RETURNING", r"_insert_lines"),
     ("product lookup (SELECT products)", r"resolve_or_raise|resolve_lines"),
-    ("order: INSERT in a savepoint", r"create_order \("),
+    ("order: INSERT ... ON CONFLICT DO NOTHING RETURNING", r"create_order \("),
     ("request body: webargs + marshmallow load", r"Parser\.parse|Schema\.load|_do_load"),
     ("response: marshmallow dump + JSON", r"Schema\.dump|jsonify|DefaultJSONProvider\.dumps"),
     ("commit", r"commit_or_rollback|Session\.commit"),
@@ -41,7 +43,8 @@ CATEGORIES = [
     ("rate limiter", r"flask_limiter"),
     ("Flask/werkzeug/gunicorn HTTP and the rest", r"SyncWorker\.handle"),
 ]
-WAIT_LEAF = re.compile(r"do_execute|do_executemany|do_ping|do_commit|do_rollback|_exec_insertmany|cursor\.execute")
+WAIT_LEAF = re.compile(
+    r"wait_with_deadline|do_execute|do_executemany|do_ping|do_commit|do_rollback|_exec_insertmany|cursor\.execute")
 
 
 def summarize(path: Path) -> tuple[dict[str, list[int]], int]:
