@@ -196,8 +196,8 @@ def shape(order) -> Shape:
 @dataclass
 class Totals:
     """The sum of many new orders' contributions, added shape by shape on each order's keys, then written
-    as delta rows by `record()` (the bulk seed's one way into the rollups). Each key's figures are summed as one packed integer (one
-    addition per key and order, exact while every total stays below 2**64)."""
+    as delta rows by `record()` (the bulk seed's one way into the rollups). Each key's figures are summed
+    as one packed integer (one addition per key and order, exact while every total stays below 2**64)."""
 
     sums: dict[str, dict[tuple, int]] = field(default_factory=lambda: {r.name: {} for r in ROLLUPS})
 
