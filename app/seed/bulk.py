@@ -9,8 +9,8 @@ services put in them, the report figures from `rollups.contribution`. `tests/ops
 replays the same plans through the HTTP API and compares every order, event and report.
 
 The load is fast because tickets repeat: the schedule draws each order's ticket from a pool of 1,500
-per location (300 more for today's orders), `build()` runs once per ticket on sentinel ids, times and waiter, and each
-order is that template with its own ids, waiter, times and business dates patched in; its report
+per location (300 more for today's orders), `build()` runs once per ticket on sentinel ids, times and
+waiter, and each order is that template with its own ids, waiter, times and business dates patched in; its report
 figures are the ticket's `rollups.Shape` added on the order's keys (`rollups.Totals`, one `record()`
 at the end). On PostgreSQL each table's rows of 10,000 orders go in one `COPY` (a second thread builds
 the next chunk meanwhile), with the secondary indexes rebuilt after big loads and, for a superuser,
