@@ -9,12 +9,13 @@ services put in them, the report figures from `rollups.contribution`. `tests/ops
 replays the same plans through the HTTP API and compares every order, event and report.
 
 The load is fast because tickets repeat: the schedule draws each order's ticket from a pool of 1,500
-per location (300 more for today's orders), `build()` runs once per ticket on sentinel ids, times and
-waiter, and each order is that template with its own ids, waiter, times and business dates patched in; its report
-figures are the ticket's `rollups.Shape` added on the order's keys (`rollups.Totals`, one `record()`
-at the end). On PostgreSQL each table's rows of 10,000 orders go in one `COPY` (a second thread builds
-the next chunk meanwhile), with the secondary indexes rebuilt after big loads and, for a superuser,
-foreign-key triggers off (the ids are ours and consistent); on SQLite one executemany `INSERT` each.
+per location (300 more for today's orders), `build()` runs once per ticket on sentinel ids, times
+and waiter, and each order is that template with its own ids, waiter, times and business dates
+patched in; its report figures are the ticket's `rollups.Shape` added on the order's keys
+(`rollups.Totals`, one `record()` at the end). On PostgreSQL each table's rows of 10,000 orders go
+in one `COPY` (a second thread builds the next chunk meanwhile), with the secondary indexes rebuilt
+after big loads and, for a superuser, foreign-key triggers off (the ids are ours and consistent); on
+SQLite one executemany `INSERT` each.
 
 Everything is one transaction that locks the order tables against other writers; the rows' ids start
 after the tables' maxima and the sequences are moved past them; then `flask reports compact` folds
