@@ -166,15 +166,13 @@ def _unpack(packed: int, width: int) -> Values:
 @dataclass(frozen=True)
 class Shape:
     """An order's contribution without its where and when, for bulk loads (app/seed/bulk.py): orders
-    with the same lines and story contribute the same figures, each on its own keys. Per product
-    (id, values), the order's values (None: it counts nowhere), whether it counts as closed, and the
-    same figures packed for Totals."""
+    with the same lines and story contribute the same figures, each on its own keys. Whether it counts
+    as closed, per product (id, figures) and the order's figures (None: it counts nowhere), each
+    tuple of figures packed into one integer for Totals."""
 
     closed: bool
-    products: tuple[tuple[int, Values], ...]
-    order: Values | None
-    packed_products: tuple[tuple[int, int], ...] = ()
-    packed_order: int = 0
+    products: tuple[tuple[int, int], ...]
+    order: int | None
 
 
 def shape(order) -> Shape:
@@ -189,8 +187,8 @@ def shape(order) -> Shape:
     order_values = found.waiters[0][1]
     if any(v < 0 for _, values in products for v in values) or any(v < 0 for v in order_values):
         raise ValueError("a shape's figures are never negative")
-    return Shape(order.status == "closed", products, order_values,
-                 tuple((pid, _pack(values)) for pid, values in products), _pack(order_values))
+    return Shape(order.status == "closed", tuple((pid, _pack(values)) for pid, values in products),
+                 _pack(order_values))
 
 
 @dataclass
@@ -205,14 +203,14 @@ class Totals:
         if shape.order is None:
             return
         products, closed = self.sums["products"], shape.closed
-        for product_id, packed in shape.packed_products:
+        for product_id, packed in shape.products:
             product_key = (business_date, location_id, product_id, closed)
             products[product_key] = products.get(product_key, 0) + packed
         keys: tuple[tuple[str, tuple], ...] = (("waiters", (business_date, location_id, waiter_id, closed)),
                                                ("hours", (business_date, location_id, local_hour, closed)))
         for name, key in keys:
             sums = self.sums[name]
-            sums[key] = sums.get(key, 0) + shape.packed_order
+            sums[key] = sums.get(key, 0) + shape.order
 
     def record(self) -> None:
         """The totals as delta rows, as `record()` writes new orders' contributions (one statement)."""

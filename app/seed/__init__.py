@@ -13,7 +13,8 @@ from sqlalchemy import select
 from app.business_time import local_time
 from app.columns import utcnow
 from app.extensions import db
-from app.models import Location, Order, Payment, Product, User, location_name_key, normalize_name
+from app.models import Location, Payment, Product, User, location_name_key, normalize_name
+from app.seed.shared import HOURS, has_orders_from
 
 # The default location (made by the migration from BUSINESS_TIMEZONE) plus two more: Monterrey shares
 # Mexico City's clock, Tijuana is two hours behind it. Menu prices include 16 % / 8 % VAT there.
@@ -59,8 +60,6 @@ MENU = [
 
 SEED_PREFIX = "seed-"
 DAYS = 30
-# Local hours a table sits down, weighted: breakfast, a lunch peak (14-16 h) and a dinner peak (20-22 h).
-HOURS = [(8, 2), (9, 3), (10, 2), (13, 5), (14, 9), (15, 8), (16, 4), (19, 5), (20, 9), (21, 8), (22, 4), (23, 1)]
 
 
 def seed_locations() -> dict[str | None, Location]:
@@ -119,7 +118,7 @@ def seed_orders(waiters: list[User], products: list[Product], count: int = 400) 
     from app.orders.services import build_order, recompute_totals
     from app.reports import rollups
 
-    if db.session.scalar(select(Order.id).where(Order.client_order_id.like(f"{SEED_PREFIX}%")).limit(1)):
+    if has_orders_from(SEED_PREFIX):
         return 0
     rng = random.Random(481)  # reproducible demo data
     popularity = [1 / (rank + 1) ** 0.9 for rank in range(len(products))]  # a few favourites, a long tail
@@ -194,7 +193,7 @@ def seed_command(orders: int | None, days: int) -> None:
         return
     world = bulk_world(locations, users, products)
     db.session.commit()
-    if bulk.already_loaded():
+    if has_orders_from(bulk.BULK_PREFIX):
         raise click.ClickException("bulk orders are already loaded (client_order_id bulk-*): "
                                    "seed a fresh database to load them again")
     with click.progressbar(length=orders, label=f"{orders:,} orders over {days} days") as bar:

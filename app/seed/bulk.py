@@ -35,6 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
+from functools import cache
 from itertools import accumulate
 from types import SimpleNamespace
 from typing import Any, cast
@@ -53,13 +54,12 @@ from app.orders.services import order_row
 from app.orders.settle import describe_payment
 from app.percent import from_thousandths
 from app.reports import maintenance, rollups
+from app.seed.shared import HOURS
 
 BULK_PREFIX = "bulk-"
 CHUNK_ORDERS = 10_000
 POOL_TICKETS = 1_500  # tickets per location, and a fifth as many for its orders of today
 REBUILD_INDEXES_FROM = 100_000  # orders: below this, COPY into the indexes as they are
-# Weighted local hours a table sits down (breakfast, lunch and dinner peaks).
-HOURS = ((8, 2), (9, 3), (10, 2), (13, 5), (14, 9), (15, 8), (16, 4), (19, 5), (20, 9), (21, 8), (22, 4), (23, 1))
 MODIFIERS = (("Extra queso", 1500), ("Extra guacamole", 2500), ("Sin cebolla", 0), ("Doble carne", 3000))
 CUSTOMERS = ("Ana", "Beto", "Carmen", "Diego", "Elena", "Fer", "Gaby", "Hugo", "Inés", "Javier")
 COMP, LOYALTY, PROMO = "Cortesía de la casa", "Cliente frecuente", "Promoción del día"
@@ -377,9 +377,10 @@ class Template:
     shape: rollups.Shape
 
 
-def _json_columns(table_name: str) -> set[str]:
+@cache
+def _json_columns(table_name: str) -> frozenset[str]:
     table = next(t for t in TABLES if t.name == table_name)
-    return {c.name for c in table.columns if isinstance(c.type, JSON)}
+    return frozenset(c.name for c in table.columns if isinstance(c.type, JSON))
 
 
 def _sentinel_spec(value: int) -> Spec | None:
@@ -557,10 +558,6 @@ def write(chunk: Chunk, columns: dict[str, tuple[str, ...]]) -> None:
             db.session.execute(insert(table), [
                 {name: json.loads(value) if name in as_json else value for name, value in zip(names, row, strict=True)}
                 for row in chunk.tables[table.name]])
-
-
-def already_loaded() -> bool:
-    return db.session.scalar(select(Order.id).where(Order.client_order_id.like(f"{BULK_PREFIX}%")).limit(1)) is not None
 
 
 def _postgres() -> bool:
