@@ -55,6 +55,22 @@ class ErrorCode(StrEnum):
     INTERNAL_ERROR = "internal_error"
     SERVICE_UNAVAILABLE = "service_unavailable"
     OUTCOME_UNKNOWN = "outcome_unknown"
+    # v1.2: approvals, tables and split checks, the kitchen, the cash drawer and the day close
+    APPROVAL_DENIED = "approval_denied"
+    APPROVAL_INVALID = "approval_invalid"
+    APPROVAL_REQUIRED = "approval_required"
+    DUPLICATE_TABLE = "duplicate_table"
+    DUPLICATE_ROUTE = "duplicate_route"
+    SPLIT_NOT_ALLOWED = "split_not_allowed"
+    TICKET_NOT_OPEN = "ticket_not_open"
+    TICKET_NOT_READY = "ticket_not_ready"
+    RECALL_EXPIRED = "recall_expired"
+    DRAWER_SESSION_OPEN = "drawer_session_open"
+    DRAWER_SESSION_CLOSED = "drawer_session_closed"
+    NO_OPEN_DRAWER_SESSION = "no_open_drawer_session"
+    ORDERS_OPEN = "orders_open"
+    BUSINESS_DAY_CLOSED = "business_day_closed"
+    EXCEEDS_QUANTITY = "exceeds_quantity"
     ERROR = "error"  # an HTTP status without a code of its own (none today)
 
 

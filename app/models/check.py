@@ -130,5 +130,7 @@ class OrderEvent(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy bu
     actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(UTCTimestamp, default=utcnow)
     data: Mapped[dict] = mapped_column(JSON)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
-    actor = relationship("User", lazy="joined")
+    actor = relationship("User", lazy="joined", foreign_keys=[actor_id])
+    approved_by = relationship("User", lazy="joined", foreign_keys=[approved_by_id])

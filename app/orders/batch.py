@@ -21,12 +21,12 @@ from app.database import insert_for_dialect
 from app.errors import APIError, ErrorCode, flatten_errors
 from app.extensions import db
 from app.fields import text_problems
-from app.models import Order, OrderEvent, OrderItem, User
+from app.models import Order, OrderItem, User
 from app.orders import history
 from app.orders.lines import Line, resolve_lines
 from app.orders.schemas import BatchOrderIn
 from app.orders.services import ids_by_client_order_id, order_row, price_new_order
-from app.reports import rollups
+from app.orders.unit import creating_many
 
 MAX_AHEAD = timedelta(minutes=5)
 MAX_BEHIND = timedelta(days=7)
@@ -129,27 +129,24 @@ def insert_orders(waiter: User, todo: list[tuple[int, dict[str, Any], list[Line]
         .on_conflict_do_nothing(index_elements=["client_order_id"])
         .returning(orders.c.id, orders.c.client_order_id)
     )
-    with rollups.tracking() as changes:
+    with creating_many(waiter) as batch:
         inserted = {cid: order_id for order_id, cid in db.session.execute(stmt, rows)}
-        item_rows, events = [], []
+        item_rows, created = [], []
         for row, (_, data, _location, lines, _money) in zip(rows, priced, strict=True):
             order_id = inserted.get(data["client_order_id"])
             if order_id is None:
                 continue
             item_rows += [{**line.row(), "order_id": order_id} for line in lines]
-            changes.created(NewOrder(waiter.id, row["location_id"], row["business_date"], row["local_hour"], lines))
-            events.append((order_id, row["total_cents"]))
+            created.append((order_id, row, lines))
+        item_ids: dict[int, list[int]] = {}
         if item_rows:
             items = OrderItem.__table__
-            item_ids: dict[int, list[int]] = {}
             returning = insert(items).returning(items.c.id, items.c.order_id)
             for item_id, order_id in db.session.execute(returning, item_rows):
                 item_ids.setdefault(order_id, []).append(item_id)
-            changes.write_with(OrderEvent.__table__, [  # written with the rollup deltas
-                history.event_row(order_id, 1, waiter.id, "created",
-                                  {"item_ids": sorted(item_ids[order_id]), "total": history.money(total)})
-                for order_id, total in events
-            ])
+        for order_id, row, lines in created:
+            batch.add(order_id, NewOrder(waiter.id, row["location_id"], row["business_date"], row["local_hour"], lines),
+                      item_ids=sorted(item_ids.get(order_id, [])), total=history.money(row["total_cents"]))
     return inserted
 
 

@@ -10,8 +10,8 @@ from app.errors import Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.models import Discount, Order, User
 from app.orders import checks, history
-from app.orders.services import open_for_change, touch
-from app.reports import rollups
+from app.orders.services import open_for_change
+from app.orders.unit import changing
 
 
 def _require_staff(user: User) -> None:
@@ -42,7 +42,7 @@ def add_discount(user: User, order_id: int, data: dict[str, Any]) -> Order:
         item = next((item for item in order.items if item.id == item_id), None)
         if item is None or item.voided:
             raise ValidationFailed(errors={"item_id": ["Unknown line." if item is None else "The line is voided."]})
-    with rollups.tracking(order):
+    with changing(order, user, "discount_added") as change:
         discount = Discount(
             item_id=item_id,
             percent_thousandths=checks.thousandths_from_percent(data.get("percent")),
@@ -55,7 +55,7 @@ def add_discount(user: User, order_id: int, data: dict[str, Any]) -> Order:
         order.discounts.append(discount)
         db.session.flush()
         checks.reprice_not_below_paid(order)
-        touch(order, user, "discount_added", **describe(discount), total=history.money(order.total_cents))
+        change.data.update(**describe(discount), total=history.money(order.total_cents))
     return order
 
 
@@ -66,9 +66,9 @@ def remove_discount(user: User, order_id: int, discount_id: int) -> Order:
     discount = next((d for d in order.active_discounts if d.id == discount_id), None)
     if discount is None:
         raise NotFound("No such discount on this order.")
-    with rollups.tracking(order):
+    with changing(order, user, "discount_removed") as change:
         discount.removed_at = utcnow()
         discount.removed_by_id = user.id
         checks.reprice(order)
-        touch(order, user, "discount_removed", **describe(discount), total=history.money(order.total_cents))
+        change.data.update(**describe(discount), total=history.money(order.total_cents))
     return order

@@ -344,6 +344,9 @@ class EventOut(Schema):
     id = fields.Integer()
     type = fields.String(metadata={"enum": list(EVENT_TYPES)})
     actor = fields.Nested(UserRef)
+    approved_by = fields.Nested(UserRef, allow_none=True, metadata={
+        "description": "The manager whose approval token (X-Approval-Token) allowed the change; null when none "
+                       "was needed or a manager acted directly."})
     at = UTCDateTime()
     data = fields.Dict(metadata={"description": "What changed (item ids, amounts, reasons) and `version`, the "
                                                 "order's version after the change.",

@@ -1,6 +1,6 @@
 """Order rules: create, append, void, patch. Services flush; the request commits.
 
-Every change raises the order's version by one and appends one history event (app/orders/history.py);
+Every change goes through the one unit of work, app/orders/unit.py (version + 1, one history event, rollups);
 every money figure comes from the pricing function through app/orders/checks.py."""
 
 from __future__ import annotations
@@ -22,12 +22,8 @@ from app.extensions import db
 from app.models import Location, Order, OrderItem, User
 from app.orders import checks, history
 from app.orders.lines import Line, resolve_lines
-from app.reports import rollups
+from app.orders.unit import OrderNotOpen, changing, creating
 from app.web.pagination import paginate
-
-
-class OrderNotOpen(Conflict):
-    code, detail = ErrorCode.ORDER_NOT_OPEN, "The order is closed or cancelled."
 
 
 class DuplicateClientOrderId(Conflict):
@@ -105,13 +101,6 @@ def recompute_totals(order: Order) -> None:
     checks.reprice(order)
 
 
-def touch(order: Order, actor: User, event: str, **data: Any) -> None:
-    """One change: version + 1, updated_at now, and its one history event."""
-    order.version += 1
-    order.updated_at = utcnow()
-    history.record(order, actor, event, **data)
-
-
 def ids_by_client_order_id(user: User, client_order_ids: list[str]) -> dict[str, int | None]:
     """The orders that already have these client_order_ids: client_order_id -> the id, or None when
     `user` may not see that order (another waiter's, another location's), whose id must not leak."""
@@ -141,7 +130,7 @@ def create_order(waiter: User, data: dict[str, Any], *, created_at: datetime | N
     location = OrderLocations(waiter).choose(data.get("location_id"))
     lines, money = price_new_order(resolve_or_raise(data["items"]), location)
     row = order_row(waiter, data, lines, money, created_at or utcnow(), location)
-    with rollups.tracking() as changes:
+    with creating(waiter) as change:
         # The unique index decides a race between twins: the loser inserts nothing (after waiting for
         # the winner's commit) and answers 409 like any other repeat.
         inserted = insert_returning(Order, _statements(dialect_name())["order"], row)
@@ -153,9 +142,8 @@ def create_order(waiter: User, data: dict[str, Any], *, created_at: datetime | N
         for name, value in (("waiter", waiter), ("discounts", []), ("payments", []), ("refunds", [])):
             set_committed_value(order, name, value)
         _insert_lines(order, lines)
-        history.record(order, waiter, "created", tracked=changes, item_ids=[item.id for item in order.items],
-                       total=history.money(order.total_cents))
-        changes.created(order)
+        change.order = order
+        change.data.update(item_ids=[item.id for item in order.items], total=history.money(order.total_cents))
     return order
 
 
@@ -177,6 +165,7 @@ def visible_order(user: User, order_id: int, *, lock: bool = False) -> Order:
 
 
 def open_for_change(user: User, order_id: int) -> Order:
+    """The visible order, row-locked, refused early when it is not open (changing() checks again)."""
     order = visible_order(user, order_id, lock=True)
     if order.status != "open":
         raise OrderNotOpen()
@@ -205,11 +194,10 @@ def append_items(user: User, order_id: int, lines: list[dict[str, Any]]) -> Orde
     """Add lines to an open order. Concurrent appends queue on the row lock; none is lost."""
     order = open_for_change(user, order_id)
     resolved = checks.with_tax_rates(resolve_or_raise(lines), order.tax_rate_thousandths)  # the order's snapshot
-    with rollups.tracking(order):
+    with changing(order, user, "items_added") as change:
         added = _insert_lines(order, resolved)
         checks.reprice(order)
-        touch(order, user, "items_added", item_ids=[item.id for item in added],
-              total=history.money(order.total_cents))
+        change.data.update(item_ids=[item.id for item in added], total=history.money(order.total_cents))
     return order
 
 
@@ -221,11 +209,11 @@ def void_item(user: User, order_id: int, item_id: int) -> Order:
         raise NotFound("No such line on this order.")
     if item.voided:
         return order
-    with rollups.tracking(order):
+    with changing(order, user, "item_voided", item_id=item.id) as change:
         item.voided = True
         item.voided_at = utcnow()
         checks.reprice_not_below_paid(order)
-        touch(order, user, "item_voided", item_id=item.id, total=history.money(order.total_cents))
+        change.data["total"] = history.money(order.total_cents)
     return order
 
 
@@ -234,13 +222,10 @@ def patch_order(user: User, order_id: int, data: dict[str, Any], expected: int |
     order = visible_order(user, order_id, lock=True)
     if expected is not None and expected != order.version:
         raise PreconditionFailed(current_version=order.version)
-    if order.status != "open":
-        raise OrderNotOpen()
-    with rollups.tracking(order):  # changes no figure today; every order change goes through it all the same
+    with changing(order, user, "updated", changes=dict(data)):
         for field, attr in (("customer_name", "customer_name"), ("table", "table_label"), ("notes", "notes")):
             if field in data:
                 setattr(order, attr, data[field])
-        touch(order, user, "updated", changes=dict(data))
     return order
 
 

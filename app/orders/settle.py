@@ -15,8 +15,8 @@ from app.errors import Conflict, ErrorCode, Forbidden, ValidationFailed
 from app.extensions import db
 from app.models import Location, Order, Payment, Refund, RefundItem, User
 from app.orders import checks, history, pricing
-from app.orders.services import OrderNotOpen, open_for_change, touch, visible_order
-from app.reports import rollups
+from app.orders.services import open_for_change, visible_order
+from app.orders.unit import OrderNotOpen, changing
 
 
 class BalanceDue(Conflict):
@@ -103,11 +103,10 @@ def add_payment(user: User, order_id: int, data: dict[str, Any]) -> Order:
     balance = pricing.balance_due(order.total_cents, order.paid_total_cents)
     if data["amount"] > balance:
         raise ExceedsBalance(errors={"amount": [f"Must be at most the balance due, {history.money(balance)}."]})
-    with rollups.tracking(order):  # its tip counts in the reports
+    with changing(order, user, "payment_added") as change:  # its tip counts in the reports
         payment = _new_payment(user, order, data["method"], data["amount"], data.get("tip", 0),
                                data.get("tendered"), data.get("reference"))
-        touch(order, user, "payment_added", **describe_payment(payment),
-              balance_due=history.money(order.balance_due_cents))
+        change.data.update(**describe_payment(payment), balance_due=history.money(order.balance_due_cents))
     return order
 
 
@@ -115,7 +114,7 @@ def close_order(user: User, order_id: int, payment_method: str | None = None, ti
     """Close an open order. With payment_method (v1): pay the whole balance with it (or a tip-only
     payment when nothing is owed), then close. Without: only when nothing is owed (409 balance_due)."""
     order = open_for_change(user, order_id)
-    with rollups.tracking(order):
+    with changing(order, user, "closed") as change:
         method = payment_method
         balance = pricing.balance_due(order.total_cents, order.paid_total_cents)
         payment = None
@@ -127,8 +126,8 @@ def close_order(user: User, order_id: int, payment_method: str | None = None, ti
         order.status = "closed"
         order.payment_method = checks.payment_method_of(order.payments, method)
         order.closed_at = utcnow()
-        touch(order, user, "closed", payment=describe_payment(payment) if payment else None,
-              payment_method=order.payment_method)
+        change.data.update(payment=describe_payment(payment) if payment else None,
+                           payment_method=order.payment_method)
     return order
 
 
@@ -165,7 +164,7 @@ def cancel_order(user: User, order_id: int, reason: str) -> Order:
         raise OrderNotOpen("The order is already cancelled.")
     if order.status == "closed" and not is_staff(user):
         raise Forbidden("Only a manager or admin may cancel a closed order.")
-    with rollups.tracking(order):
+    with changing(order, user, "cancelled", require_open=False, reason=reason) as change:
         refund = None
         tip = order.tip_total_cents - sum(r.tip_cents for r in order.refunds)
         if order.status == "closed":
@@ -183,7 +182,7 @@ def cancel_order(user: User, order_id: int, reason: str) -> Order:
         order.status = "cancelled"
         order.cancelled_at = utcnow()
         order.cancel_reason = reason
-        touch(order, user, "cancelled", reason=reason, refund=describe_refund(refund) if refund else None)
+        change.data["refund"] = describe_refund(refund) if refund else None
     return order
 
 
@@ -225,7 +224,7 @@ def refund(user: User, order_id: int, data: dict[str, Any]) -> Order:
     if order.status != "closed":
         raise OrderNotOpen("Only a closed order can be refunded.")
     parts = _refund_parts(order, data["items"])
-    with rollups.tracking(order):  # the refund counts on its own business date
+    with changing(order, user, "refunded", require_open=False) as change:  # counts on its own business date
         made = _refund(user, order, parts, 0, data["reason"], data.get("method") or default_refund_method(order))
-        touch(order, user, "refunded", **describe_refund(made))
+        change.data.update(describe_refund(made))
     return order
