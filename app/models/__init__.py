@@ -1,6 +1,7 @@
 """All models, imported so Alembic and the app see every table."""
 
 from app.models.check import EVENT_TYPES, Discount, OrderEvent, Payment, Refund, RefundItem
+from app.models.counter import LocationCounter
 from app.models.idempotency import IdempotencyKey
 from app.models.location import Location, location_name_key, user_locations
 from app.models.order import ORDER_STATUSES, PAYMENT_METHODS, Order, OrderItem
@@ -17,6 +18,7 @@ __all__ = [
     "Refund",
     "RefundItem",
     "IdempotencyKey",
+    "LocationCounter",
     "Location",
     "ORDER_STATUSES",
     "Order",
