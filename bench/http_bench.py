@@ -1,4 +1,5 @@
-"""Order creation over real HTTP: Comanda vs a bare psycopg2 baseline, both under deploy/'s gunicorn and nginx.
+"""Order creation over real HTTP: Comanda vs the stack floor vs a bare psycopg2 baseline, all three under
+deploy/'s gunicorn and nginx (bench/floor_app.py: the same stack doing the bare minimum).
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/comanda_bench .venv/bin/python bench/http_bench.py
     ... --seconds 10 --rounds 2 --connections 32,1000 --profile bench/profiles/create_path_before.svg
@@ -8,7 +9,7 @@ nginx from deploy/nginx.conf (rendered onto free ports and a temp dir by tests/d
 the application (wsgi:app) and bench/baseline_app.py, over one fresh database
 (`<DATABASE_URL's name>_http`, dropped at the end) built by `flask db upgrade`. wrk drives
 `POST /api/v1/orders` (3 lines, one client_order_id per request, a waiter's bearer token from
-`POST /auth/login`) at each concurrency in alternating rounds (API, baseline, API, baseline, ...),
+`POST /auth/login`) at each concurrency in alternating rounds (API, floor, baseline, baseline, floor, API, ...),
 each bounded by --seconds. Afterwards every order the database holds for a round is matched
 against the 201 answers wrk saw. Then, optionally: GET /reports/products (1, 30, 365 days) on the
 1M-order chain database of bench/reports_bench.py through the same kind of stack, with the naive
@@ -482,6 +483,9 @@ def machine() -> str:
     return f"{os.cpu_count()} vCPU {cpu}, {mem_kb / 1024 / 1024:.0f} GiB RAM, Python {platform.python_version()}"
 
 
+KINDS = ("api", "floor", "baseline")
+
+
 def med(rounds: list[Round], attr: str) -> float:
     return statistics.median(getattr(r, attr) for r in rounds)
 
@@ -537,8 +541,11 @@ def main() -> None:  # noqa: C901 - a script's main, read top to bottom
               "--password", PASSWORD)
         base_env = clean_env({"DATABASE_URL": http_url, "PYTHONUNBUFFERED": "1", **extra})
         wc = args.worker_connections or nginx_worker_connections(max(concurrencies))
+        floor_env = {**base_env, "JWT_SECRET_KEY": api_env["JWT_SECRET_KEY"]}  # verifies the API's tokens
         with stack("api", "wsgi:app", api_env, wc) as api, stack("baseline", "bench.baseline_app:app", base_env,
-                                                                   wc) as base:
+                                                                   wc) as base, \
+                stack("floor", "bench.floor_app:app", floor_env, wc) as floor:
+            stacks = {"api": api, "floor": floor, "baseline": base}
             v11 = detect_v11(api.nginx_port) if args.v11 == "auto" else V11_FIELDS if args.v11 == "yes" else ()
             catalogue = prepare_api(api.nginx_port, admin_email, v11)
             results["v11"] = v11
@@ -548,9 +555,9 @@ def main() -> None:  # noqa: C901 - a script's main, read top to bottom
                   f"open-file limit {nofile}", flush=True)
 
             def one(kind: str, conns: int, label: str, seconds: float, note: str = "") -> Round:
-                s = api if kind == "api" else base
+                s = stacks[kind]
                 tag = f"{label}{secrets.token_hex(3)}"
-                token = login(api.nginx_port, catalogue.waiter_email) if kind == "api" else None
+                token = login(api.nginx_port, catalogue.waiter_email) if kind != "baseline" else None
                 body = order_body(catalogue, len(tag), tag, v11)
                 r = run_wrk(s, Round(kind, conns, seconds, tag), body, token, args.threads, workdir)
                 r.drain_s = drain(s)  # requests queued when wrk stopped still run: count their orders too
@@ -565,15 +572,16 @@ def main() -> None:  # noqa: C901 - a script's main, read top to bottom
 
             # Warm-up, discarded: imports, pools, caches of both apps.
             one("api", concurrencies[0], "wa", min(5.0, args.seconds), "  [warm-up, not counted]")
+            one("floor", concurrencies[0], "wf", min(5.0, args.seconds), "  [warm-up, not counted]")
             one("baseline", concurrencies[0], "wb", min(5.0, args.seconds), "  [warm-up, not counted]")
             rounds: dict[tuple[str, int], list[Round]] = {}
             rss: dict[int, dict[str, list[float]]] = {}
             for conns in concurrencies:
                 for i in range(args.rounds):
-                    for kind in ("api", "baseline") if i % 2 == 0 else ("baseline", "api"):
+                    for kind in KINDS if i % 2 == 0 else KINDS[::-1]:  # ABC CBA
                         label = f"{kind[0]}{conns}r{i}"
                         rounds.setdefault((kind, conns), []).append(one(kind, conns, label, args.seconds))
-                rss[conns] = {"api": api.worker_rss_mib(), "baseline": base.worker_rss_mib()}
+                rss[conns] = {kind: s.worker_rss_mib() for kind, s in stacks.items()}
             if args.profile:  # two extra rounds, one per format (only one py-spy may attach at a time)
                 for fmt, out in (("flamegraph", args.profile), ("raw", args.profile.with_suffix(".txt"))):
                     spy = profile(api, args.seconds, out, fmt)
@@ -584,8 +592,8 @@ def main() -> None:  # noqa: C901 - a script's main, read top to bottom
                         if fmt == "raw" and out.exists():
                             out = merge_processes(out)
                         print(f"profile: {out} ({output.strip().splitlines()[-1] if output.strip() else ''})")
-            logs = {name: tail(s.tmp / "gunicorn.err.log", 5) for name, s in (("api", api), ("baseline", base))}
-            nginx_err = {name: tail(s.tmp / "nginx.err.log", 5) for name, s in (("api", api), ("baseline", base))}
+            logs = {name: tail(s.tmp / "gunicorn.err.log", 5) for name, s in stacks.items()}
+            nginx_err = {name: tail(s.tmp / "nginx.err.log", 5) for name, s in stacks.items()}
 
         results["rounds"] = [{k: v for k, v in vars(r).items() if k != "ids_file"} for rs in rounds.values()
                              for r in rs]
@@ -606,16 +614,19 @@ def main() -> None:  # noqa: C901 - a script's main, read top to bottom
               f"{args.rounds} alternating rounds of {args.seconds:g} s per app and concurrency; medians; "
               f"body: 3-line order, {'v1 + ' + ' + '.join(v11) if v11 else 'v1'}")
         print("| measurement | conns | req/s | p50 ms | p99 ms | non-2xx | socket errors | 201s | orders in DB "
-              "| stored/s | API/baseline |")
+              "| stored/s | ratio |")
         print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for conns in concurrencies:
-            a, b = rounds[("api", conns)], rounds[("baseline", conns)]
-            ratio = med(a, "rps") / med(b, "rps")
-            stored_ratio = med(a, "stored_rps") / med(b, "stored_rps")
-            pairs = ", ".join(f"{x.rps / y.rps:.2f}" for x, y in zip(a, b, strict=True))
-            for name, rs, extra_col in (("POST /api/v1/orders", a, f"**{ratio:.2f}x** (stored/s {stored_ratio:.2f}x; "
-                                                                    f"per round pair {pairs})"),
-                                        ("baseline (bench/baseline_app.py)", b, "")):
+            a, f, b = rounds[("api", conns)], rounds[("floor", conns)], rounds[("baseline", conns)]
+
+            def ratio(x: list[Round], y: list[Round], what: str) -> str:
+                pairs = ", ".join(f"{p.rps / q.rps:.2f}" for p, q in zip(x, y, strict=True))
+                p99 = med(x, "p99_ms") / med(y, "p99_ms")
+                return f"**{med(x, 'rps') / med(y, 'rps'):.2f}x** {what} (p99 {p99:.2f}x; per round {pairs})"
+
+            for name, rs, extra_col in (("POST /api/v1/orders (Comanda)", a, ratio(a, f, "Comanda/floor")),
+                                        ("stack floor (bench/floor_app.py)", f, ratio(f, b, "floor/bare")),
+                                        ("bare baseline (bench/baseline_app.py)", b, "")):
                 print(f"| {name} | {conns} | {med(rs, 'rps'):.0f} | {med(rs, 'p50_ms'):.1f} | {med(rs, 'p99_ms'):.1f} "
                       f"| {sum(r.non_2xx for r in rs)} | {sum(r.socket_errors for r in rs)} "
                       f"| {sum(r.n201 for r in rs)} | {sum(r.in_db for r in rs)} | {med(rs, 'stored_rps'):.0f} "
