@@ -26,6 +26,9 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('order_events', schema=None) as batch_op:
-        batch_op.drop_constraint('fk_order_events_approved_by_id_users', type_='foreignkey')
-        batch_op.drop_column('approved_by_id')
+    if op.get_bind().dialect.name == 'sqlite':  # the copy-and-move drops the column and its reference
+        with op.batch_alter_table('order_events', schema=None, recreate='always') as batch_op:
+            batch_op.drop_column('approved_by_id')
+        return
+    op.drop_constraint('fk_order_events_approved_by_id_users', 'order_events', type_='foreignkey')
+    op.drop_column('order_events', 'approved_by_id')
