@@ -22,9 +22,9 @@ promoted since the pool connected to it answers `primary`. A node that is not in
 not hold Patroni's leader lock (an old primary whose Patroni died, DATABASE_PATRONI_URLS set) is
 never read: its figures stop at its demotion.
 
-**Reads through a failover** (`read_replica_instead`): when a read-only request (GET, HEAD,
-OPTIONS) cannot reach the primary at all, the token check (app/auth/tokens.py) moves the whole
-request to the reports replica, if that one is at most REPORTS_MAX_LAG_SECONDS behind: the user,
+**Reads through a failover** (`read_replica_instead`): when a report request (GET, HEAD, OPTIONS on
+the reports blueprint) cannot reach the primary at all, the token check (app/auth/tokens.py) moves
+the whole request to the reports replica, if that one is at most REPORTS_MAX_LAG_SECONDS behind: the user,
 the revocation list, the locations and the report all come from there, and the answer says
 `X-Data-Source: replica`. The staleness bound is exact: the replica has every transaction the
 primary committed more than REPORTS_MAX_LAG_SECONDS before the read (measured on the replica's
@@ -82,6 +82,7 @@ class Replica:
     engine: Engine
     max_lag_seconds: int
     down_until: float = 0.0
+    blueprint: str = "reports"  # whose read-only requests move here while the primary is unreachable
 
 
 def register_report_reads(app: Flask, blueprint: str = "reports") -> None:
@@ -93,7 +94,8 @@ def register_report_reads(app: Flask, blueprint: str = "reports") -> None:
     if url:
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options["pool_pre_ping"] = True
-        app.extensions[EXTENSION] = Replica(create_engine(url, **options), app.config["REPORTS_MAX_LAG_SECONDS"])
+        app.extensions[EXTENSION] = Replica(create_engine(url, **options), app.config["REPORTS_MAX_LAG_SECONDS"],
+                                            blueprint=blueprint)  # fmt: skip
     for endpoint, view in list(app.view_functions.items()):
         if endpoint.startswith(f"{blueprint}."):
             app.view_functions[endpoint] = _report_view(view)
@@ -159,6 +161,8 @@ def read_replica_instead() -> bool:
     replica: Replica | None = current_app.extensions.get(EXTENSION)
     if replica is None or request.method not in READ_ONLY_METHODS or time.monotonic() < replica.down_until:
         return False
+    if request.blueprint != replica.blueprint:
+        return False  # only reports say how fresh they are (X-Data-As-Of); other reads stay 503
     source = _replica_source(replica)
     if source is None:
         return False
@@ -217,7 +221,7 @@ FRESHNESS_HEADERS = {
     "X-Data-Source": {
         "description": "`primary` or `replica`: what the database server the figures were read from was at the "
         "moment of the read (a standby promoted since answers `primary`). While the primary is unreachable, "
-        "read-only requests (token check included) are served by the replica if it is at most "
+        "reports (their token check included) are served by the replica if it is at most "
         "REPORTS_MAX_LAG_SECONDS behind: `replica`.",
         "schema": {"type": "string", "enum": ["primary", "replica"]},
     },

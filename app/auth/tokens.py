@@ -2,10 +2,10 @@
 
 The signature and expiry are checked locally (flask-jwt-extended, JWT_SECRET_KEY); the revocation
 list and the user (active, token version) are read from the primary. When the primary cannot be
-reached at all, a read-only request reads them, and everything else it needs, from the reports
+reached at all, a report request reads them, and everything else it needs, from the reports
 replica instead if that one is at most REPORTS_MAX_LAG_SECONDS behind (app/replicas.py:
 read_replica_instead): reports keep answering through a failover, and a revocation older than
-REPORTS_MAX_LAG_SECONDS is honoured there too. A write request without the primary stays 503.
+REPORTS_MAX_LAG_SECONDS is honoured there too. Any other request without the primary stays 503.
 """
 
 from __future__ import annotations

@@ -41,6 +41,7 @@ SUPERUSER = "postgres"
 # (Patroni wants loop_wait + 2 * retry_timeout <= ttl).
 TTL, LOOP_WAIT, RETRY_TIMEOUT = 10, 2, 4
 NODES, ETCD_MEMBERS = 3, 3
+DISK_MB = 192
 
 
 def missing_tools() -> list[str]:
@@ -122,16 +123,22 @@ class Node:
             return {}
 
     def postmaster_pid(self) -> int | None:
-        """The pid of this node's running postmaster (None when none runs)."""
-        try:
-            pid = int((self.data_dir / "postmaster.pid").read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            return None
-        try:  # a stale file's pid may belong to another process by now
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            return None
-        return pid if str(self.data_dir).encode() in cmdline else None
+        """The pid of this node's running postmaster (None when none runs).
+
+        Found in /proc by its command line (`postgres -D <data_dir>`), not from postmaster.pid: a
+        node on a small disk keeps its data directory in a mount namespace of its own.
+        """
+        wanted = str(self.data_dir).encode()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if argv[0].endswith(b"/postgres") and wanted in argv:
+                return int(entry.name)
+        return None
 
 
 @dataclass
@@ -168,6 +175,9 @@ class Cluster:
 
     synchronous: bool = True
     size: int = NODES
+    # The node whose data directory lives on a small tmpfs (DISK_MB) in a mount namespace of its
+    # own, so the drill can fill its disk without touching the machine's (needs root).
+    small_disk: str | None = None
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="comanda-ha-")))
     nodes: list[Node] = field(default_factory=list)
     etcd: list[EtcdMember] = field(default_factory=list)
@@ -459,7 +469,11 @@ class Cluster:
             raise RuntimeError(f"etcd did not become healthy\n{self.logs()}")
 
     def _write_node(self, name: str) -> Node:
-        node = Node(name, free_port(), free_port(), self.root / name, self.root / f"{name}.yml",
+        # A small disk is a tmpfs mounted on <name>-disk inside the node's own mount namespace.
+        data_dir = self.root / f"{name}-disk" / "data" if name == self.small_disk else self.root / name
+        if name == self.small_disk:
+            data_dir.parent.mkdir()
+        node = Node(name, free_port(), free_port(), data_dir, self.root / f"{name}.yml",
                     self.root / f"{name}.log")  # fmt: skip
         socket_dir = self.root / f"{name}-socket"
         socket_dir.mkdir()
@@ -530,10 +544,49 @@ class Cluster:
 
     def _start_node(self, node: Node) -> None:
         log = self._open_log(node.log)
+        if node.name == self.small_disk:
+            node.proc = subprocess.Popen(self._small_disk_command(node), stdout=log, stderr=subprocess.STDOUT,
+                                         cwd=self.root, start_new_session=True)  # fmt: skip
+            return
         node.proc = subprocess.Popen(
             ["patroni", str(node.config)], stdout=log, stderr=subprocess.STDOUT, cwd=self.root,
             start_new_session=True, **_run_as(),
         )  # fmt: skip
+
+    def _small_disk_command(self, node: Node) -> list[str]:
+        """Patroni in the node's mount namespace: a new one with a fresh tmpfs, or (its PostgreSQL
+        still running, after kill_patroni) the one that PostgreSQL lives in."""
+        if os.geteuid() != 0:
+            raise RuntimeError("a small disk needs root (a tmpfs in a private mount namespace)")
+        run = ["setpriv", "--reuid", "postgres", "--regid", "postgres", "--init-groups", "patroni", str(node.config)]
+        pid = node.postmaster_pid()
+        if pid is not None:
+            return ["nsenter", "-t", str(pid), "-m", "--", *run]
+        entry = pwd.getpwnam("postgres")
+        mount = (f"mount -t tmpfs -o size={DISK_MB}m,mode=0755,uid={entry.pw_uid},gid={entry.pw_gid} "
+                 f"comanda-drill {node.data_dir.parent}")  # fmt: skip
+        return ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
+                f'{mount} && exec "$@"', "sh", *run]  # fmt: skip
+
+    def fill_disk(self, node: Node) -> None:
+        """Fill `node`'s small disk to the last byte."""
+        script = f"dd if=/dev/zero of={node.data_dir.parent / 'filler'} bs=1M 2>/dev/null; sync; exit 0"
+        subprocess.run(["nsenter", "-t", str(self._namespace_pid(node)), "-m", "--", "sh", "-c", script],
+                       check=True, timeout=60)  # fmt: skip
+
+    def free_disk(self, node: Node) -> None:
+        filler = str(node.data_dir.parent / "filler")
+        subprocess.run(["nsenter", "-t", str(self._namespace_pid(node)), "-m", "--", "rm", "-f", filler],
+                       check=True, timeout=30)  # fmt: skip
+
+    def _namespace_pid(self, node: Node) -> int:
+        """A process in the node's mount namespace: its Patroni (unshare/nsenter exec it), else its postmaster."""
+        if node.proc is not None and node.proc.poll() is None:
+            return node.proc.pid
+        pid = node.postmaster_pid()
+        if pid is None:
+            raise RuntimeError(f"nothing runs in {node.name}'s mount namespace any more")
+        return pid
 
 
 def _children(pid: int) -> list[int]:

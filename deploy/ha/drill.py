@@ -17,6 +17,8 @@ Then the cases run one after the other on the same cluster (CASES, in this order
 fault, a wait until writes have been back for a few seconds, and a repair (the killed node rejoins,
 the etcd member restarts), so the next case starts from three healthy nodes again:
 
+- disk-full (as root only): the leader's data directory is a small tmpfs in a mount namespace of
+  its own; it is filled to the last byte for 8 s, then freed.
 - kill-patroni: SIGKILL of only Patroni on the leader; its PostgreSQL keeps running read-write.
   The app stops writing there within a second (its Patroni no longer confirms the lock); the leader
   key expires (ttl) and the synchronous standby is promoted. Counted before the repair: orders the
@@ -65,7 +67,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 
-from cluster import TTL, Cluster, Node, free_port, tail  # noqa: E402
+from cluster import DISK_MB, TTL, Cluster, Node, free_port, tail  # noqa: E402
 
 ADMIN_EMAIL, ADMIN_PASSWORD = "drill-admin@comanda.local", "drill-" + "p" * 16
 RECOVERY_TARGET_SECONDS = 30
@@ -416,7 +418,8 @@ class Drill:
 
     def __init__(self, *, threads: int = 3, settle: float = 3.0, give_up: float = 60.0, log=print) -> None:
         self.threads, self.settle, self.give_up, self.log = threads, settle, give_up, log
-        self.cluster = Cluster(synchronous=True)
+        # As root the first leader (pg0) gets a small disk of its own for the disk-full case.
+        self.cluster = Cluster(synchronous=True, small_disk="pg0" if os.geteuid() == 0 else None)
         self.workdir = Path(tempfile.mkdtemp(prefix="comanda-drill-"))
         self.app_log = self.workdir / "gunicorn.log"
         self.gunicorn: subprocess.Popen | None = None
@@ -579,6 +582,34 @@ def _failover(drill: Drill, case: CaseResult, old: Node) -> None:
         drill.measure(case)
 
 
+def disk_full(drill: Drill, case: CaseResult, hold: float = 8.0) -> None:
+    node = drill.cluster.node(drill.cluster.small_disk)
+    if drill.cluster.leader() is not node:
+        drill.cluster.switchover(node)
+        drill.cluster.wait_for_replicas(120)
+    case.fault = (f"the leader {node.name}'s disk ({DISK_MB} MB tmpfs) filled to the last byte for {hold:g} s,"
+                  " then freed")  # fmt: skip
+    case.fault_at = time.monotonic()
+    drill.cluster.fill_disk(node)
+    filled = time.monotonic()
+    time.sleep(max(0.0, hold - (filled - case.fault_at)))
+    leader_while_full = drill.cluster.leader()
+    drill.cluster.free_disk(node)
+    freed = time.monotonic()
+    try:
+        drill.wait_writes_back(case, freed)
+    finally:
+        drill.measure(case)
+    now = drill.cluster.wait_for_leader(drill.give_up)
+    case.new_leader = now.name + (" (unchanged: no failover)" if now is node else "")
+    case.notes.append(f"disk full for {freed - case.fault_at:.1f} s (filling took {filled - case.fault_at:.1f} s);"
+                      f" leader while full: {leader_while_full.name if leader_while_full else 'none'}")  # fmt: skip
+    if case.recovered_seconds:
+        back = case.fault_at + case.recovered_seconds - freed
+        case.notes.append(f"writes back {back:.1f} s after the disk was freed")
+    drill.repair(case)
+
+
 def kill_patroni(drill: Drill, case: CaseResult) -> None:
     old = drill.cluster.leader()
     case.fault = f"SIGKILL of Patroni only on the leader {old.name} (its PostgreSQL keeps running)"
@@ -656,6 +687,7 @@ def async_server_loss(drill: Drill, case: CaseResult) -> None:
 
 
 CASES: dict[str, Callable[[Drill, CaseResult], None]] = {
+    "disk-full": disk_full,  # first: pg0, the first leader, has the small disk (root only)
     "kill-patroni": kill_patroni,
     "kill-postgres": kill_postgres,
     "kill-etcd": kill_etcd,
@@ -667,10 +699,15 @@ CASES: dict[str, Callable[[Drill, CaseResult], None]] = {
 CHECKS: list[Callable[[Drill], Check]] = []
 
 
+def default_cases() -> list[str]:
+    """Every case this machine can run: disk-full needs root (a tmpfs in a mount namespace)."""
+    return [name for name in CASES if name != "disk-full" or os.geteuid() == 0]
+
+
 def run(cases: list[str] | None = None, *, threads: int = 3, pause: float = 3.0, settle: float = 3.0,
         give_up: float = 60.0, log=print) -> DrillSummary:  # fmt: skip
     """Every case in `cases` (default: all, in CASES' order) on one cluster; everything is stopped after."""
-    names = list(CASES) if cases is None else cases
+    names = default_cases() if cases is None else cases
     began = time.monotonic()
     drill = Drill(threads=threads, settle=settle, give_up=give_up, log=log)
     try:
@@ -693,7 +730,8 @@ def run(cases: list[str] | None = None, *, threads: int = 3, pause: float = 3.0,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated, from: {', '.join(CASES)}")
+    parser.add_argument("--cases", default=",".join(default_cases()),
+                        help=f"comma-separated, from: {', '.join(CASES)}")  # fmt: skip
     parser.add_argument("--threads", type=int, default=3)
     parser.add_argument("--pause", type=float, default=3.0, help="seconds of healthy load before each fault")
     args = parser.parse_args(argv)
