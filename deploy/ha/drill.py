@@ -604,6 +604,11 @@ def disk_full(drill: Drill, case: CaseResult, hold: float = 8.0) -> None:
     case.new_leader = now.name + (" (unchanged: no failover)" if now is node else "")
     case.notes.append(f"disk full for {freed - case.fault_at:.1f} s (filling took {filled - case.fault_at:.1f} s);"
                       f" leader while full: {leader_while_full.name if leader_while_full else 'none'}")  # fmt: skip
+    lines = node.log.read_text(errors="replace").splitlines()
+    enospc = [line for line in lines if "No space left on device" in line]
+    panics = sum(1 for line in lines if "PANIC" in line)
+    case.notes.append(f"PostgreSQL log: {len(enospc)} 'No space left on device' errors, {panics} PANIC"
+                      + (f"; first: {enospc[0].split('UTC', 1)[-1].strip()[:110]}" if enospc else ""))  # fmt: skip
     if case.recovered_seconds:
         back = case.fault_at + case.recovered_seconds - freed
         case.notes.append(f"writes back {back:.1f} s after the disk was freed")

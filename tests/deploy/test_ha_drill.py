@@ -4,12 +4,15 @@ One throwaway cluster: three etcd members and three Patroni-managed PostgreSQL 1
 (synchronous_mode, synchronous_node_count 1), the app under gunicorn on the multi-host URL with the
 Patroni leader check and a standby for reads, three threads creating orders (client_order_id +
 Idempotency-Key, retried with the same key after a 503/504) and one reading a report. The cases run
-one after the other on that cluster: kill only Patroni on the leader, kill -9 PostgreSQL on the
-leader, kill the etcd Raft leader, lose the leader's server, and the same without synchronous mode
-for comparison. About 3-4 minutes in all; CI runs it in its own step (`-m ha`).
+one after the other on that cluster: fill the leader's disk (as root), kill only Patroni on the
+leader, kill -9 PostgreSQL on the leader, kill the etcd Raft leader, lose the leader's server, and
+the same without synchronous mode for comparison. About 3-4 minutes in all; CI runs it in its own
+step (`-m ha`).
 """
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
@@ -26,6 +29,7 @@ pytestmark = [
 ]
 
 SYNCHRONOUS_CASES = ("kill-patroni", "kill-postgres", "kill-etcd", "server-loss")
+AS_ROOT = os.geteuid() == 0
 
 
 @pytest.fixture(scope="module")
@@ -87,3 +91,13 @@ def test_asynchronous_mode_for_comparison_loses_what_the_standby_never_got(summa
 
 def test_every_check_passes(summary):
     assert all(check.ok for check in summary.checks), summary.report()
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="the disk-full case needs root (a tmpfs in a private mount namespace)")
+def test_a_full_disk_refuses_writes_with_503_and_they_resume_once_it_is_freed(summary):
+    case = summary.case("disk-full")
+    assert case.present == case.acknowledged, case.report()
+    assert case.other_5xx == 0, case.report()
+    assert case.statuses[503] > 0, "the full disk never refused a write: the fault did not bite"
+    assert "unchanged: no failover" in case.new_leader, case.report()
+    assert case.recovered_seconds is not None and case.recovered_seconds <= drill.RECOVERY_TARGET_SECONDS
