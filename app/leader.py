@@ -17,14 +17,16 @@ Two guards on the PostgreSQL engine of DATABASE_URL:
    getting transactions within LEADER_CHECK_SECONDS, long before the leader key expires (ttl) and
    another node is promoted.
 
-2. **The replication guard**, always on PostgreSQL: PostgreSQL ends a COMMIT's wait for the
-   synchronous standby when the statement is cancelled (statement_timeout, pg_cancel_backend)
-   with a WARNING ("canceling wait for synchronous replication ... already committed locally, but
-   might not have been replicated") and reports success. That is exactly the commit a demoted
-   primary would acknowledge and lose. The connection class below turns it into an
-   OperationalError and closes the connection: the request answers 504 `outcome_unknown`
-   (app/web/transaction.py), the client retries with its Idempotency-Key. The warning is matched
-   in English: the servers run with `lc_messages = C` (deploy/ha/patroni.yml).
+2. **The replication guard**, always on PostgreSQL. A COMMIT waits for the synchronous standby;
+   statement_timeout does not end that wait (PostgreSQL lifts it before committing), the client's
+   response deadline does (app/database.py: the connection is closed, 504 `outcome_unknown`). But
+   when the wait is cancelled (`pg_cancel_backend`, a tool killing "stuck" queries), PostgreSQL
+   reports the COMMIT as done, with only a WARNING ("canceling wait for synchronous replication
+   ... already committed locally, but might not have been replicated"). That is exactly the
+   commit a demoted primary would acknowledge and lose. The connection class below turns it into
+   an OperationalError and closes the connection: the request answers 504 `outcome_unknown`
+   (app/web/transaction.py) and the client retries with its Idempotency-Key. The warning is
+   matched in English: the servers run with `lc_messages = C` (deploy/ha/patroni.yml).
 """
 
 from __future__ import annotations

@@ -33,6 +33,9 @@ the etcd member restarts), so the next case starts from three healthy nodes agai
 - async-server-loss (comparison): synchronous_mode turned off, then the same as server-loss:
   acknowledged orders are lost, which proves the drill bites.
 
+`--unfenced` runs the app without DATABASE_PATRONI_URLS (libpq's target_session_attrs alone):
+kill-patroni then shows the problem the leader check solves (writes stuck on the old primary).
+
 At the end, every acknowledged order is looked up on the final leader. Exit status 1 when a
 synchronous case lost an acknowledged order, acknowledged one on a demoted node, answered a 5xx
 other than 503/504, or took writes again later than 30 s after the fault.
@@ -416,8 +419,9 @@ class Reader:
 class Drill:
     """The cluster, the app and the load, shared by the cases."""
 
-    def __init__(self, *, threads: int = 3, settle: float = 3.0, give_up: float = 60.0, log=print) -> None:
-        self.threads, self.settle, self.give_up, self.log = threads, settle, give_up, log
+    def __init__(self, *, threads: int = 3, settle: float = 3.0, give_up: float = 60.0, fenced: bool = True,
+                 log=print) -> None:  # fmt: skip
+        self.threads, self.settle, self.give_up, self.fenced, self.log = threads, settle, give_up, fenced, log
         # As root the first leader (pg0) gets a small disk of its own for the disk-full case.
         self.cluster = Cluster(synchronous=True, small_disk="pg0" if os.geteuid() == 0 else None)
         self.workdir = Path(tempfile.mkdtemp(prefix="comanda-drill-"))
@@ -444,10 +448,10 @@ class Drill:
             cur.execute("CREATE DATABASE comanda")
         conn.close()
         self.port = free_port()
-        env = app_env(self.cluster.multi_host_url, self.port, {
-            "DATABASE_PATRONI_URLS": self.cluster.patroni_urls,
-            "REPORTS_DATABASE_URL": self.cluster.standby_first_url,
-        })  # fmt: skip
+        extra = {"REPORTS_DATABASE_URL": self.cluster.standby_first_url}
+        if self.fenced:  # --unfenced: libpq's target_session_attrs alone, for comparison
+            extra["DATABASE_PATRONI_URLS"] = self.cluster.patroni_urls
+        env = app_env(self.cluster.multi_host_url, self.port, extra)
         flask(env, "db", "upgrade")
         flask(env, "users", "ensure-admin")
         self.commit_ms = _commit_latency(self.cluster.leader().dsn("comanda"))
@@ -490,10 +494,12 @@ class Drill:
         acks = sorted(a.ended for a in attempts if a.status == 201)
         points = [max((t for t in acks if t <= case.fault_at), default=case.fault_at)]
         points += [t for t in acks if case.fault_at < t <= now]
-        gaps = list(zip(points, points[1:], strict=False))
-        if gaps:
-            start, end = max(gaps, key=lambda gap: gap[1] - gap[0])
-            case.outage_seconds = end - start
+        # The stretch from the last acknowledgement to now counts too: writes that never came back.
+        start, end = max(zip(points, [*points[1:], now], strict=True), key=lambda gap: gap[1] - gap[0])
+        case.outage_seconds = end - start
+        if end == now and case.outage_seconds >= 1.0:
+            case.recovered_seconds = None  # not back by the end of the watch
+        else:
             # A longest gap under a second is the load's own rhythm: writes never stopped.
             case.recovered_seconds = end - case.fault_at if case.outage_seconds >= 1.0 else 0.0
         back_at = now if case.recovered_seconds is None else case.fault_at + case.recovered_seconds
@@ -710,11 +716,11 @@ def default_cases() -> list[str]:
 
 
 def run(cases: list[str] | None = None, *, threads: int = 3, pause: float = 3.0, settle: float = 3.0,
-        give_up: float = 60.0, log=print) -> DrillSummary:  # fmt: skip
+        give_up: float = 60.0, fenced: bool = True, log=print) -> DrillSummary:  # fmt: skip
     """Every case in `cases` (default: all, in CASES' order) on one cluster; everything is stopped after."""
     names = default_cases() if cases is None else cases
     began = time.monotonic()
-    drill = Drill(threads=threads, settle=settle, give_up=give_up, log=log)
+    drill = Drill(threads=threads, settle=settle, give_up=give_up, fenced=fenced, log=log)
     try:
         drill.start()
         startup = time.monotonic() - began
@@ -739,12 +745,14 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"comma-separated, from: {', '.join(CASES)}")  # fmt: skip
     parser.add_argument("--threads", type=int, default=3)
     parser.add_argument("--pause", type=float, default=3.0, help="seconds of healthy load before each fault")
+    parser.add_argument("--unfenced", action="store_true",
+                        help="comparison: the app without DATABASE_PATRONI_URLS (kill-patroni fails)")  # fmt: skip
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.cases.split(",") if n.strip()]
     unknown = [n for n in names if n not in CASES]
     if unknown:
         parser.error(f"unknown case(s): {', '.join(unknown)}")
-    summary = run(names, threads=args.threads, pause=args.pause)
+    summary = run(names, threads=args.threads, pause=args.pause, fenced=not args.unfenced)
     print()
     print(summary.report())
     if not summary.ok():

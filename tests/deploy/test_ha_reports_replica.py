@@ -12,6 +12,7 @@ synchronous standby never confirmed is not acknowledged (app/leader.py).
 from __future__ import annotations
 
 import subprocess
+import threading
 import time
 from datetime import UTC, datetime
 
@@ -303,23 +304,40 @@ def test_writes_go_only_to_the_node_whose_patroni_holds_the_leader_lock(factory,
 
 
 def test_a_commit_the_synchronous_standby_never_confirmed_is_not_acknowledged(factory, cluster):
-    """statement_timeout cancels the COMMIT's wait for a standby that never answers: PostgreSQL says
-    the COMMIT succeeded (with a WARNING), the app answers 504 outcome_unknown instead of 201."""
+    """A COMMIT waits for a standby that never answers; someone cancels the wait (pg_cancel_backend, as a
+    tool killing "stuck" queries does). PostgreSQL then reports the COMMIT as done, with a WARNING; the
+    app answers 504 outcome_unknown instead of 201, at once (not after its own response deadline)."""
     headers = factory.headers(factory.make_user("manager"))
     leader = cluster.leader()
-    strict = create_app(make_config(normalize_database_url(leader.dsn("comanda")), DB_STATEMENT_TIMEOUT_MS=1000))
+    strict = create_app(make_config(normalize_database_url(leader.dsn("comanda"))))
     admin = psycopg2.connect(leader.dsn(), connect_timeout=5)
     admin.autocommit = True
     body = {"customer_name": "Ana", "client_order_id": "unconfirmed-1",
             "items": [{"product_name": "Taco", "unit_price": "25.00", "quantity": 1}]}  # fmt: skip
+    answers: list = []
     try:
         with admin.cursor() as cur:
             cur.execute("ALTER SYSTEM SET synchronous_standby_names = 'nobody'")
             cur.execute("SELECT pg_reload_conf()")
         time.sleep(0.5)
-        resp = strict.test_client().post("/api/v1/orders", json=body, headers=headers)
-        assert resp.status_code == 504, resp.get_json()
-        assert resp.get_json()["code"] == "outcome_unknown"
+        started = time.monotonic()
+        poster = threading.Thread(target=lambda: answers.append(
+            strict.test_client().post("/api/v1/orders", json=body, headers=headers)))  # fmt: skip
+        poster.start()
+        with admin.cursor() as cur:
+            deadline = time.monotonic() + 10
+            while True:  # the request's COMMIT waiting for the standby
+                cur.execute("SELECT pid FROM pg_stat_activity WHERE wait_event = 'SyncRep'")
+                waiting = [row[0] for row in cur.fetchall()]
+                if waiting:
+                    break
+                assert time.monotonic() < deadline, "the COMMIT never waited for the standby"
+                time.sleep(0.1)
+            cur.execute("SELECT pg_cancel_backend(%s)", (waiting[0],))
+        poster.join(timeout=30)
+        assert time.monotonic() - started < 10, "answered by the response deadline, not by the guard"
+        assert answers[0].status_code == 504, answers[0].get_json()
+        assert answers[0].get_json()["code"] == "outcome_unknown"
     finally:
         with admin.cursor() as cur:
             cur.execute("ALTER SYSTEM RESET synchronous_standby_names")
