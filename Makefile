@@ -81,7 +81,8 @@ bench: $(VENV)/.dev
 bench-chain: $(VENV)/.dev
 	$(BIN)/python bench/reports_bench.py --skip-throughput
 
-## ha-drill: lose the primary of a throwaway Patroni cluster under order load (deploy/README.md);
+## ha-drill: every failure case (kill Patroni / PostgreSQL / an etcd member on the leader, lose the server)
+## on a throwaway three-node Patroni cluster under order load, ~3 minutes (docs/ha.md);
 ## needs patroni, etcd-server and PostgreSQL 15 (apt-get install -y patroni etcd-server postgresql-15)
 ha-drill: $(VENV)/.runtime
 	$(BIN)/python deploy/ha/drill.py $(DRILL_ARGS)

@@ -125,6 +125,11 @@ class Config:
             env.get("REPORTS_DATABASE_URL", ""), "REPORTS_DATABASE_URL", writes=False
         )
         self.REPORTS_MAX_LAG_SECONDS = _env_int("REPORTS_MAX_LAG_SECONDS", 30)
+        # Patroni: each node's REST API, in DATABASE_URL's host order; writes then go only to the node
+        # holding the leader lock (app/leader.py). Unset: libpq's target_session_attrs alone decides.
+        self.DATABASE_PATRONI_URLS = [
+            u.strip() for u in env.get("DATABASE_PATRONI_URLS", "").split(",") if u.strip()
+        ]
         self.REDIS_URL = env.get("REDIS_URL") or None
 
         # Database pool (PostgreSQL only; SQLite uses its own defaults).

@@ -18,17 +18,21 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 
 from app.extensions import db
+from app.leader import LEADER_GUARD, install_leader_guard
 
 _unbounded = contextvars.ContextVar("comanda_unbounded_db_waits", default=False)
 
 
 def register_database_events(app: Flask) -> None:
     """SQLite: foreign keys, WAL, a busy wait and working savepoints. PostgreSQL: connect args
-    (config.py) and the response deadline below."""
+    (config.py), the response deadline below and the leader and replication guards (app/leader.py)."""
     with app.app_context():
         engine = db.engine
     if engine.dialect.name == "postgresql":
         install_response_deadline()
+        guard = install_leader_guard(engine, app.config.get("DATABASE_PATRONI_URLS") or [])
+        if guard is not None:
+            app.extensions[LEADER_GUARD] = guard
         return
     if engine.dialect.name != "sqlite":
         return

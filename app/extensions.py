@@ -1,10 +1,12 @@
 """Extensions, created unbound here and bound to the app in create_app()."""
 
+from flask import g, has_app_context
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -24,7 +26,23 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+# `g` key: the engine db.session reads for the rest of a read-only request (app/replicas.py: read_replica_instead).
+READ_ENGINE = "comanda_read_engine"
+
+
+class Session(FlaskSession):
+    """db.session: bound to DATABASE_URL, except for the rest of a read-only request that
+    app/replicas.py moved to the reports replica because the primary could not be reached."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        if bind is None and has_app_context():
+            engine = g.get(READ_ENGINE)
+            if engine is not None:
+                return engine
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
+db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
 migrate = Migrate()
 jwt = JWTManager()
 limiter = Limiter(key_func=get_remote_address)

@@ -1,15 +1,25 @@
-"""JWT wiring: who a token belongs to, whether it is revoked, and how failures look."""
+"""JWT wiring: who a token belongs to, whether it is revoked, and how failures look.
+
+The signature and expiry are checked locally (flask-jwt-extended, JWT_SECRET_KEY); the revocation
+list and the user (active, token version) are read from the primary. When the primary cannot be
+reached at all, a report request reads them, and everything else it needs, from the reports
+replica instead if that one is at most REPORTS_MAX_LAG_SECONDS behind (app/replicas.py:
+read_replica_instead): reports keep answering through a failover, and a revocation older than
+REPORTS_MAX_LAG_SECONDS is honoured there too. Any other request without the primary stays 503.
+"""
 
 from __future__ import annotations
 
 from flask import Response, g
 from flask_jwt_extended import JWTManager
 from sqlalchemy import exists, select
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import joinedload
 
 from app.errors import Unauthorized, handle_api_error
 from app.extensions import db
 from app.models import RevokedToken, User
+from app.replicas import read_replica_instead
 
 TOKEN_VERSION_CLAIM = "tv"  # noqa: S105 - a claim name, not a secret
 _PREFETCHED = "_comanda_token_user"  # g attribute: (jti, User) read with the revocation check
@@ -23,6 +33,17 @@ def _subject_id(payload: dict) -> int | None:
 
 
 def is_revoked(payload: dict) -> bool:
+    """Whether the token is revoked: on the primary, or on the replica when the primary is unreachable."""
+    try:
+        return _revoked_or_unknown(payload)
+    except DBAPIError as exc:
+        unreachable = isinstance(exc, OperationalError) or exc.connection_invalidated
+        if not (unreachable and read_replica_instead()):
+            raise
+    return _revoked_or_unknown(payload)
+
+
+def _revoked_or_unknown(payload: dict) -> bool:
     """Revocation check and user read (with the user's locations) in one round trip.
 
     The token's user comes back with the answer and waits on `g` for the user-lookup loader,
