@@ -1,5 +1,6 @@
 """All models, imported so Alembic and the app see every table."""
 
+from app.models.approval import ApprovalToken
 from app.models.check import EVENT_TYPES, Discount, OrderEvent, Payment, Refund, RefundItem
 from app.models.counter import LocationCounter
 from app.models.idempotency import IdempotencyKey
@@ -11,6 +12,7 @@ from app.models.token import RevokedToken
 from app.models.user import ROLES, User
 
 __all__ = [
+    "ApprovalToken",
     "Discount",
     "EVENT_TYPES",
     "OrderEvent",

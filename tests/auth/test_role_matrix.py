@@ -61,6 +61,9 @@ MATRIX: dict[tuple[str, str], dict[str, dict[str, int]]] = {
     ("POST", "/api/v1/auth/refresh"):                 same(row(401, 200, 200, 200)),
     ("POST", "/api/v1/auth/logout"):                  same(row(401, 204, 204, 204)),
     ("GET", "/api/v1/auth/me"):                       same(row(401, 200, 200, 200)),
+    ("PUT", "/api/v1/auth/me/pin"):                   same(row(401, 204, 204, 204)),
+    # An approval names an order of the target: a waiter may not see it (404), nor a manager elsewhere.
+    ("POST", "/api/v1/auth/approvals"):               cells(row(401, 404, 201, 201), row(401, 404, 404, 201)),
     # Users are chain-wide (the target lives at the other location in "away").
     ("GET", "/api/v1/users"):                         same(row(401, 403, 200, 200)),
     ("POST", "/api/v1/users"):                        same(row(401, 403, 403, 201)),
@@ -147,6 +150,15 @@ class World:
         db.session.commit()
         return self.order.id
 
+    def approver(self) -> int:
+        """A manager of the target's location with the PIN 4821."""
+        from app.auth.passwords import hash_password
+
+        approver = self.factory.make_user("manager")
+        approver.locations, approver.pin_hash = [self.location], hash_password("4821")
+        db.session.commit()
+        return approver.id
+
     def discount(self) -> int:
         """An order discount on the current order."""
         discount = Discount(order_id=self.order.id, amount_cents=100, applied_cents=100, reason="matrix",
@@ -175,6 +187,10 @@ BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
         "email": f"new-{uuid.uuid4().hex[:8]}@example.com", "name": "New Hire", "password": "new-password"
     },
     ("PATCH", "/api/v1/users/<int:user_id>"): lambda w: {"name": "Renamed"},
+    ("PUT", "/api/v1/auth/me/pin"): lambda w: {"current_password": PASSWORD, "pin": None},
+    ("POST", "/api/v1/auth/approvals"): lambda w: {
+        "approver_id": w.approver(), "pin": "4821", "action": "discount", "order_id": w.fresh_order()
+    },
     ("POST", "/api/v1/locations"): lambda w: {"name": f"Matrix {uuid.uuid4().hex[:8]}", "timezone": "UTC"},
     ("PATCH", "/api/v1/locations/<int:location_id>"): lambda w: {"tax_rate": "8.5"},
     ("POST", "/api/v1/products"): lambda w: {"name": f"Matrix {uuid.uuid4().hex[:8]}", "price": "9.50"},
