@@ -12,6 +12,7 @@ from app.auth.schemas import ApprovalIn, ApprovalOut, LoginIn, LogoutIn, MyPinIn
 from app.auth.throttle import throttle_approvals, throttle_login
 from app.models import User
 from app.users.schemas import UserOut
+from app.web import idempotency
 from app.web.idempotency import idempotent
 from app.web.json_body import Blueprint
 from app.web.openapi import ERROR_DESCRIPTIONS, ERROR_HEADERS, problem_doc
@@ -102,7 +103,7 @@ def set_my_pin(args: dict[str, Any]) -> None:
 @blp.alt_response(429, **problem_doc(ERROR_DESCRIPTIONS[429] + " After LOGIN_FAILURES_PER_EMAIL failed PINs of one "
                                      "approver within the window, also for the right PIN.",
                                      headers=ERROR_HEADERS[429]))
-@blp.doc(operationId="createApproval")
+@blp.doc(operationId="createApproval", **idempotency.DOC)
 def create_approval(args: dict[str, Any]) -> dict[str, Any]:
     """A manager's "yes" at the tablet: an approval token for one action.
 

@@ -67,6 +67,20 @@ IDEMPOTENCY_DOC = {
         }
     ]
 }
+APPROVAL_DOC = {
+    "parameters": [
+        {
+            "in": "header",
+            "name": "X-Approval-Token",
+            "required": False,
+            "schema": {"type": "string", "maxLength": 256},
+            "description": "A manager's approval token (POST /auth/approvals) for this action on this order: lets "
+            "a waiter do what is otherwise reserved for managers. Used up only if the request succeeds.",
+        }
+    ]
+}
+APPROVAL_403 = ("`forbidden`: reserved for managers and admins without an `X-Approval-Token`; `approval_invalid`: "
+                "the token is unknown, expired, used, or for another action, order or a smaller max_amount.")
 IF_MATCH_DOC = {
     "parameters": [
         {
@@ -78,6 +92,10 @@ IF_MATCH_DOC = {
         }
     ]
 }
+
+
+IDEMPOTENT_APPROVED_DOC = {"parameters": IDEMPOTENCY_DOC["parameters"] + APPROVAL_DOC["parameters"]}
+IDEMPOTENT_IF_MATCH_DOC = {"parameters": IDEMPOTENCY_DOC["parameters"] + IF_MATCH_DOC["parameters"]}
 
 
 def etag(order: Order) -> str:
@@ -229,9 +247,9 @@ class OrderCancel(MethodView):
     @idempotent
     @blp.arguments(CancelIn)
     @blp.response(200, OrderOut)
-    @blp.alt_response(403, **problem_doc("`forbidden`: a waiter may not cancel a closed order."))
+    @blp.alt_response(403, **problem_doc("A closed order: " + APPROVAL_403))
     @blp.alt_response(409, **problem_doc("`order_not_open`: already cancelled."))
-    @blp.doc(**IDEMPOTENCY_DOC)
+    @blp.doc(**IDEMPOTENT_APPROVED_DOC)
     @blp.doc(operationId="cancelOrder")
     def post(self, data, order_id):
         """Cancel an order (a closed one needs a manager or admin, and refunds every unit not refunded
@@ -259,14 +277,14 @@ class OrderDiscounts(MethodView):
     @idempotent
     @blp.arguments(DiscountIn, example={"percent": "10", "reason": "Regular customer"})
     @blp.response(201, OrderOut)
-    @blp.alt_response(403, **problem_doc("`forbidden`: waiters may not add discounts."))
+    @blp.alt_response(403, **problem_doc(APPROVAL_403))
     @blp.alt_response(409, **problem_doc("`order_not_open`; `total_below_paid`."))
-    @blp.doc(**IDEMPOTENCY_DOC, description="Exactly one of percent (0 < p <= 100, 3 decimals) and amount (> 0); "
-             "a discount on a voided or unknown line is 422 on item_id; one that would bring total below paid_total "
-             "is 409 total_below_paid.\n" + WORKED_EXAMPLE)
+    @blp.doc(**IDEMPOTENT_APPROVED_DOC, description="Exactly one of percent (0 < p <= 100, 3 decimals) and amount "
+             "(> 0); a discount on a voided or unknown line is 422 on item_id; one that would bring total below "
+             "paid_total is 409 total_below_paid.\n" + WORKED_EXAMPLE)
     @blp.doc(operationId="addOrderDiscount")
     def post(self, data, order_id):
-        """Add a discount to a line (item_id) or the whole order (managers, admins)"""
+        """Add a discount to a line (item_id) or the whole order (managers, admins; others with an approval token)"""
         return order_response(discounts.add_discount(current_user(), order_id, data), 201)
 
 
@@ -274,11 +292,12 @@ class OrderDiscounts(MethodView):
 class OrderDiscount(MethodView):
     @auth_required()
     @blp.response(200, OrderOut)
-    @blp.alt_response(403, **problem_doc("`forbidden`: waiters may not remove discounts."))
+    @blp.alt_response(403, **problem_doc(APPROVAL_403))
+    @blp.doc(**APPROVAL_DOC)
     @blp.alt_response(409, **problem_doc("`order_not_open`."))
     @blp.doc(operationId="removeOrderDiscount")
     def delete(self, order_id, discount_id):
-        """Remove a discount (managers, admins); every share is computed again"""
+        """Remove a discount (managers, admins; others with an approval token); every share is computed again"""
         return order_response(discounts.remove_discount(current_user(), order_id, discount_id))
 
 
@@ -303,13 +322,13 @@ class OrderRefunds(MethodView):
     @idempotent
     @blp.arguments(RefundIn, example={"items": [{"item_id": 7, "quantity": 1}], "reason": "Cold taco"})
     @blp.response(201, OrderOut, example=SETTLED_ORDER_EXAMPLE)
-    @blp.alt_response(403, **problem_doc("`forbidden`: waiters may not refund."))
+    @blp.alt_response(403, **problem_doc(APPROVAL_403))
     @blp.alt_response(409, **problem_doc("`order_not_open`: only closed orders are refunded."))
     @blp.alt_response(422, **problem_doc("`exceeds_refundable_quantity` or `validation_error`."))
-    @blp.doc(**IDEMPOTENCY_DOC)
+    @blp.doc(**IDEMPOTENT_APPROVED_DOC)
     @blp.doc(operationId="refundOrderItems")
     def post(self, data, order_id):
-        """Refund units of a closed order's lines (managers, admins); the last unit takes the remainder"""
+        """Refund units of a closed order's lines (managers, admins; others with an approval token)"""
         return order_response(settle.refund(current_user(), order_id, data), 201)
 
 
@@ -336,9 +355,10 @@ PRECONDITIONS = {412: problem_doc("`precondition_failed`: If-Match is not the cu
 
 
 def _with_preconditions(view):
+    """The 412 and 428 answers of an operation that takes If-Match."""
     for status, doc in PRECONDITIONS.items():
         view = blp.alt_response(status, **doc)(view)
-    return blp.doc(**IF_MATCH_DOC)(view)
+    return view
 
 
 @blp.route("/<int:order_id>/transfer")
@@ -353,7 +373,7 @@ class OrderTransfer(MethodView):
                                          "location (on table_id); a waiter who is unknown, inactive or not a member "
                                          "of the location (on waiter_id)."))
     @_with_preconditions
-    @blp.doc(**IDEMPOTENCY_DOC)
+    @blp.doc(**IDEMPOTENT_IF_MATCH_DOC)
     @blp.doc(operationId="transferOrder")
     def post(self, data, order_id):
         """Move an open order to another table and/or hand it to another waiter (If-Match required)
@@ -376,7 +396,7 @@ class OrderMerge(MethodView):
     @blp.alt_response(422, **problem_doc("`validation_error`: from_order_id is this order, of another location, "
                                          "unknown or not yours to change."))
     @_with_preconditions
-    @blp.doc(**IDEMPOTENCY_DOC)
+    @blp.doc(**IDEMPOTENT_IF_MATCH_DOC)
     @blp.doc(operationId="mergeOrder")
     def post(self, data, order_id):
         """Merge another open order of the location into this one (If-Match: this order's version)
@@ -399,7 +419,7 @@ class OrderSplit(MethodView):
     @blp.alt_response(422, **problem_doc("`exceeds_quantity`: more units than a line has (on items.N.quantity); "
                                          "`validation_error`: a voided or unknown line (on items.N.item_id)."))
     @_with_preconditions
-    @blp.doc(**IDEMPOTENCY_DOC)
+    @blp.doc(**IDEMPOTENT_IF_MATCH_DOC)
     @blp.doc(operationId="splitOrder")
     def post(self, data, order_id):
         """Split an open order's check, by items (one new order) or by seat (one per seat but the lowest)

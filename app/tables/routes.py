@@ -9,6 +9,8 @@ from flask.views import MethodView
 from app.auth.permissions import auth_required, current_user
 from app.tables import services
 from app.tables.schemas import TableIn, TableList, TableOut, TablePatch
+from app.web import idempotency
+from app.web.idempotency import idempotent
 from app.web.json_body import Blueprint
 from app.web.openapi import problem_doc
 
@@ -40,6 +42,8 @@ class LocationTables(MethodView):
 
     @blp.doc(operationId="createTable")
     @auth_required()
+    @idempotent
+    @blp.doc(**idempotency.DOC)
     @blp.arguments(TableIn, example={"name": "T4", "seats": 4, "area": "Terraza"})
     @blp.response(201, TableOut, example={**TABLE_EXAMPLE, "status": "free", "open_orders": []})
     @blp.alt_response(403, **problem_doc("`forbidden`: waiters may not create tables."))
