@@ -8,7 +8,7 @@ from flask.views import MethodView
 
 from app.auth.permissions import auth_required, current_user
 from app.tables import services
-from app.tables.schemas import TableIn, TableList, TableOut, TablePatch
+from app.tables.schemas import TableIn, TableListOut, TableOut, TablePatch
 from app.web import idempotency
 from app.web.idempotency import idempotent
 from app.web.json_body import Blueprint
@@ -35,7 +35,7 @@ DUPLICATE = problem_doc("`duplicate_table`: the location has a table with this n
 class LocationTables(MethodView):
     @blp.doc(operationId="listTables")
     @auth_required()
-    @blp.response(200, TableList, example={"data": [TABLE_EXAMPLE]})
+    @blp.response(200, TableListOut, example={"data": [TABLE_EXAMPLE]})
     def get(self, location_id: int) -> dict[str, Any]:
         """The location's tables by area (no area first), then name, each with its status and open orders."""
         return {"data": services.list_tables(current_user(), location_id)}

@@ -62,5 +62,5 @@ class TableOut(Schema):
         "description": "The open orders at the table, oldest first."})
 
 
-class TableList(Schema):
+class TableListOut(Schema):
     data = fields.List(fields.Nested(TableOut))
