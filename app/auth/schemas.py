@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.auth.approvals import ACTIONS, ORDER_ACTIONS, SESSION_ACTIONS
-from app.fields import Money, TrimmedString, UTCDateTime, id_field
+from app.fields import Money, MoneyOut, TrimmedString, UTCDateTime, id_field
 from app.users.schemas import Pin, UserOut
 
 MAX_TOKEN_LENGTH = 2048  # ours are about 350 characters; a longer one is not ours (422)
@@ -82,5 +82,5 @@ class ApprovalOut(Schema):
     approver = fields.Nested(ApproverOut)
     order_id = fields.Integer(allow_none=True)
     drawer_session_id = fields.Integer(allow_none=True)
-    max_amount = Money(allow_none=True)
+    max_amount = MoneyOut(allow_none=True)
     expires_at = UTCDateTime()
