@@ -428,7 +428,8 @@ class OrderSplit(MethodView):
         `split_from`, and get `created` events naming the source; the source gets one `split` event. A line
         moved in part becomes two lines (the moved part is a new line); a percentage line discount applies to
         each part. Subtotals add up exactly; taxes and percentage discounts may round differently by at most
-        one cent per line moved in part. One transaction: with a stale If-Match nothing moves (412).
+        one cent per line moved in part (per percentage discount, when several are stacked on the line). One
+        transaction: with a stale If-Match nothing moves (412).
         """
         expected = parse_if_match(request.headers.get("If-Match"))
         source, orders = floor.split(current_user(), order_id, data, expected)
