@@ -91,10 +91,12 @@ def register_blueprints(app: Flask) -> None:
     from app.products.routes import blp as products_blp
     from app.replicas import register_report_reads
     from app.reports.routes import blp as reports_blp
+    from app.tables.routes import blp as tables_blp
     from app.users.routes import blp as users_blp
 
     for blp in (auth_blp, users_blp, locations_blp, products_blp, orders_blp, reports_blp):
         api.register_blueprint(blp, url_prefix=f"/api/v1/{blp.name}")
+    api.register_blueprint(tables_blp, url_prefix="/api/v1")  # /locations/{id}/tables and /tables/{id}
     register_ops(app)
     register_dashboard(app)
     register_report_reads(app, reports_blp.name)

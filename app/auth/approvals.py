@@ -19,16 +19,27 @@ Every route that needs a manager's "yes" asks `authorize()` once, before it chan
 
 from __future__ import annotations
 
-from flask import has_request_context, request
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
 
-from app.errors import APIError, ErrorCode, Forbidden
-from app.models import User
+from flask import has_request_context, request
+from sqlalchemy import or_, select, update
+
+from app.auth.passwords import verify_dummy, verify_password
+from app.auth.permissions import STAFF, scope_orders
+from app.columns import utcnow
+from app.errors import APIError, ErrorCode, Forbidden, NotFound
+from app.extensions import db
+from app.models import ApprovalToken, Order, User
 
 ACTIONS = ("discount", "void_sent_item", "refund", "cancel_closed_order", "pay_out", "drawer_variance")
 ORDER_ACTIONS = ACTIONS[:4]
 SESSION_ACTIONS = ACTIONS[4:]
 V11_MANAGER_ONLY = ("discount", "refund", "cancel_closed_order")
 HEADER = "X-Approval-Token"
+LIFETIME = timedelta(seconds=120)
 
 
 class ApprovalDenied(APIError):
@@ -72,8 +83,95 @@ def authorize(user: User, action: str, *, location_id: int, order_id: int | None
                      drawer_session_id=drawer_session_id, amount_cents=amount_cents)
 
 
+def refuse_early(user: User, action: str) -> None:
+    """Before anything is loaded: someone who may never act alone and sent no token is refused at once
+    (so a waiter without a token gets 403 whoever's order it is, as in v1.1)."""
+    if user.role not in STAFF and sent_token() is None:
+        raise Forbidden() if action in V11_MANAGER_ONLY else ApprovalRequired()
+
+
+def digest(token: str) -> str:
+    """What is stored of a token: its sha256 (a leaked table holds no usable token)."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def use_token(token: str, action: str, *, location_id: int, order_id: int | None,
               drawer_session_id: int | None, amount_cents: int | None) -> User:
     """Use up a valid token in this transaction and return its approver, else ApprovalInvalid.
-    (Issued by POST /auth/approvals: the tables-and-approvals work fills this in.)"""
-    raise ApprovalInvalid()
+
+    One conditional UPDATE ... WHERE used_at IS NULL AND <every binding>: of any number of concurrent
+    uses exactly one finds the row unused (the others wait for its row lock, then see it used, or take
+    it if the first rolled back). The use commits or rolls back with the request."""
+    table = ApprovalToken.__table__
+    now = utcnow()
+    approvers = select(User.id).where(User.active.is_(True), User.role.in_(STAFF))
+    conditions = [
+        table.c.token_hash == digest(token),
+        table.c.used_at.is_(None),
+        table.c.expires_at > now,
+        table.c.action == action,
+        table.c.location_id == location_id,
+        table.c.order_id.is_(None) if order_id is None else table.c.order_id == order_id,
+        table.c.drawer_session_id.is_(None) if drawer_session_id is None
+        else table.c.drawer_session_id == drawer_session_id,
+        table.c.approver_id.in_(approvers),
+    ]
+    if amount_cents is not None:
+        conditions.append(or_(table.c.max_amount_cents.is_(None), table.c.max_amount_cents >= amount_cents))
+    stmt = update(table).where(*conditions).values(used_at=now).returning(table.c.approver_id)
+    approver_id = db.session.execute(stmt).scalar_one_or_none()
+    if approver_id is None:
+        raise ApprovalInvalid()
+    approver = db.session.get(User, approver_id)
+    if approver is None:  # the foreign key guarantees it
+        raise ApprovalInvalid()
+    return approver
+
+
+def drawer_session_location(user: User, drawer_session_id: int) -> int:
+    """The location of a drawer session `user` may see; 404 for an unknown or invisible one.
+
+    The seam for the cash drawer work: no drawer sessions exist yet, so every id is unknown."""
+    raise NotFound("No such drawer session.")
+
+
+def _order_location(user: User, order_id: int) -> int:
+    location_id = db.session.scalar(scope_orders(user, select(Order.location_id).where(Order.id == order_id)))
+    if location_id is None:
+        raise NotFound("No such order.")
+    return location_id
+
+
+def _may_approve(approver: User | None, location_id: int) -> bool:
+    if approver is None or not approver.active or approver.role not in STAFF or approver.pin_hash is None:
+        return False
+    return approver.role == "admin" or any(loc.id == location_id for loc in approver.locations)
+
+
+def issue(caller: User, data: dict[str, Any]) -> dict[str, Any]:
+    """POST /auth/approvals: a token for `data["action"]` when the approver's PIN is right.
+
+    404 for an order or session the caller may not see; then a wrong PIN, a non-approver and an
+    unknown approver are the same 403 approval_denied, in comparable time (one PIN verification)."""
+    action = data["action"]
+    order_id, session_id = data.get("order_id"), data.get("drawer_session_id")
+    if action in ORDER_ACTIONS:
+        location_id = _order_location(caller, order_id)  # type: ignore[arg-type]  # required by the schema
+    else:
+        location_id = drawer_session_location(caller, session_id)  # type: ignore[arg-type]
+    approver = db.session.get(User, data["approver_id"])
+    if approver is None or not _may_approve(approver, location_id):
+        verify_dummy(data["pin"])
+        raise ApprovalDenied()
+    if not verify_password(approver.pin_hash or "", data["pin"]):
+        raise ApprovalDenied()
+    token = secrets.token_urlsafe(32)
+    row = ApprovalToken(
+        token_hash=digest(token), action=action, approver_id=approver.id, requested_by_id=caller.id,
+        location_id=location_id, order_id=order_id, drawer_session_id=session_id,
+        max_amount_cents=data.get("max_amount"), expires_at=utcnow() + LIFETIME, created_at=utcnow(),
+    )
+    db.session.add(row)
+    db.session.flush()
+    return {"approval_token": token, "action": action, "approver": approver, "order_id": order_id,
+            "drawer_session_id": session_id, "max_amount": row.max_amount_cents, "expires_at": row.expires_at}

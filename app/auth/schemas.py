@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
 
-from app.fields import TrimmedString
-from app.users.schemas import UserOut
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from app.auth.approvals import ACTIONS, ORDER_ACTIONS, SESSION_ACTIONS
+from app.fields import Money, MoneyOut, TrimmedString, UTCDateTime, id_field
+from app.users.schemas import Pin, UserOut
 
 MAX_TOKEN_LENGTH = 2048  # ours are about 350 characters; a longer one is not ours (422)
 
@@ -31,3 +34,53 @@ class TokenOut(Schema):
     token_type = fields.String(metadata={"example": "Bearer"})
     expires_in = fields.Integer(metadata={"description": "Seconds until the access token expires."})
     user = fields.Nested(UserOut)
+
+
+class MyPinIn(Schema):
+    """PUT /auth/me/pin."""
+
+    current_password = fields.String(required=True, load_only=True, validate=validate.Length(1, 1024))
+    pin = Pin(required=True)
+
+
+class ApprovalIn(Schema):
+    """POST /auth/approvals."""
+
+    approver_id = id_field(strict=True, required=True, metadata={"description": "The manager or admin approving."})
+    pin = fields.String(required=True, load_only=True, validate=validate.Length(1, 8),
+                        metadata={"description": "The approver's PIN (4-8 digits).", "example": "4821"})
+    action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
+    order_id = id_field(strict=True, metadata={"description": f"Required for {', '.join(ORDER_ACTIONS)}."})
+    drawer_session_id = id_field(strict=True, metadata={
+        "description": f"Required for {', '.join(SESSION_ACTIONS)}."})
+    max_amount = Money(metadata={"description": "When set, the token allows an amount up to this only (a refund's "
+                                                "or pay-out's amount, a discount's applied, a variance's absolute "
+                                                "value)."})
+
+    @validates_schema
+    def _subject(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        action = data.get("action")
+        needed, other = (("order_id", "drawer_session_id") if action in ORDER_ACTIONS
+                         else ("drawer_session_id", "order_id"))
+        if action is None:
+            return
+        if data.get(needed) is None:
+            raise ValidationError(f"Required for the action {action}.", field_name=needed)
+        if data.get(other) is not None:
+            raise ValidationError(f"Not used by the action {action}.", field_name=other)
+
+
+class ApproverOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class ApprovalOut(Schema):
+    approval_token = fields.String(metadata={"description": "Send as `X-Approval-Token` on the request it approves; "
+                                                            "one use, 120 seconds."})
+    action = fields.String(metadata={"enum": list(ACTIONS)})
+    approver = fields.Nested(ApproverOut)
+    order_id = fields.Integer(allow_none=True)
+    drawer_session_id = fields.Integer(allow_none=True)
+    max_amount = MoneyOut(allow_none=True)
+    expires_at = UTCDateTime()

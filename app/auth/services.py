@@ -17,7 +17,7 @@ from app.database import insert_for_dialect
 from app.errors import InvalidCredentials, Unauthorized, ValidationFailed
 from app.extensions import db
 from app.models import RevokedToken, User
-from app.users.services import normalize_email
+from app.users.services import normalize_email, set_pin
 
 
 def login(email: str, password: str) -> dict[str, Any]:
@@ -90,3 +90,11 @@ def _own_refresh_token(user: User, token: str) -> dict[str, Any]:
     if payload.get("type") != "refresh" or payload.get("sub") != str(user.id):
         raise ValidationFailed(errors={"refresh_token": ["Not a refresh token of the authenticated user."]})
     return payload
+
+
+def set_own_pin(user: User, current_password: str, pin: str | None) -> None:
+    """PUT /auth/me/pin: set or clear the caller's PIN; a wrong current_password is 422, nothing changed."""
+    if not verify_password(user.password_hash, current_password):
+        raise ValidationFailed(errors={"current_password": ["Wrong password."]})
+    set_pin(user, pin)
+    db.session.flush()

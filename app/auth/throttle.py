@@ -1,4 +1,4 @@
-"""Login throttling: only failed logins count, per email and per client address.
+"""Login (and approval PIN) throttling: only failures count, per email (approver) and per client address.
 
 Counting is atomic, so concurrency cannot buy extra guesses: each attempt first takes one unit of
 both allowances with the limiter's atomic hit (one INCR in Redis; `limits`' fixed window), and is
@@ -94,6 +94,39 @@ def _retry_after(strategy: RateLimiter, item: RateLimitItem, key: tuple[str, ...
 
 def throttle_login(view: F) -> F:
     """Over LOGIN_FAILURES_PER_EMAIL or LOGIN_FAILURES_PER_ADDRESS failed logins, answer 429."""
+    return _throttled(view, _allowances, InvalidCredentials)
+
+
+def approver_key() -> str:
+    """The approver an approval request names (POST /auth/approvals), as the throttle's key."""
+    body = request.get_json(silent=True)
+    approver = body.get("approver_id") if isinstance(body, dict) else None
+    if not isinstance(approver, int) or isinstance(approver, bool):
+        return "-"  # malformed: answered 422, which never counts
+    return str(approver)
+
+
+def _approval_allowances() -> list[tuple[RateLimitItem, tuple[str, ...]]]:
+    config = current_app.config
+    return [
+        (parse(config["LOGIN_FAILURES_PER_ADDRESS"]), ("approval-failures", "address", get_remote_address())),
+        (parse(config["LOGIN_FAILURES_PER_EMAIL"]), ("approval-failures", "approver", approver_key())),
+    ]
+
+
+def throttle_approvals(failure: type[Exception]) -> Callable[[F], F]:
+    """PIN tries, per approver exactly like logins per email: over LOGIN_FAILURES_PER_EMAIL failures
+    (`failure`, the 403 approval_denied) within the window, 429, also for the right PIN."""
+
+    def decorator(view: F) -> F:
+        return _throttled(view, _approval_allowances, failure)
+
+    return decorator
+
+
+def _throttled(view: F, allowances: Callable[[], list[tuple[RateLimitItem, tuple[str, ...]]]],
+               failure: type[Exception]) -> F:
+    """`view` behind atomic failure allowances: each call takes a unit of each, a `failure` keeps them."""
 
     @wraps(view)
     def throttled(*args: Any, **kwargs: Any) -> Any:
@@ -102,14 +135,14 @@ def throttle_login(view: F) -> F:
         taken: list[tuple[RateLimiter, RateLimitItem, tuple[str, ...]]] = []
         failed = False
         try:
-            for item, key in _allowances():
+            for item, key in allowances():
                 strategy, left = _take(item, key)
                 taken.append((strategy, item, key))
                 if not left:
                     raise LoginThrottled(headers={"Retry-After": str(_retry_after(strategy, item, key))})
             try:
                 return view(*args, **kwargs)
-            except InvalidCredentials:
+            except failure:
                 failed = True  # a wrong guess keeps the units it took
                 raise
         finally:

@@ -1,5 +1,6 @@
 """All models, imported so Alembic and the app see every table."""
 
+from app.models.approval import ApprovalToken
 from app.models.check import EVENT_TYPES, Discount, OrderEvent, Payment, Refund, RefundItem
 from app.models.counter import LocationCounter
 from app.models.idempotency import IdempotencyKey
@@ -7,10 +8,12 @@ from app.models.location import Location, location_name_key, user_locations
 from app.models.order import ORDER_STATUSES, PAYMENT_METHODS, Order, OrderItem
 from app.models.product import Product, clean_name, normalize_name
 from app.models.report import ProductDaily, ProductMonthly, SalesHourly, SalesMonthly, WaiterDaily, WaiterMonthly
+from app.models.table import Table, table_name_key
 from app.models.token import RevokedToken
 from app.models.user import ROLES, User
 
 __all__ = [
+    "ApprovalToken",
     "Discount",
     "EVENT_TYPES",
     "OrderEvent",
@@ -31,11 +34,13 @@ __all__ = [
     "RevokedToken",
     "SalesHourly",
     "SalesMonthly",
+    "Table",
     "User",
     "WaiterDaily",
     "WaiterMonthly",
     "clean_name",
     "location_name_key",
     "normalize_name",
+    "table_name_key",
     "user_locations",
 ]

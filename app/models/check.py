@@ -22,6 +22,9 @@ EVENT_TYPES = (
     "closed",
     "cancelled",
     "refunded",
+    "transferred",
+    "merged",
+    "split",
 )
 
 

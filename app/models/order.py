@@ -24,14 +24,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.columns import UTCTimestamp, utcnow
 from app.extensions import db
 
-ORDER_STATUSES = ("open", "closed", "cancelled")
+ORDER_STATUSES = ("open", "closed", "cancelled", "merged")
 PAYMENT_METHODS = ("cash", "card", "other")
 
 
 class Order(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds db.Model at runtime
     __tablename__ = "orders"
     __table_args__ = (
-        CheckConstraint("status IN ('open', 'closed', 'cancelled')", name="status"),
+        CheckConstraint("status IN ('open', 'closed', 'cancelled', 'merged')", name="status"),
         CheckConstraint("version >= 1", name="version_positive"),
         # Keyset pagination, newest first, for everybody and per waiter.
         Index("ix_orders_created_at_id", "created_at", "id"),
@@ -39,12 +39,18 @@ class Order(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds 
         Index("ix_orders_waiter_business_date", "waiter_id", "business_date"),
         Index("ix_orders_location_created_at_id", "location_id", "created_at", "id"),
         Index("ix_orders_location_business_date", "location_id", "business_date"),
+        CheckConstraint("guest_count BETWEEN 1 AND 99", name="guest_count_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_order_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     customer_name: Mapped[str] = mapped_column(String(120))
     table_label: Mapped[str | None] = mapped_column(String(32))
+    # v1.2 floor: the table (of the order's location), the party's size, and where a check came from or went.
+    table_id: Mapped[int | None] = mapped_column(ForeignKey("tables.id"), index=True)
+    guest_count: Mapped[int | None] = mapped_column(Integer)
+    split_from_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
     notes: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(16), default="open")
     waiter_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -76,6 +82,7 @@ class Order(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds 
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     waiter = relationship("User", lazy="joined", innerjoin=True)
+    table = relationship("Table", lazy="joined")
     items: Mapped[list[OrderItem]] = relationship(
         back_populates="order", order_by="OrderItem.id", lazy="selectin", cascade="all, delete-orphan"
     )
@@ -84,6 +91,11 @@ class Order(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds 
     )
     payments = relationship("Payment", order_by="Payment.id", lazy="selectin", cascade="all, delete-orphan")
     refunds = relationship("Refund", order_by="Refund.id", lazy="selectin", cascade="all, delete-orphan")
+
+    @property
+    def table_name(self) -> str | None:
+        """The v1 free-text `table`: the table's name when the order sits at one (v1.2)."""
+        return self.table.name if self.table_id is not None and self.table is not None else self.table_label
 
     @property
     def balance_due_cents(self) -> int:
@@ -100,6 +112,7 @@ class OrderItem(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy bui
     __table_args__ = (
         CheckConstraint("quantity BETWEEN 1 AND 999", name="quantity_range"),
         CheckConstraint("unit_price_cents >= 0", name="price_not_negative"),
+        CheckConstraint("seat BETWEEN 0 AND 99", name="seat_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -109,6 +122,7 @@ class OrderItem(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy bui
     unit_price_cents: Mapped[int] = mapped_column(BigInteger)
     quantity: Mapped[int] = mapped_column(Integer)
     notes: Mapped[str | None] = mapped_column(Text)
+    seat: Mapped[int | None] = mapped_column(Integer)  # 0 or null: shared
     # Snapshots: [{"name", "price_cents"}]; unit_price_cents already includes their prices.
     modifiers: Mapped[list] = mapped_column(JSON, default=list)
     tax_rate_thousandths: Mapped[int] = mapped_column(Integer, default=0)

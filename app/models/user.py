@@ -23,6 +23,8 @@ class User(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds d
     name: Mapped[str] = mapped_column(String(120))
     role: Mapped[str] = mapped_column(String(16), default="waiter")
     password_hash: Mapped[str] = mapped_column(String(255))
+    # A manager's or admin's approval PIN, hashed like passwords (argon2id); null: no PIN.
+    pin_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Bumped on deactivation, role or password change: older tokens stop working at once.
     token_version: Mapped[int] = mapped_column(Integer, default=1)
@@ -31,6 +33,10 @@ class User(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds d
 
     # Waiters' and managers' locations (admins: none stored, they belong to every location).
     locations: Mapped[list[Location]] = relationship(secondary=user_locations, order_by=Location.id)
+
+    @property
+    def has_pin(self) -> bool:
+        return self.pin_hash is not None
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"

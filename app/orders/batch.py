@@ -27,6 +27,7 @@ from app.orders.lines import Line, resolve_lines
 from app.orders.schemas import BatchOrderIn
 from app.orders.services import ids_by_client_order_id, order_row, price_new_order
 from app.orders.unit import creating_many
+from app.tables.services import tables_by_id
 
 MAX_AHEAD = timedelta(minutes=5)
 MAX_BEHIND = timedelta(days=7)
@@ -109,6 +110,25 @@ def _validate(
     return valid
 
 
+def _with_tables(valid: list[tuple[int, dict[str, Any]]], results: list) -> list[tuple[int, dict[str, Any]]]:
+    """The orders whose table_id (if any) is an active table of their location, each with its table;
+    the others are rejected (422 on table_id), alone. One query for every table of the batch."""
+    tables = tables_by_id([data["table_id"] for _, data in valid if data.get("table_id") is not None])
+    kept = []
+    for index, data in valid:
+        if data.get("table_id") is None:
+            kept.append((index, data))
+            continue
+        table = tables.get(data["table_id"])
+        if table is None or table.location_id != data["location"].id or not table.active:
+            reason = "The table is inactive and takes no new orders." if table is not None and \
+                table.location_id == data["location"].id else "Unknown table, or one of another location."
+            results[index] = _rejected(data["client_order_id"], {"table_id": [reason]})
+            continue
+        kept.append((index, {**data, "table_row": table}))
+    return kept
+
+
 def insert_orders(waiter: User, todo: list[tuple[int, dict[str, Any], list[Line]]], now: datetime) -> dict[str, int]:
     """Bulk-insert the orders, their lines and rollup deltas; returns client_order_id -> id of those inserted.
 
@@ -154,7 +174,7 @@ def sync_batch(waiter: User, raw_orders: list[Any]) -> list[dict[str, Any]]:
     """Create the orders not seen before; results come back in input order."""
     now = utcnow()
     results: list[dict[str, Any] | None] = [None] * len(raw_orders)
-    valid = _validate(raw_orders, now, results, OrderLocations(waiter))
+    valid = _with_tables(_validate(raw_orders, now, results, OrderLocations(waiter)), results)
 
     known = ids_by_client_order_id(waiter, [data["client_order_id"] for _, data in valid])
     first_in_batch: dict[str, int] = {}

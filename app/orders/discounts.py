@@ -4,19 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.auth.permissions import is_staff
+from app.auth.approvals import authorize, refuse_early
 from app.columns import utcnow
-from app.errors import Forbidden, NotFound, ValidationFailed
+from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.models import Discount, Order, User
 from app.orders import checks, history
 from app.orders.services import open_for_change
 from app.orders.unit import changing
-
-
-def _require_staff(user: User) -> None:
-    if not is_staff(user):
-        raise Forbidden("Only a manager or admin may change discounts.")
 
 
 def describe(discount: Discount) -> dict[str, Any]:
@@ -34,8 +29,9 @@ def describe(discount: Discount) -> dict[str, Any]:
 
 def add_discount(user: User, order_id: int, data: dict[str, Any]) -> Order:
     """Add a line or order discount and price the order again; 409 total_below_paid if it would owe
-    less than was paid."""
-    _require_staff(user)
+    less than was paid. Managers and admins; anyone else with a `discount` approval token for the
+    order (and, with `max_amount`, for at least the discount's `applied`)."""
+    refuse_early(user, "discount")
     order = open_for_change(user, order_id)
     item_id = data.get("item_id")
     if item_id is not None:
@@ -55,18 +51,23 @@ def add_discount(user: User, order_id: int, data: dict[str, Any]) -> Order:
         order.discounts.append(discount)
         db.session.flush()
         checks.reprice_not_below_paid(order)
+        change.approved_by = authorize(user, "discount", location_id=order.location_id, order_id=order.id,
+                                       amount_cents=discount.applied_cents)
         change.data.update(**describe(discount), total=history.money(order.total_cents))
     return order
 
 
 def remove_discount(user: User, order_id: int, discount_id: int) -> Order:
-    """Remove a discount (kept, marked removed: it takes nothing off) and price the order again."""
-    _require_staff(user)
+    """Remove a discount (kept, marked removed: it takes nothing off) and price the order again; like
+    adding one, with a `discount` token for anyone else (amount: the applied it had)."""
+    refuse_early(user, "discount")
     order = open_for_change(user, order_id)
     discount = next((d for d in order.active_discounts if d.id == discount_id), None)
     if discount is None:
         raise NotFound("No such discount on this order.")
     with changing(order, user, "discount_removed") as change:
+        change.approved_by = authorize(user, "discount", location_id=order.location_id, order_id=order.id,
+                                       amount_cents=discount.applied_cents)
         discount.removed_at = utcnow()
         discount.removed_by_id = user.id
         checks.reprice(order)

@@ -74,14 +74,15 @@ _BOSS = {"id": 2, "name": "Marta"}
 
 # An order split between a card and cash (with change), then one taco refunded the next day.
 SETTLED_ORDER_EXAMPLE = {
-    "id": 42, "client_order_id": "tab3-000481", "customer_name": "Ana", "table": "12", "notes": None,
+    "id": 42, "client_order_id": "tab3-000481", "customer_name": "Ana", "table": "T12", "notes": None,
+    "table_id": 12, "guest_count": 2, "split_from": None, "merged_into": None,  # v1.2 floor
     "status": "closed", "waiter": _WHO, "location_id": 1,
     "items": [
         {"id": 7, "product_id": 5, "product_name": "Taco al pastor", "unit_price": "25.00", "quantity": 2,
-         "line_total": "50.00", "notes": None, "voided": False, "modifiers": [], "tax_rate": "0",
+         "line_total": "50.00", "notes": None, "seat": 1, "voided": False, "modifiers": [], "tax_rate": "0",
          "discount": "5.00", "tax": "0.00", "net": "45.00"},
         {"id": 8, "product_id": 12, "product_name": "Agua de horchata", "unit_price": "27.00", "quantity": 1,
-         "line_total": "27.00", "notes": None, "voided": False,
+         "line_total": "27.00", "notes": None, "seat": 2, "voided": False,
          "modifiers": [{"name": "Grande", "price": "1.50"}], "tax_rate": "0",
          "discount": "0.00", "tax": "0.00", "net": "27.00"},
     ],
@@ -109,7 +110,7 @@ EVENTS_EXAMPLE = {
     "data": [
         {"id": 101, "type": "created", "actor": _WHO, "approved_by": None, "at": "2026-11-21T20:15:03Z",
          "data": {"item_ids": [7, 8], "total": "77.00", "version": 1}},
-        {"id": 102, "type": "discount_added", "actor": _BOSS, "approved_by": None, "at": "2026-11-21T20:20:00Z",
+        {"id": 102, "type": "discount_added", "actor": _WHO, "approved_by": _BOSS, "at": "2026-11-21T20:20:00Z",
          "data": {"discount_id": 1, "item_id": 7, "percent": "10", "amount": None, "applied": "5.00",
                   "reason": "Regular", "total": "72.00", "version": 2}},
         {"id": 103, "type": "payment_added", "actor": _WHO, "approved_by": None, "at": "2026-11-21T21:02:10Z",

@@ -27,6 +27,7 @@ class Line:
     notes: str | None
     voided: bool = False  # new lines never are; lets rollups read a Line like an OrderItem
     modifiers: list[dict[str, Any]] = field(default_factory=list)  # [{"name", "price_cents"}]
+    seat: int | None = None  # 0 or None: shared
     tax_rate_thousandths: int | None = None
     discount_cents: int = 0
     tax_cents: int = 0
@@ -48,6 +49,7 @@ class Line:
             "unit_price_cents": self.unit_price_cents,
             "quantity": self.quantity,
             "notes": self.notes,
+            "seat": self.seat,
             "voided": False,
             "modifiers": self.modifiers,
             "tax_rate_thousandths": self.tax_rate_thousandths or 0,
@@ -140,6 +142,7 @@ def resolve_lines(line_sets: list[list[dict[str, Any]]], *, create_missing: bool
                     line["quantity"],
                     line.get("notes"),
                     modifiers=modifiers,
+                    seat=line.get("seat"),
                     tax_rate_thousandths=product.tax_rate_thousandths if product else None,
                 )
             )

@@ -10,7 +10,7 @@ from flask.views import MethodView
 from app.auth.permissions import auth_required, current_user
 from app.errors import PreconditionRequired
 from app.models import Order
-from app.orders import batch, discounts, history, services, settle
+from app.orders import batch, discounts, floor, history, services, settle
 from app.orders.examples import (
     CALCULATE_EXAMPLE,
     CALCULATION_EXAMPLE,
@@ -18,6 +18,7 @@ from app.orders.examples import (
     SETTLED_ORDER_EXAMPLE,
     WORKED_EXAMPLE,
 )
+from app.orders.floor_schemas import MergeIn, SharesOut, SharesQuery, SplitIn, SplitOut, TransferIn
 from app.orders.schemas import (
     BatchIn,
     BatchOut,
@@ -66,6 +67,20 @@ IDEMPOTENCY_DOC = {
         }
     ]
 }
+APPROVAL_DOC = {
+    "parameters": [
+        {
+            "in": "header",
+            "name": "X-Approval-Token",
+            "required": False,
+            "schema": {"type": "string", "maxLength": 256},
+            "description": "A manager's approval token (POST /auth/approvals) for this action on this order: lets "
+            "a waiter do what is otherwise reserved for managers. Used up only if the request succeeds.",
+        }
+    ]
+}
+APPROVAL_403 = ("`forbidden`: reserved for managers and admins without an `X-Approval-Token`; `approval_invalid`: "
+                "the token is unknown, expired, used, or for another action, order or a smaller max_amount.")
 IF_MATCH_DOC = {
     "parameters": [
         {
@@ -77,6 +92,10 @@ IF_MATCH_DOC = {
         }
     ]
 }
+
+
+IDEMPOTENT_APPROVED_DOC = {"parameters": IDEMPOTENCY_DOC["parameters"] + APPROVAL_DOC["parameters"]}
+IDEMPOTENT_IF_MATCH_DOC = {"parameters": IDEMPOTENCY_DOC["parameters"] + IF_MATCH_DOC["parameters"]}
 
 
 def etag(order: Order) -> str:
@@ -228,9 +247,9 @@ class OrderCancel(MethodView):
     @idempotent
     @blp.arguments(CancelIn)
     @blp.response(200, OrderOut)
-    @blp.alt_response(403, **problem_doc("`forbidden`: a waiter may not cancel a closed order."))
+    @blp.alt_response(403, **problem_doc("A closed order: " + APPROVAL_403))
     @blp.alt_response(409, **problem_doc("`order_not_open`: already cancelled."))
-    @blp.doc(**IDEMPOTENCY_DOC)
+    @blp.doc(**IDEMPOTENT_APPROVED_DOC)
     @blp.doc(operationId="cancelOrder")
     def post(self, data, order_id):
         """Cancel an order (a closed one needs a manager or admin, and refunds every unit not refunded
@@ -258,14 +277,14 @@ class OrderDiscounts(MethodView):
     @idempotent
     @blp.arguments(DiscountIn, example={"percent": "10", "reason": "Regular customer"})
     @blp.response(201, OrderOut)
-    @blp.alt_response(403, **problem_doc("`forbidden`: waiters may not add discounts."))
+    @blp.alt_response(403, **problem_doc(APPROVAL_403))
     @blp.alt_response(409, **problem_doc("`order_not_open`; `total_below_paid`."))
-    @blp.doc(**IDEMPOTENCY_DOC, description="Exactly one of percent (0 < p <= 100, 3 decimals) and amount (> 0); "
-             "a discount on a voided or unknown line is 422 on item_id; one that would bring total below paid_total "
-             "is 409 total_below_paid.\n" + WORKED_EXAMPLE)
+    @blp.doc(**IDEMPOTENT_APPROVED_DOC, description="Exactly one of percent (0 < p <= 100, 3 decimals) and amount "
+             "(> 0); a discount on a voided or unknown line is 422 on item_id; one that would bring total below "
+             "paid_total is 409 total_below_paid.\n" + WORKED_EXAMPLE)
     @blp.doc(operationId="addOrderDiscount")
     def post(self, data, order_id):
-        """Add a discount to a line (item_id) or the whole order (managers, admins)"""
+        """Add a discount to a line (item_id) or the whole order (managers, admins; others with an approval token)"""
         return order_response(discounts.add_discount(current_user(), order_id, data), 201)
 
 
@@ -273,11 +292,12 @@ class OrderDiscounts(MethodView):
 class OrderDiscount(MethodView):
     @auth_required()
     @blp.response(200, OrderOut)
-    @blp.alt_response(403, **problem_doc("`forbidden`: waiters may not remove discounts."))
+    @blp.alt_response(403, **problem_doc(APPROVAL_403))
+    @blp.doc(**APPROVAL_DOC)
     @blp.alt_response(409, **problem_doc("`order_not_open`."))
     @blp.doc(operationId="removeOrderDiscount")
     def delete(self, order_id, discount_id):
-        """Remove a discount (managers, admins); every share is computed again"""
+        """Remove a discount (managers, admins; others with an approval token); every share is computed again"""
         return order_response(discounts.remove_discount(current_user(), order_id, discount_id))
 
 
@@ -302,13 +322,13 @@ class OrderRefunds(MethodView):
     @idempotent
     @blp.arguments(RefundIn, example={"items": [{"item_id": 7, "quantity": 1}], "reason": "Cold taco"})
     @blp.response(201, OrderOut, example=SETTLED_ORDER_EXAMPLE)
-    @blp.alt_response(403, **problem_doc("`forbidden`: waiters may not refund."))
+    @blp.alt_response(403, **problem_doc(APPROVAL_403))
     @blp.alt_response(409, **problem_doc("`order_not_open`: only closed orders are refunded."))
     @blp.alt_response(422, **problem_doc("`exceeds_refundable_quantity` or `validation_error`."))
-    @blp.doc(**IDEMPOTENCY_DOC)
+    @blp.doc(**IDEMPOTENT_APPROVED_DOC)
     @blp.doc(operationId="refundOrderItems")
     def post(self, data, order_id):
-        """Refund units of a closed order's lines (managers, admins); the last unit takes the remainder"""
+        """Refund units of a closed order's lines (managers, admins; others with an approval token)"""
         return order_response(settle.refund(current_user(), order_id, data), 201)
 
 
@@ -323,3 +343,108 @@ class OrderEvents(MethodView):
         order = services.visible_order(current_user(), order_id)
         rows, next_cursor = history.list_events(order, args)
         return {"data": rows, "next_cursor": next_cursor}
+
+
+# -- the floor (v1.2): transfer, merge, split, shares -----------------------------------------------------
+
+FLOOR_CONFLICTS = problem_doc("`order_not_open`; `split_not_allowed` (with a `detail` saying why): payments or an "
+                              "order-level discount on a check, an amount discount on a line moved in part, a split "
+                              "that would leave the order with no line, or fewer than two seats with lines.")
+PRECONDITIONS = {412: problem_doc("`precondition_failed`: If-Match is not the current version."),
+                 428: problem_doc("`precondition_required`: If-Match is missing.")}
+
+
+def _with_preconditions(view):
+    """The 412 and 428 answers of an operation that takes If-Match."""
+    for status, doc in PRECONDITIONS.items():
+        view = blp.alt_response(status, **doc)(view)
+    return view
+
+
+@blp.route("/<int:order_id>/transfer")
+class OrderTransfer(MethodView):
+    @auth_required()
+    @idempotent
+    @blp.arguments(TransferIn, example={"table_id": 7, "waiter_id": 5})
+    @blp.response(200, OrderOut)
+    @blp.alt_response(403, **problem_doc("`forbidden`: a waiter may not hand an order to another waiter."))
+    @blp.alt_response(409, **problem_doc("`order_not_open`."))
+    @blp.alt_response(422, **problem_doc("`validation_error`: a table that is unknown, inactive or of another "
+                                         "location (on table_id); a waiter who is unknown, inactive or not a member "
+                                         "of the location (on waiter_id)."))
+    @_with_preconditions
+    @blp.doc(**IDEMPOTENT_IF_MATCH_DOC)
+    @blp.doc(operationId="transferOrder")
+    def post(self, data, order_id):
+        """Move an open order to another table and/or hand it to another waiter (If-Match required)
+
+        A waiter may move their own orders to a table; handing an order to another waiter needs a manager or
+        admin, and the new waiter then sees it (the old one no longer does). Event `transferred` with from/to
+        table and waiter. Reports attribute the order's figures to the waiter it has when they are read.
+        """
+        expected = parse_if_match(request.headers.get("If-Match"))
+        return order_response(floor.transfer(current_user(), order_id, data, expected))
+
+
+@blp.route("/<int:order_id>/merge")
+class OrderMerge(MethodView):
+    @auth_required()
+    @idempotent
+    @blp.arguments(MergeIn, example={"from_order_id": 42})
+    @blp.response(200, OrderOut)
+    @blp.alt_response(409, **FLOOR_CONFLICTS)
+    @blp.alt_response(422, **problem_doc("`validation_error`: from_order_id is this order, of another location, "
+                                         "unknown or not yours to change."))
+    @_with_preconditions
+    @blp.doc(**IDEMPOTENT_IF_MATCH_DOC)
+    @blp.doc(operationId="mergeOrder")
+    def post(self, data, order_id):
+        """Merge another open order of the location into this one (If-Match: this order's version)
+
+        Every non-voided line moves with its notes, seat, modifiers and line discounts, keeping its id; the
+        other order ends `status: "merged"` with `merged_into`, every money field 0.00, in no report. Events
+        `merged` on both. Refused (409 `split_not_allowed`) when either has payments or order-level discounts.
+        """
+        expected = parse_if_match(request.headers.get("If-Match"))
+        return order_response(floor.merge(current_user(), order_id, data["from_order_id"], expected))
+
+
+@blp.route("/<int:order_id>/split")
+class OrderSplit(MethodView):
+    @auth_required()
+    @idempotent
+    @blp.arguments(SplitIn, example={"by": "items", "items": [{"item_id": 7, "quantity": 1}]})
+    @blp.response(201, SplitOut)
+    @blp.alt_response(409, **FLOOR_CONFLICTS)
+    @blp.alt_response(422, **problem_doc("`exceeds_quantity`: more units than a line has (on items.N.quantity); "
+                                         "`validation_error`: a voided or unknown line (on items.N.item_id)."))
+    @_with_preconditions
+    @blp.doc(**IDEMPOTENT_IF_MATCH_DOC)
+    @blp.doc(operationId="splitOrder")
+    def post(self, data, order_id):
+        """Split an open order's check, by items (one new order) or by seat (one per seat but the lowest)
+
+        New orders keep the location, waiter, table, guest name and business date, are open, carry
+        `split_from`, and get `created` events naming the source; the source gets one `split` event. A line
+        moved in part becomes two lines (the moved part is a new line); a percentage line discount applies to
+        each part. Subtotals add up exactly; taxes and percentage discounts may round differently by at most
+        one cent per line moved in part (per percentage discount, when several are stacked on the line). One
+        transaction: with a stale If-Match nothing moves (412).
+        """
+        expected = parse_if_match(request.headers.get("If-Match"))
+        source, orders = floor.split(current_user(), order_id, data, expected)
+        return {"source": source, "orders": orders}, 201, {"ETag": etag(source)}
+
+
+@blp.route("/<int:order_id>/shares")
+class OrderShares(MethodView):
+    @auth_required()
+    @blp.arguments(SharesQuery, location="query")
+    @blp.response(200, SharesOut, example={"balance_due": "100.00", "parts": 3, "shares": ["33.34", "33.33", "33.33"]})
+    @blp.doc(operationId="getOrderShares")
+    def get(self, args, order_id):
+        """The balance due split evenly in 2-20 shares, largest first, adding up exactly (stores nothing)
+
+        Each diner then pays their share as an ordinary payment.
+        """
+        return floor.shares(current_user(), order_id, args["parts"])

@@ -32,6 +32,10 @@ class ModifierIn(Schema):
     price = Money(load_default=0, metadata={"example": "25.00", "description": "0 to 999999.99, default 0.00."})
 
 
+SEAT = strict_int(allow_none=True, validate=validate.Range(min=0, max=99), metadata={
+    "example": 2, "description": "The guest's seat, 0-99; 0 or null (the default) means shared."})
+
+
 class LineIn(Schema):
     """Loads either kind of line: a catalogue line {product_id, quantity} or an ad-hoc line
     {product_name, unit_price, quantity}. Documented as ProductLineIn | AdHocLineIn."""
@@ -41,6 +45,7 @@ class LineIn(Schema):
     unit_price = Money(metadata={"example": "25.50"})
     quantity = strict_int(required=True, validate=validate.Range(min=1, max=999), metadata={"example": 2})
     notes = optional_text(500, metadata={"example": "no onion"})
+    seat = SEAT
     modifiers = fields.List(
         fields.Nested(ModifierIn),
         validate=validate.Length(max=MAX_MODIFIERS),
@@ -70,6 +75,7 @@ class ProductLineIn(Schema):
     product_id = id_field(strict=True, required=True, metadata={"example": 5})
     quantity = LineIn._declared_fields["quantity"]
     notes = LineIn._declared_fields["notes"]
+    seat = LineIn._declared_fields["seat"]
     modifiers = LineIn._declared_fields["modifiers"]
 
 
@@ -86,6 +92,7 @@ class AdHocLineIn(Schema):
     unit_price = Money(required=True, metadata={"example": "25.50"})
     quantity = LineIn._declared_fields["quantity"]
     notes = LineIn._declared_fields["notes"]
+    seat = LineIn._declared_fields["seat"]
     modifiers = LineIn._declared_fields["modifiers"]
 
 
@@ -102,7 +109,12 @@ def _lines(**kwargs) -> fields.List:
 
 class OrderIn(Schema):
     customer_name = trimmed(1, 120, required=True, metadata={"example": "Ana"})
-    table = optional_text(32, metadata={"example": "12"})
+    table = optional_text(32, metadata={"example": "12", "description": "Free text (v1); with table_id the "
+                                                                        "order answers that table's name."})
+    table_id = id_field(strict=True, allow_none=True, metadata={
+        "example": 7, "description": "An active table of the order's location (else 422 on table_id)."})
+    guest_count = strict_int(allow_none=True, validate=validate.Range(min=1, max=99), metadata={
+        "example": 3, "description": "1-99; null by default."})
     notes = optional_text(500)
     client_order_id = trimmed(1, 64, allow_none=True, load_default=None, metadata={"example": "tab3-000481"})
     location_id = id_field(strict=True, metadata={
@@ -288,6 +300,7 @@ class LineFiguresOut(Schema):
 
 class LineOut(LineFiguresOut):
     id = fields.Integer()
+    seat = fields.Integer(allow_none=True, metadata={"description": "0-99; 0 or null: shared.", "example": 2})
 
 
 class DiscountFiguresOut(Schema):
@@ -381,9 +394,17 @@ class OrderOut(CheckFiguresOut):
     id = fields.Integer()
     client_order_id = fields.String(allow_none=True)
     customer_name = fields.String()
-    table = fields.String(attribute="table_label", allow_none=True)
+    table = fields.String(attribute="table_name", allow_none=True, metadata={
+        "description": "The v1 free text; when the order sits at a table (table_id), that table's name."})
+    table_id = fields.Integer(allow_none=True, metadata={"example": 7})
+    guest_count = fields.Integer(allow_none=True, metadata={"example": 3})
+    split_from = fields.Integer(attribute="split_from_id", allow_none=True, metadata={
+        "description": "The order this one was split from (POST /orders/{id}/split), else null."})
+    merged_into = fields.Integer(attribute="merged_into_id", allow_none=True, metadata={
+        "description": "With status `merged`: the order its lines moved into, else null."})
     notes = fields.String(allow_none=True)
-    status = fields.String(metadata={"enum": list(ORDER_STATUSES)})
+    status = fields.String(metadata={"enum": list(ORDER_STATUSES), "description": (
+        "`merged`: its lines moved into `merged_into`; it has no lines that count and appears in no report.")})
     waiter = fields.Nested(WaiterOut)
     location_id = fields.Integer(metadata={"description": "The location the order was taken at.", "example": 1})
     items = fields.List(fields.Nested(LineOut))

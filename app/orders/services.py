@@ -23,6 +23,7 @@ from app.models import Location, Order, OrderItem, User
 from app.orders import checks, history
 from app.orders.lines import Line, resolve_lines
 from app.orders.unit import OrderNotOpen, changing, creating
+from app.tables.services import table_for_order
 from app.web.pagination import paginate
 
 
@@ -47,7 +48,9 @@ def order_row(
     return {
         "client_order_id": data.get("client_order_id"),
         "customer_name": data["customer_name"],
-        "table_label": data.get("table"),
+        "table_label": data["table_row"].name if data.get("table_row") is not None else data.get("table"),
+        "table_id": data.get("table_id"),
+        "guest_count": data.get("guest_count"),
         "notes": data.get("notes"),
         "status": "open",
         "waiter_id": waiter.id,
@@ -128,6 +131,8 @@ def create_order(waiter: User, data: dict[str, Any], *, created_at: datetime | N
     NOTHING RETURNING`, its lines one multi-row `INSERT ... RETURNING`, and both come back as ORM
     objects with everything the answer needs, so nothing is read again."""
     location = OrderLocations(waiter).choose(data.get("location_id"))
+    table = table_for_order(location.id, data.get("table_id"))
+    data = {**data, "table_row": table}
     lines, money = price_new_order(resolve_or_raise(data["items"]), location)
     row = order_row(waiter, data, lines, money, created_at or utcnow(), location)
     with creating(waiter) as change:
@@ -139,7 +144,8 @@ def create_order(waiter: User, data: dict[str, Any], *, created_at: datetime | N
         order = inserted[0]
         # The new order's other collections as they are in the database: the waiter, no discounts,
         # payments or refunds; answering it loads nothing more.
-        for name, value in (("waiter", waiter), ("discounts", []), ("payments", []), ("refunds", [])):
+        for name, value in (("waiter", waiter), ("table", table), ("discounts", []), ("payments", []),
+                            ("refunds", [])):
             set_committed_value(order, name, value)
         _insert_lines(order, lines)
         change.order = order

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.auth.permissions import is_staff
+from app.auth.approvals import authorize, refuse_early
 from app.business_time import business_date, local_hour
 from app.columns import utcnow
-from app.errors import Conflict, ErrorCode, Forbidden, ValidationFailed
+from app.errors import Conflict, ErrorCode, ValidationFailed
 from app.extensions import db
 from app.models import Location, Order, Payment, Refund, RefundItem, User
 from app.orders import checks, history, pricing
@@ -162,8 +162,8 @@ def cancel_order(user: User, order_id: int, reason: str) -> Order:
     order = visible_order(user, order_id, lock=True)
     if order.status == "cancelled":
         raise OrderNotOpen("The order is already cancelled.")
-    if order.status == "closed" and not is_staff(user):
-        raise Forbidden("Only a manager or admin may cancel a closed order.")
+    if order.status == "closed":
+        refuse_early(user, "cancel_closed_order")
     with changing(order, user, "cancelled", require_open=False, reason=reason) as change:
         refund = None
         tip = order.tip_total_cents - sum(r.tip_cents for r in order.refunds)
@@ -176,6 +176,8 @@ def cancel_order(user: User, order_id: int, reason: str) -> Order:
                     parts.append((item, checks.refund_line(item, item.quantity - already.quantity, already)))
             if parts or tip > 0:
                 refund = _refund(user, order, parts, tip, reason, default_refund_method(order))
+            change.approved_by = authorize(user, "cancel_closed_order", location_id=order.location_id,
+                                           order_id=order.id, amount_cents=refund.amount_cents if refund else 0)
         elif order.paid_total_cents > 0 or tip > 0:
             paid_back = order.paid_total_cents - order.refund_total_cents
             refund = _refund(user, order, [], tip, reason, default_refund_method(order), amount=paid_back)
@@ -217,14 +219,16 @@ def _refund_parts(order: Order, wanted: list[dict[str, Any]]) -> list[tuple[Any,
 
 
 def refund(user: User, order_id: int, data: dict[str, Any]) -> Order:
-    """Refund units of a closed order's lines (managers and admins); tips are never returned here."""
-    if not is_staff(user):
-        raise Forbidden("Only a manager or admin may refund.")
+    """Refund units of a closed order's lines (managers and admins; anyone else with a `refund` token for
+    the order and, with `max_amount`, at least the refund's amount); tips are never returned here."""
+    refuse_early(user, "refund")
     order = visible_order(user, order_id, lock=True)
     if order.status != "closed":
         raise OrderNotOpen("Only a closed order can be refunded.")
     parts = _refund_parts(order, data["items"])
     with changing(order, user, "refunded", require_open=False) as change:  # counts on its own business date
+        change.approved_by = authorize(user, "refund", location_id=order.location_id, order_id=order.id,
+                                       amount_cents=sum(part.amount for _, part in parts))
         made = _refund(user, order, parts, 0, data["reason"], data.get("method") or default_refund_method(order))
         change.data.update(describe_refund(made))
     return order

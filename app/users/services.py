@@ -112,10 +112,24 @@ def update_user(actor: User, user_id: int, changes: dict[str, Any]) -> User:
         assign_locations(user, changes.get("location_ids"))
     if "password" in changes:
         user.password_hash = hash_password(changes["password"])
+    if "pin" in changes:
+        set_pin(user, changes["pin"])
+    elif user.role == "waiter":
+        user.pin_hash = None  # a waiter holds no PIN (demoted managers lose theirs)
     if ends_sessions:
         revoke_all_tokens(user)
     db.session.flush()
     return user
+
+
+def set_pin(user: User, pin: str | None) -> None:
+    """Set or (None) clear an approval PIN, hashed like a password; a waiter's is 422 on `pin`."""
+    if pin is None:
+        user.pin_hash = None
+        return
+    if user.role == "waiter":
+        raise ValidationFailed(errors={"pin": ["Only managers and admins may have an approval PIN."]})
+    user.pin_hash = hash_password(pin)
 
 
 def assign_locations(user: User, location_ids: list[int] | None) -> None:

@@ -25,6 +25,20 @@ from app.fields import BAD_TEXT, BAD_TEXT_MESSAGE
 from app.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
+# The header's OpenAPI parameter, for blueprints outside /orders (whose routes document it the same way).
+DOC = {
+    "parameters": [
+        {
+            "in": "header",
+            "name": HEADER,
+            "required": False,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+            "description": "Retries with the same key and body replay the first answer (`Idempotent-Replayed: true`); "
+            "a different body is 422 `idempotency_key_reused`; a concurrent twin waits and replays, or gets 409 "
+            "`idempotency_key_in_progress`. Keys are scoped to the caller and kept at least 24 h.",
+        }
+    ]
+}
 REPLAYED = "Idempotent-Replayed"
 KEPT_HEADERS = ("Location", "ETag")
 LOCK_NOT_AVAILABLE = "55P03"

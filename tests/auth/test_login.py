@@ -27,6 +27,7 @@ def test_login_returns_a_token_pair_and_the_user(client, factory, app):
     assert body["expires_in"] == 15 * 60
     assert body["user"] == {
         "id": user.id, "email": "marta@example.com", "name": "Marta", "role": "manager", "active": True,
+        "has_pin": False,  # v1.2
         "location_ids": body["user"]["location_ids"],  # v1.1
         "created_at": body["user"]["created_at"],
     }

@@ -94,7 +94,7 @@ def test_error_responses_are_problem_json(spec):
 def test_user_schema_shapes(spec):
     schemas = spec["components"]["schemas"]
     assert set(schemas["UserOut"]["properties"]) == {"id", "email", "name", "role", "active", "location_ids",
-                                                         "created_at"}  # location_ids: v1.1
+                                                         "created_at", "has_pin"}  # location_ids: v1.1, has_pin: v1.2
     assert schemas["UserOut"]["properties"]["created_at"]["format"] == "date-time"
     assert set(schemas["UserIn"]["required"]) == {"email", "name", "password"}
     assert "email" not in schemas["UserPatchIn"]["properties"]

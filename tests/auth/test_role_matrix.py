@@ -61,6 +61,9 @@ MATRIX: dict[tuple[str, str], dict[str, dict[str, int]]] = {
     ("POST", "/api/v1/auth/refresh"):                 same(row(401, 200, 200, 200)),
     ("POST", "/api/v1/auth/logout"):                  same(row(401, 204, 204, 204)),
     ("GET", "/api/v1/auth/me"):                       same(row(401, 200, 200, 200)),
+    ("PUT", "/api/v1/auth/me/pin"):                   same(row(401, 204, 204, 204)),
+    # An approval names an order of the target: a waiter may not see it (404), nor a manager elsewhere.
+    ("POST", "/api/v1/auth/approvals"):               cells(row(401, 404, 201, 201), row(401, 404, 404, 201)),
     # Users are chain-wide (the target lives at the other location in "away").
     ("GET", "/api/v1/users"):                         same(row(401, 403, 200, 200)),
     ("POST", "/api/v1/users"):                        same(row(401, 403, 403, 201)),
@@ -107,6 +110,15 @@ MATRIX: dict[tuple[str, str], dict[str, dict[str, int]]] = {
                                                                                    row(401, 403, 404, 200)),
     ("POST", "/api/v1/orders/<int:order_id>/refunds"): cells(row(401, 403, 201, 201),  # on a closed order
                                                              row(401, 403, 404, 201)),
+    # v1.2 floor. Tables: members look, managers of the location and admins change.
+    ("GET", "/api/v1/locations/<int:location_id>/tables"): cells(row(401, 200, 200, 200), row(401, 404, 404, 200)),
+    ("POST", "/api/v1/locations/<int:location_id>/tables"): cells(row(401, 403, 201, 201), row(401, 404, 404, 201)),
+    ("PATCH", "/api/v1/tables/<int:table_id>"):        cells(row(401, 403, 200, 200), row(401, 404, 404, 200)),
+    # Transfer, merge, split, shares: whoever may change (see) the target's order.
+    ("POST", "/api/v1/orders/<int:order_id>/transfer"): cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
+    ("POST", "/api/v1/orders/<int:order_id>/merge"):   cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
+    ("POST", "/api/v1/orders/<int:order_id>/split"):   cells(row(401, 404, 201, 201), row(401, 404, 404, 201)),
+    ("GET", "/api/v1/orders/<int:order_id>/shares"):   cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
 }
 WHERE = ("home", "away")
 
@@ -136,7 +148,8 @@ class World:
         from app.orders.lines import Line
         from app.orders.services import build_order
 
-        line = Line(self.product.id, self.product.name, self.product.price_cents, 1, None)
+        quantity = 2 if self.rule.endswith("/split") else 1  # a split leaves the source a line
+        line = Line(self.product.id, self.product.name, self.product.price_cents, quantity, None)
         self.order = build_order(self.target, {"customer_name": "Matrix"}, [line], utcnow(), self.location)
         if self.rule.endswith("/refunds"):
             self.order.status, self.order.payment_method, self.order.closed_at = "closed", "cash", utcnow()
@@ -146,6 +159,31 @@ class World:
         db.session.add(self.order)
         db.session.commit()
         return self.order.id
+
+    def table(self) -> int:
+        """A table at the target's location."""
+        from app.models import Table
+
+        table = Table(location_id=self.location.id, name=f"M{uuid.uuid4().hex[:6]}", seats=4, active=True)
+        db.session.add(table)
+        db.session.commit()
+        return table.id
+
+    def other_order(self) -> int:
+        """Another open order of the target at the same location (merge's from_order_id)."""
+        current = self.order
+        other = self.fresh_order()
+        self.order = current
+        return other
+
+    def approver(self) -> int:
+        """A manager of the target's location with the PIN 4821."""
+        from app.auth.passwords import hash_password
+
+        approver = self.factory.make_user("manager")
+        approver.locations, approver.pin_hash = [self.location], hash_password("4821")
+        db.session.commit()
+        return approver.id
 
     def discount(self) -> int:
         """An order discount on the current order."""
@@ -164,6 +202,7 @@ PATH_VALUES: dict[str, Callable[[World], Any]] = {
     "order_id": lambda w: w.fresh_order(),
     "item_id": lambda w: w.order.items[0].id,  # filled after order_id, from the same order
     "discount_id": lambda w: w.discount(),  # likewise
+    "table_id": lambda w: w.table(),
     "filename": lambda w: "swagger-ui.css",
     "asset": lambda w: hashed_name("dashboard.js"),
 }
@@ -175,6 +214,17 @@ BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
         "email": f"new-{uuid.uuid4().hex[:8]}@example.com", "name": "New Hire", "password": "new-password"
     },
     ("PATCH", "/api/v1/users/<int:user_id>"): lambda w: {"name": "Renamed"},
+    ("POST", "/api/v1/locations/<int:location_id>/tables"): lambda w: {"name": f"T{uuid.uuid4().hex[:6]}"},
+    ("PATCH", "/api/v1/tables/<int:table_id>"): lambda w: {"seats": 6},
+    ("POST", "/api/v1/orders/<int:order_id>/transfer"): lambda w: {"table_id": w.table()},
+    ("POST", "/api/v1/orders/<int:order_id>/merge"): lambda w: {"from_order_id": w.other_order()},
+    ("POST", "/api/v1/orders/<int:order_id>/split"): lambda w: {
+        "by": "items", "items": [{"item_id": w.order.items[0].id, "quantity": 1}]
+    },
+    ("PUT", "/api/v1/auth/me/pin"): lambda w: {"current_password": PASSWORD, "pin": None},
+    ("POST", "/api/v1/auth/approvals"): lambda w: {
+        "approver_id": w.approver(), "pin": "4821", "action": "discount", "order_id": w.fresh_order()
+    },
     ("POST", "/api/v1/locations"): lambda w: {"name": f"Matrix {uuid.uuid4().hex[:8]}", "timezone": "UTC"},
     ("PATCH", "/api/v1/locations/<int:location_id>"): lambda w: {"tax_rate": "8.5"},
     ("POST", "/api/v1/products"): lambda w: {"name": f"Matrix {uuid.uuid4().hex[:8]}", "price": "9.50"},
@@ -198,6 +248,14 @@ BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
 # Extra headers some routes need to be otherwise valid.
 HEADERS: dict[tuple[str, str], dict[str, str]] = {
     ("PATCH", "/api/v1/orders/<int:order_id>"): {"If-Match": '"1"'},
+    ("POST", "/api/v1/orders/<int:order_id>/transfer"): {"If-Match": '"1"'},
+    ("POST", "/api/v1/orders/<int:order_id>/merge"): {"If-Match": '"1"'},
+    ("POST", "/api/v1/orders/<int:order_id>/split"): {"If-Match": '"1"'},
+}
+
+# Query strings some routes need to be otherwise valid.
+QUERIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("GET", "/api/v1/orders/<int:order_id>/shares"): {"parts": 2},
 }
 
 # Routes that authenticate with the refresh token instead of the access token.
@@ -243,6 +301,8 @@ def build_request(factory, world: World, method: str, rule: str, principal: str)
 
     world.rule = rule
     request: dict[str, Any] = {"path": PARAM.sub(fill, rule), "method": method}
+    if (method, rule) in QUERIES:
+        request["query_string"] = dict(QUERIES[(method, rule)])
     if world.where == "away" and (method, rule) in AWAY_QUERIES:
         request["query_string"] = {"location_id": world.location.id}
     if (method, rule) in BODIES:

@@ -89,3 +89,26 @@ def test_typescript_types_check(spec_path):
     run([str(NODE_BIN / "tsc"), "-p", "tsconfig.json"], cwd=CONTRACT)
     types = generated.read_text()
     assert "createOrder:" in types and "getProductsReport:" in types  # `operations` is keyed by operationId
+
+
+def test_python_client_on_the_floor(python_client, live_server, factory):
+    """v1.2 through the generated client: a transfer, a split by seat and a discount approved with a PIN."""
+    admin = factory.make_user("admin")
+    env = {**os.environ, "PYTHONPATH": str(python_client)}
+    mypy_env = {**os.environ, "MYPYPATH": str(python_client)}
+    run([sys.executable, "-m", "mypy", "--strict", "--python-executable", str(TOOLS_BIN / "python"),
+         "--cache-dir", str(python_client.parent / "mypy-cache"), str(CONTRACT / "usage_floor_client.py")],
+        cwd=python_client.parent, env=mypy_env)
+    done = run([str(TOOLS_BIN / "python"), str(CONTRACT / "usage_floor_client.py"), live_server.url, admin.email,
+                PASSWORD], env=env, timeout=120)
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+
+    assert summary["table"].startswith("B")  # moved to the second table, whose name the order answers
+    assert summary["source_subtotal"] == "280.00"
+    ((new_id, split_from, subtotal, table_id),) = summary["new_orders"]
+    assert (split_from, subtotal) == (summary["source_id"], "140.00")
+    assert summary["discount_total"] == "28.00"
+    assert (summary["last_event"], summary["approved_by"]) == ("discount_added", summary["admin_id"])
+    assert summary["second_table"] == ["occupied", sorted([summary["source_id"], new_id])]
+    db.session.rollback()
+    assert db.session.get(Order, new_id).table_id == table_id

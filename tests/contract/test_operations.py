@@ -102,7 +102,9 @@ def test_login_documents_its_rate_limit(operations):
     login = operations[("post", LOGIN)]
     assert "Retry-After" in login["responses"]["429"]["headers"]
     limited = [key for key, op in operations.items() if "429" in op["responses"]]
-    assert limited == [("post", LOGIN)]  # the only limited operation; add 429 where a new limit applies
+    # the only limited operations (v1.2: PIN tries, like logins); add 429 where a new limit applies
+    assert sorted(limited) == [("post", "/api/v1/auth/approvals"), ("post", LOGIN)]
+    assert "Retry-After" in operations[("post", "/api/v1/auth/approvals")]["responses"]["429"]["headers"]
 
 
 def _operations(spec):

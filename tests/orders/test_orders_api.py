@@ -9,6 +9,8 @@ from tests.orders.conftest import ORDERS
 V11_ORDER_FIELDS = {"subtotal", "discount_total", "tax_total", "tip_total", "paid_total", "refund_total",
                     "balance_due", "discounts", "payments", "refunds"}
 V11_LINE_FIELDS = {"modifiers", "tax_rate", "discount", "tax", "net"}
+V12_FLOOR_ORDER_FIELDS = {"table_id", "guest_count", "split_from", "merged_into"}  # API.md v1.2 summary
+V12_FLOOR_LINE_FIELDS = {"seat"}
 
 
 def test_create_matches_the_contract(client, factory, waiter, menu):
@@ -28,7 +30,8 @@ def test_create_matches_the_contract(client, factory, waiter, menu):
     assert resp.headers["Location"] == f"{ORDERS}/{order['id']}"
     assert resp.headers["ETag"] == '"1"'
     # v1's fields, plus exactly the money fields of the v1.1 additions (API.md "The order's money fields").
-    assert set(order) - V11_ORDER_FIELDS == {
+    assert set(order) >= V12_FLOOR_ORDER_FIELDS
+    assert set(order) - V11_ORDER_FIELDS - V12_FLOOR_ORDER_FIELDS == {
         "id",
         "client_order_id",
         "customer_name",
@@ -56,7 +59,7 @@ def test_create_matches_the_contract(client, factory, waiter, menu):
     assert order["version"] == 1 and order["payment_method"] is None
     assert set(order) >= V11_ORDER_FIELDS
     taco, agua = order["items"]
-    assert {k: v for k, v in taco.items() if k not in V11_LINE_FIELDS} == {
+    assert {k: v for k, v in taco.items() if k not in V11_LINE_FIELDS | V12_FLOOR_LINE_FIELDS} == {
         "id": taco["id"],
         "product_id": menu["taco"].id,
         "product_name": "Taco al pastor",

@@ -30,7 +30,8 @@ def test_create_user(client, as_admin):
     resp = client.post(USERS, json=new_user(), headers=as_admin)
     assert resp.status_code == 201
     body = resp.json
-    assert set(body) == {"id", "email", "name", "role", "active", "location_ids", "created_at"}  # location_ids: v1.1
+    # location_ids: v1.1, has_pin: v1.2
+    assert set(body) == {"id", "email", "name", "role", "active", "has_pin", "location_ids", "created_at"}
     assert body["email"] == "nuevo@example.com" and body["name"] == "Nuevo Mesero"
     assert body["role"] == "waiter" and body["active"] is True
     assert UTC_Z.match(body["created_at"])

@@ -40,7 +40,8 @@ def test_list_shape_and_newest_first(client, factory, staff):
     assert set(resp.json) == {"data", "next_cursor"} and resp.json["next_cursor"] is None
     everyone = [u["id"] for u in resp.json["data"]]
     assert everyone[:3] == [u.id for u in reversed(made)]
-    assert set(resp.json["data"][0]) == {"id", "email", "name", "role", "active", "location_ids", "created_at"}
+    assert set(resp.json["data"][0]) == {"id", "email", "name", "role", "active", "has_pin", "location_ids",
+                                         "created_at"}
 
 
 def test_pages_cover_everything_once_in_order(client, factory, staff):

@@ -28,6 +28,7 @@
     products: $("products-table"), waiters: $("waiters-table"), till: $("till-table"),
     tillSection: $("till-section"), legendNow: $("legend-now"), legendPrev: $("legend-prev"),
     hoursNowHead: $("hours-now-head"), hoursPrevHead: $("hours-prev-head"),
+    floorSection: $("floor-section"), floor: $("floor"),
   };
 
   /* ---------------- session: tokens in sessionStorage, refreshed before they expire ---------------- */
@@ -333,7 +334,7 @@
       const weekBefore = addDays(day, -7);
       const hourly = (d) => json("/reports/sales?" + new URLSearchParams(
         [...scope().entries(), ["granularity", "hour"], ["start_date", d], ["end_date", d]]).toString());
-      const [sales, open, now, prev, products, waiters, till] = await Promise.all([
+      const [sales, open, now, prev, products, waiters, till, floor] = await Promise.all([
         json("/reports/sales?" + query({granularity: "day"})),
         json("/reports/sales?" + query({granularity: "day", status: "open"})),
         hourly(day),
@@ -341,9 +342,11 @@
         json("/reports/products?" + query({sort: el.productsSort.value, limit: "10"})),
         json("/reports/waiters?" + query()),
         optional("/reports/payments?" + query()),
+        loadFloor(),
       ]);
       if (seq !== view.seq) return;
       render({sales, open, now, prev, products, waiters, till, day, weekBefore});
+      renderFloor(floor);
       view.shownKey = key;
       el.dash.dataset.state = "fresh";
       el.problem.hidden = true;
@@ -354,6 +357,17 @@
       if (seq !== view.seq) return;
       failed(err);
     }
+  }
+
+  /** The tables of the chosen location (or of every location in scope): [{location, tables}], or null when
+   * this server has no tables (404) or no location list. */
+  async function loadFloor() {
+    if (!view.locations) return null;
+    const chosen = el.location.value
+      ? view.locations.filter((loc) => String(loc.id) === el.location.value) : view.locations;
+    const answers = await Promise.all(chosen.map((loc) => optional("/locations/" + loc.id + "/tables")));
+    if (answers.every((a) => a === null)) return null;
+    return chosen.map((loc, i) => ({location: loc, tables: answers[i] ? answers[i].data : []}));
   }
 
   function failed(err) {
@@ -383,6 +397,7 @@
     lastChart = null;
     for (const table of [el.products, el.waiters, el.till, el.hoursTable]) table.tBodies[0].replaceChildren();
     el.chart.replaceChildren();
+    el.floor.replaceChildren();
     el.empty.hidden = true;
   }
 
@@ -455,6 +470,75 @@
         {num: money(row.refunds)}, {num: money(row.net)},
       ], 6, "No payments in this range.");
     }
+  }
+
+  /* ---------------- the floor: tables by area with their open checks ---------------- */
+
+  function node(tag, attrs, text) {
+    const n = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) n.setAttribute(k, String(v));
+    if (text !== undefined) n.textContent = text;
+    return n;
+  }
+
+  function renderFloor(floor) {
+    el.floorSection.hidden = floor === null;
+    if (floor === null) { el.floor.replaceChildren(); return; }
+    const parts = [];
+    for (const {location, tables} of floor) {
+      const block = node("section", {class: "floor-location", "data-location-id": location.id});
+      if (floor.length > 1) block.append(node("h3", {}, location.name));
+      if (!tables.length) block.append(node("p", {class: "hint"}, "No tables at this location yet."));
+      const areas = new Map();
+      for (const table of tables) {  // the API's order: area (none first), then name
+        const key = table.area === null ? "" : table.area;
+        if (!areas.has(key)) areas.set(key, []);
+        areas.get(key).push(table);
+      }
+      for (const [area, rows] of areas) {
+        const group = node("div", {class: "floor-area", "data-area": area});
+        group.append(node("h4", {}, area || "No area"));
+        const list = node("ul", {class: "floor-tiles"});
+        for (const table of rows) list.append(tableTile(table));
+        group.append(list);
+        block.append(group);
+      }
+      parts.push(block);
+    }
+    el.floor.replaceChildren(...parts);
+    el.floor.dataset.state = "fresh";
+  }
+
+  function tableTile(table) {
+    const checks = table.open_orders;
+    const known = checks.filter((o) => o.guest_count !== null);
+    const guests = known.length ? known.reduce((n, o) => n + o.guest_count, 0) : null;
+    const total = fromCents(checks.reduce((n, o) => n + toCents(o.total), 0));
+    const tile = node("li", {class: "table-tile", "data-table-id": table.id, "data-status": table.status,
+      "data-active": table.active, "data-guests": guests === null ? "" : guests, "data-checks": checks.length,
+      "data-total": total});
+    const head = node("div", {class: "tile-head"});
+    head.append(node("span", {class: "tile-name"}, table.name),
+      node("span", {class: "tile-status"}, table.status === "occupied" ? "Occupied" : "Free"));
+    tile.append(head);
+    const facts = node("dl");
+    const fact = (label, value, name) => facts.append(node("dt", {}, label), node("dd", {"data-fact": name}, value));
+    fact("Seats", String(table.seats), "seats");
+    fact("Guests", guests === null ? DASH : String(guests), "guests");
+    fact("Open checks", String(checks.length), "checks");
+    fact("Total", money(total), "total");
+    tile.append(facts);
+    if (checks.length) {
+      const list = node("ul", {class: "checks"});
+      for (const o of checks) {
+        const li = node("li", {"data-order-id": o.id});
+        li.append(node("span", {}, "#" + o.id + " " + o.waiter.name), node("span", {}, money(o.total)));
+        list.append(li);
+      }
+      tile.append(list);
+    }
+    if (!table.active) tile.append(node("p", {class: "hint"}, "Inactive"));
+    return tile;
   }
 
   function sortedDesc(rows, key) {
