@@ -22,6 +22,8 @@ EVENT_TYPES = (
     "closed",
     "cancelled",
     "refunded",
+    "fired",
+    "served",
 )
 
 

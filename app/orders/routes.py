@@ -192,7 +192,7 @@ class OrderItems(MethodView):
     @blp.doc(operationId="appendOrderItems")
     def post(self, data, order_id):
         """Append lines to an open order (no If-Match: concurrent appends all succeed)"""
-        return order_response(services.append_items(current_user(), order_id, data["items"]), 201)
+        return order_response(services.append_items(current_user(), order_id, data["items"], hold=data["hold"]), 201)
 
 
 @blp.route("/<int:order_id>/items/<int:item_id>")

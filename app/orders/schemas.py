@@ -11,13 +11,14 @@ from app.fields import (
     OneOfSchemas,
     Percent,
     RawAs,
+    StrictBoolean,
     UTCDateTime,
     id_field,
     optional_text,
     strict_int,
     trimmed,
 )
-from app.models import EVENT_TYPES, ORDER_STATUSES, PAYMENT_METHODS
+from app.models import EVENT_TYPES, KITCHEN_STATUSES, ORDER_STATUSES, PAYMENT_METHODS
 from app.web.pagination import PageQuery, page_schema
 
 MAX_LINES = 200
@@ -41,6 +42,9 @@ class LineIn(Schema):
     unit_price = Money(metadata={"example": "25.50"})
     quantity = strict_int(required=True, validate=validate.Range(min=1, max=999), metadata={"example": 2})
     notes = optional_text(500, metadata={"example": "no onion"})
+    course = strict_int(validate=validate.Range(min=1, max=9), metadata={
+        "example": 1, "description": "1-9, default 1. Course 1 is sent to the kitchen at once (unless the body "
+                                     "says `hold`); later courses are held until `POST /orders/{id}/fire`."})
     modifiers = fields.List(
         fields.Nested(ModifierIn),
         validate=validate.Length(max=MAX_MODIFIERS),
@@ -70,6 +74,7 @@ class ProductLineIn(Schema):
     product_id = id_field(strict=True, required=True, metadata={"example": 5})
     quantity = LineIn._declared_fields["quantity"]
     notes = LineIn._declared_fields["notes"]
+    course = LineIn._declared_fields["course"]
     modifiers = LineIn._declared_fields["modifiers"]
 
 
@@ -86,6 +91,7 @@ class AdHocLineIn(Schema):
     unit_price = Money(required=True, metadata={"example": "25.50"})
     quantity = LineIn._declared_fields["quantity"]
     notes = LineIn._declared_fields["notes"]
+    course = LineIn._declared_fields["course"]
     modifiers = LineIn._declared_fields["modifiers"]
 
 
@@ -93,6 +99,11 @@ LINE_DESCRIPTION = (
     "A catalogue line (`product_id`) or an ad-hoc line (`product_name` + `unit_price`); "
     "the `required` sets tell them apart."
 )
+
+
+HOLD = StrictBoolean(load_default=False, metadata={
+    "description": "true: every new line is held (kitchen_status `held`) until fired. Default false: lines of "
+                   "course 1 are sent to the kitchen in this request, later courses held."})
 
 
 def _lines(**kwargs) -> fields.List:
@@ -111,6 +122,7 @@ class OrderIn(Schema):
                        "location (that one) and by admins (the default location). A location the caller does "
                        "not belong to, or an inactive one, is 422 on location_id."})
     items = _lines()
+    hold = HOLD
 
 
 class BatchOrderIn(OrderIn):
@@ -134,6 +146,7 @@ class BatchIn(Schema):
 
 class ItemsIn(Schema):
     items = _lines()
+    hold = HOLD
 
 
 class OrderPatch(Schema):
@@ -288,6 +301,11 @@ class LineFiguresOut(Schema):
 
 class LineOut(LineFiguresOut):
     id = fields.Integer()
+    course = fields.Integer(metadata={"description": "1-9.", "example": 1})
+    kitchen_status = fields.String(metadata={
+        "enum": list(KITCHEN_STATUSES),
+        "description": "`held` (waiting to be fired), `sent` (sent; on a ticket when a station receives it), "
+                       "`ready` (the station bumped its ticket), `served`, or `voided`."})
 
 
 class DiscountFiguresOut(Schema):

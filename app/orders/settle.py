@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.auth.approvals import authorize
 from app.auth.permissions import is_staff
 from app.business_time import business_date, local_hour
 from app.columns import utcnow
 from app.errors import Conflict, ErrorCode, Forbidden, ValidationFailed
 from app.extensions import db
 from app.models import Location, Order, Payment, Refund, RefundItem, User
-from app.orders import checks, history, pricing
+from app.orders import checks, history, kitchen, pricing
 from app.orders.services import open_for_change, visible_order
 from app.orders.unit import OrderNotOpen, changing
 
@@ -164,7 +165,12 @@ def cancel_order(user: User, order_id: int, reason: str) -> Order:
         raise OrderNotOpen("The order is already cancelled.")
     if order.status == "closed" and not is_staff(user):
         raise Forbidden("Only a manager or admin may cancel a closed order.")
-    with changing(order, user, "cancelled", require_open=False, reason=reason) as change:
+    # Lines on a kitchen ticket: a waiter cancelling their own open order needs a void_sent_item approval.
+    live = [item for item in order.items if not item.voided]
+    approver = (authorize(user, "void_sent_item", location_id=order.location_id, order_id=order.id)
+                if any(kitchen.on_ticket(item) for item in live) else None)
+    with changing(order, user, "cancelled", approved_by=approver, require_open=False, reason=reason) as change:
+        kitchen.void_lines(order, live, user)  # one void ticket per station for what was cooking
         refund = None
         tip = order.tip_total_cents - sum(r.tip_cents for r in order.refunds)
         if order.status == "closed":
