@@ -129,10 +129,10 @@ def make_tickets(order: Order, items: Sequence[OrderItem], actor: User, *, kind:
     if not by_station:
         return []
     location = _location(order.location_id)
-    now = utcnow()
-    day = business_date(now, location.timezone, location.day_starts_at)
+    day = business_date(utcnow(), location.timezone, location.day_starts_at)
     bump_queues(by_station)
     last = take(location.id, COUNTER, day=day, count=len(by_station))  # late: the row lock lasts until commit
+    now = utcnow()  # after the number: tickets of a location are created in the order of their numbers
     tickets = []
     for number, station_id in enumerate(sorted(by_station), start=last - len(by_station) + 1):
         lines = [_ticket_line(item, (quantities or {}).get(item.id)) for item in by_station[station_id]]
