@@ -16,14 +16,17 @@ ASSETS = ("kitchen.css", "kitchen.js")
 bp = Blueprint("kitchen_page", __name__, template_folder="templates")
 
 
+def hashed_name(name: str) -> str:
+    """`kitchen.js` -> `kitchen.<first 10 hex of its sha256>.js`."""
+    digest = hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:10]
+    stem, ext = name.rsplit(".", 1)
+    return f"{stem}.{digest}.{ext}"
+
+
 def _manifest() -> dict[str, str]:
     manifest = current_app.extensions.get("kitchen_assets")
     if manifest is None:
-        manifest = {}
-        for name in ASSETS:
-            digest = hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:10]
-            stem, ext = name.rsplit(".", 1)
-            manifest[f"{stem}.{digest}.{ext}"] = name
+        manifest = {hashed_name(name): name for name in ASSETS}
         current_app.extensions["kitchen_assets"] = manifest
     return manifest
 

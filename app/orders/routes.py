@@ -66,6 +66,18 @@ IDEMPOTENCY_DOC = {
         }
     ]
 }
+APPROVAL_DOC = {
+    "parameters": [
+        {
+            "in": "header",
+            "name": "X-Approval-Token",
+            "required": False,
+            "schema": {"type": "string", "maxLength": 200},
+            "description": "A manager's approval (POST /auth/approvals) for `void_sent_item`: lets a waiter void "
+            "lines that are on a kitchen ticket. Used up only when the request succeeds.",
+        }
+    ]
+}
 IF_MATCH_DOC = {
     "parameters": [
         {
@@ -199,7 +211,11 @@ class OrderItems(MethodView):
 class OrderLine(MethodView):
     @auth_required()
     @blp.response(200, OrderOut)
+    @blp.alt_response(403, **problem_doc("`approval_required`: the line is on a kitchen ticket and the caller is not "
+                                         "a manager (send an `X-Approval-Token` to void a sent item); "
+                                         "`approval_invalid`: the token does not fit."))
     @blp.alt_response(409, **problem_doc("`order_not_open`."))
+    @blp.doc(**APPROVAL_DOC)
     @blp.doc(operationId="voidOrderItem")
     def delete(self, order_id, item_id):
         """Void a line (kept with voided: true, excluded from totals and reports)"""
@@ -228,9 +244,12 @@ class OrderCancel(MethodView):
     @idempotent
     @blp.arguments(CancelIn)
     @blp.response(200, OrderOut)
-    @blp.alt_response(403, **problem_doc("`forbidden`: a waiter may not cancel a closed order."))
+    @blp.alt_response(403, **problem_doc("`forbidden`: a waiter may not cancel a closed order; `approval_required`: "
+                                         "the order has lines on a kitchen ticket (a waiter needs an "
+                                         "`X-Approval-Token` to void sent items); `approval_invalid`."))
     @blp.alt_response(409, **problem_doc("`order_not_open`: already cancelled."))
     @blp.doc(**IDEMPOTENCY_DOC)
+    @blp.doc(**APPROVAL_DOC)
     @blp.doc(operationId="cancelOrder")
     def post(self, data, order_id):
         """Cancel an order (a closed one needs a manager or admin, and refunds every unit not refunded
