@@ -72,7 +72,7 @@ APPROVAL_DOC = {
             "in": "header",
             "name": "X-Approval-Token",
             "required": False,
-            "schema": {"type": "string", "maxLength": 200},
+            "schema": {"type": "string"},
             "description": "A manager's approval (POST /auth/approvals) for `void_sent_item`: lets a waiter void "
             "lines that are on a kitchen ticket. Used up only when the request succeeds.",
         }
