@@ -40,6 +40,9 @@ def free_port() -> int:
 
 
 def fresh_database(url: str) -> str:
+    from config import normalize_database_url
+
+    url = normalize_database_url(url)
     server = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     name = f"{server.url.database}_kitchen"
     with server.connect() as conn:

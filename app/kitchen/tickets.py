@@ -9,12 +9,13 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import defaultload, lazyload
 
 from app.auth.permissions import member_location_ids
 from app.columns import utcnow
 from app.errors import Conflict, ErrorCode, NotFound
 from app.extensions import db
-from app.models import KitchenTicket, Location, OrderItem, Station, User
+from app.models import KitchenTicket, Location, Order, OrderItem, Station, User
 from app.orders.kitchen import bump_queues, describe
 from app.outbox import publish
 
@@ -48,9 +49,15 @@ def with_late(tickets: list[KitchenTicket]) -> list[KitchenTicket]:
     return tickets
 
 
+# A ticket answers its order's table and waiter only: the order's collections load only if touched.
+ORDER_ONLY = defaultload(KitchenTicket.order).options(*(lazyload(rel) for rel in (
+    Order.items, Order.discounts, Order.payments, Order.refunds)))
+
+
 def visible_ticket(user: User, ticket_id: int, *, lock: bool = False) -> KitchenTicket:
     """A ticket of one of the caller's locations (members); anything else is 404."""
-    stmt = select(KitchenTicket).where(KitchenTicket.id == ticket_id).execution_options(populate_existing=True)
+    stmt = (select(KitchenTicket).where(KitchenTicket.id == ticket_id).options(ORDER_ONLY)
+            .execution_options(populate_existing=True))
     if lock:
         stmt = stmt.with_for_update(of=KitchenTicket)
     ticket = db.session.scalar(stmt)
@@ -73,7 +80,8 @@ def queue_tag(user: User, station_id: int, status: str) -> str:
 
 def queue(station_id: int, status: str) -> list[KitchenTicket]:
     """The station's open tickets (or those made ready in the last 10 minutes), oldest first."""
-    stmt = select(KitchenTicket).where(KitchenTicket.station_id == station_id, KitchenTicket.status == status)
+    stmt = (select(KitchenTicket).options(ORDER_ONLY)
+            .where(KitchenTicket.station_id == station_id, KitchenTicket.status == status))
     if status == "ready":
         stmt = stmt.where(KitchenTicket.ready_at >= utcnow() - RECALL_WINDOW)
     return with_late(list(db.session.scalars(stmt.order_by(KitchenTicket.created_at, KitchenTicket.id))))

@@ -117,3 +117,20 @@ def test_ticket_json(kit):
     db.session.commit()
     assert kit.client.get(f"{API}/kitchen/tickets/{ticket['id']}", headers=kit.h()).json["late"] is True
     assert db.session.scalar(select(KitchenTicket.version).where(KitchenTicket.id == ticket["id"])) == 1
+
+
+def test_the_full_answer_does_not_grow_with_tickets(kit):
+    def count() -> list[str]:
+        headers = kit.h()
+        with statements() as seen:
+            resp = kit.client.get(queue_url(kit.grill), headers=headers)
+        assert resp.status_code == 200
+        return [s for s in seen if s.lstrip().upper().startswith("SELECT")]
+
+    kit.order([line(kit.taco)])
+    one = count()
+    for n in range(9):
+        kit.order([line(kit.taco, 2, modifiers=[{"name": "Extra"}])], user=kit.other_waiter if n % 2 else None)
+    ten = count()
+    assert len(ten) == len(one), ten
+    assert len(ten) <= 4, ten  # user; station tag; tickets with station, order and waiter; lines
