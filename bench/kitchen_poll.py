@@ -52,6 +52,14 @@ def fresh_database(url: str) -> str:
     return sa.make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
+def drop_database(url: str) -> None:
+    target = sa.make_url(url)
+    server = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+    server.dispose()
+
+
 def seed(env: dict[str, str], tickets: int) -> tuple[int, str]:
     """A station with `tickets` open tickets; returns the station id and a waiter's access token."""
     os.environ.update(env)
@@ -131,6 +139,7 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=20)
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=2, help="rounds per kind, ABBA")
+    parser.add_argument("--keep-db", action="store_true", help="keep <name>_kitchen afterwards")
     args = parser.parse_args()
 
     url = fresh_database(args.database)
@@ -175,6 +184,8 @@ def main() -> None:
     finally:
         gunicorn.terminate()
         gunicorn.wait(timeout=30)
+        if not args.keep_db:
+            drop_database(url)
 
 
 if __name__ == "__main__":

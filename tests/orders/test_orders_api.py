@@ -9,6 +9,7 @@ from tests.orders.conftest import ORDERS
 V11_ORDER_FIELDS = {"subtotal", "discount_total", "tax_total", "tip_total", "paid_total", "refund_total",
                     "balance_due", "discounts", "payments", "refunds"}
 V11_LINE_FIELDS = {"modifiers", "tax_rate", "discount", "tax", "net"}
+V12_KITCHEN_LINE_FIELDS = {"course", "kitchen_status"}  # v1.2 "The kitchen"
 
 
 def test_create_matches_the_contract(client, factory, waiter, menu):
@@ -56,7 +57,8 @@ def test_create_matches_the_contract(client, factory, waiter, menu):
     assert order["version"] == 1 and order["payment_method"] is None
     assert set(order) >= V11_ORDER_FIELDS
     taco, agua = order["items"]
-    assert {k: v for k, v in taco.items() if k not in V11_LINE_FIELDS} == {
+    assert taco["course"] == 1 and taco["kitchen_status"] == "sent"
+    assert {k: v for k, v in taco.items() if k not in V11_LINE_FIELDS | V12_KITCHEN_LINE_FIELDS} == {
         "id": taco["id"],
         "product_id": menu["taco"].id,
         "product_name": "Taco al pastor",
