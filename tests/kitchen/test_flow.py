@@ -181,3 +181,28 @@ def test_batch_sync_sends_and_holds(kit):
     assert len(kit.queue(kit.grill)) == 1 and len(kit.queue(kit.bar)) == 1
     held = kit.client.get(f"{ORDERS}/{resp.json['results'][1]['id']}", headers=kit.h()).json
     assert held["items"][0]["kitchen_status"] == "held"
+
+
+def test_fire_and_served_bad_input(kit):
+    order = kit.order([line(kit.taco, course=2)])
+    url = f"{ORDERS}/{order['id']}"
+    for path, body, field in ((f"{url}/fire", {"course": 0}, "course"), (f"{url}/fire", {"course": "2"}, "course"),
+                              (f"{url}/fire", {"course": 2, "station": 1}, "station"),
+                              (f"{url}/served", {"item_ids": []}, "item_ids"),
+                              (f"{url}/served", {"item_ids": ["1"]}, "item_ids.0")):
+        resp = kit.client.post(path, json=body, headers=kit.h())
+        assert resp.status_code == 422 and field in resp.json["errors"], (path, body, resp.json)
+    assert kit.client.post(f"{ORDERS}/{order['id']}/items", json={"items": [line(kit.taco, course=10)]},
+                           headers=kit.h()).status_code == 422
+    assert kit.client.post(f"{ORDERS}/{order['id']}/items", json={"items": [line(kit.taco)], "hold": 1},
+                           headers=kit.h()).status_code == 422
+    # Someone else's order is 404 to a waiter, as everywhere.
+    other = kit.client.post(f"{url}/fire", json={}, headers=kit.h(kit.other_waiter))
+    assert other.status_code == 404
+
+
+def test_fire_on_a_closed_order_is_409(kit):
+    order = kit.order([line(kit.taco, course=2)])
+    kit.client.post(f"{ORDERS}/{order['id']}/close", json={"payment_method": "cash"}, headers=kit.h())
+    resp = kit.client.post(f"{ORDERS}/{order['id']}/fire", json={}, headers=kit.h())
+    assert resp.status_code == 409 and resp.json["code"] == "order_not_open"
