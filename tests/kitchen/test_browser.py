@@ -5,7 +5,6 @@ when it is offline and comes back, and a phone and a tablet render without horiz
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 from selenium.common.exceptions import StaleElementReferenceException
@@ -13,10 +12,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.constants import ORDERS, PASSWORD
-from tests.dashboard.conftest import browser, downloads, live_server  # noqa: F401  (fixtures)
+from tests.dashboard.conftest import artifacts, browser, downloads, live_server  # noqa: F401  (fixtures)
 from tests.kitchen.conftest import line
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+# The screenshots go to tests/artifacts/ (like the dashboard's); docs/kitchen-*.png are copies of them.
 
 
 class Screen:
@@ -62,7 +61,8 @@ class Screen:
 def screen(browser, live_server):  # noqa: F811
     live_server.faults.unavailable = None
     browser.set_window_size(1280, 800)
-    return Screen(browser, live_server.url)
+    yield Screen(browser, live_server.url)
+    browser.get("about:blank")  # stop polling before the next test writes its fixtures
 
 
 @pytest.fixture
@@ -71,7 +71,7 @@ def cook(kit):
     return kit
 
 
-def test_tickets_appear_bump_and_void(screen, cook):
+def test_tickets_appear_bump_and_void(screen, cook, artifacts):  # noqa: F811
     kit = cook
     screen.open().login(kit.waiter.email)  # the grill is the first station: chosen by default
     started = time.monotonic()
@@ -92,7 +92,7 @@ def test_tickets_appear_bump_and_void(screen, cook):
     assert void.get_attribute("data-kind") == "void" and "void" in void.get_attribute("class")
     assert "VOID" in void.text and "−2×" in void.text
     screen.driver.set_window_size(1280, 800)
-    screen.driver.save_screenshot(str(DOCS / "kitchen-1280x800.png"))
+    screen.driver.save_screenshot(str(artifacts / "kitchen-1280x800.png"))
     # Recall brings back the ticket made ready last.
     screen.driver.find_element(By.ID, "recall").click()
     screen.wait(lambda d: len(screen.cards()) == 3, "the recalled ticket never came back", timeout=3)
@@ -109,7 +109,7 @@ def test_offline_and_back(screen, cook, live_server):  # noqa: F811
 
 
 @pytest.mark.parametrize("size", [(390, 844), (1280, 800)], ids=["phone-390x844", "tablet-1280x800"])
-def test_no_horizontal_scrolling(screen, cook, size):
+def test_no_horizontal_scrolling(screen, cook, size, artifacts):  # noqa: F811
     kit = cook
     width, height = size
     screen.driver.set_window_size(width, height)
@@ -120,4 +120,4 @@ def test_no_horizontal_scrolling(screen, cook, size):
     screen.wait(lambda d: len(screen.cards()) == 2, "tickets never appeared", timeout=3)
     screen.no_horizontal_scroll()
     if width == 390:
-        screen.driver.save_screenshot(str(DOCS / "kitchen-390x844.png"))
+        screen.driver.save_screenshot(str(artifacts / "kitchen-390x844.png"))
