@@ -85,6 +85,8 @@ def register_blueprints(app: Flask) -> None:
     from app.auth.routes import blp as auth_blp
     from app.dashboard import register_dashboard
     from app.extensions import api
+    from app.kitchen.page import register_kitchen_page
+    from app.kitchen.routes import blp as kitchen_blp
     from app.locations.routes import blp as locations_blp
     from app.ops import register_ops
     from app.orders.routes import blp as orders_blp
@@ -97,8 +99,10 @@ def register_blueprints(app: Flask) -> None:
     for blp in (auth_blp, users_blp, locations_blp, products_blp, orders_blp, reports_blp):
         api.register_blueprint(blp, url_prefix=f"/api/v1/{blp.name}")
     api.register_blueprint(tables_blp, url_prefix="/api/v1")  # /locations/{id}/tables and /tables/{id}
+    api.register_blueprint(kitchen_blp, url_prefix="/api/v1")  # its paths span /locations, /orders, /kitchen
     register_ops(app)
     register_dashboard(app)
+    register_kitchen_page(app)
     register_report_reads(app, reports_blp.name)
 
 

@@ -4,6 +4,14 @@ from app.models.approval import ApprovalToken
 from app.models.check import EVENT_TYPES, Discount, OrderEvent, Payment, Refund, RefundItem
 from app.models.counter import LocationCounter
 from app.models.idempotency import IdempotencyKey
+from app.models.kitchen import (
+    KITCHEN_STATUSES,
+    KitchenRoute,
+    KitchenTicket,
+    KitchenTicketLine,
+    Station,
+    category_key,
+)
 from app.models.location import Location, location_name_key, user_locations
 from app.models.order import ORDER_STATUSES, PAYMENT_METHODS, Order, OrderItem
 from app.models.product import Product, clean_name, normalize_name
@@ -21,6 +29,12 @@ __all__ = [
     "Refund",
     "RefundItem",
     "IdempotencyKey",
+    "KITCHEN_STATUSES",
+    "KitchenRoute",
+    "KitchenTicket",
+    "KitchenTicketLine",
+    "Station",
+    "category_key",
     "LocationCounter",
     "Location",
     "ORDER_STATUSES",

@@ -25,6 +25,8 @@ EVENT_TYPES = (
     "transferred",
     "merged",
     "split",
+    "fired",
+    "served",
 )
 
 

@@ -131,6 +131,11 @@ class OrderItem(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy bui
     net_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     voided: Mapped[bool] = mapped_column(Boolean, default=False)
     voided_at: Mapped[datetime | None] = mapped_column(UTCTimestamp)
+    # The kitchen (API.md v1.2): course 1-9; held -> sent -> ready -> served, or voided. `station_id` is
+    # the station the line was sent to (null: held, or no station receives it), so "on a ticket" is one column.
+    course: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    kitchen_status: Mapped[str] = mapped_column(String(8), default="sent", server_default=text("'sent'"))
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("kitchen_stations.id"))
     created_at: Mapped[datetime] = mapped_column(UTCTimestamp, default=utcnow)
 
     order: Mapped[Order] = relationship(back_populates="items")

@@ -8,12 +8,12 @@ duplicate), one INSERT for the lines, one per rollup table.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from app.auth.permissions import OrderLocations
 from app.columns import utcnow
@@ -22,7 +22,7 @@ from app.errors import APIError, ErrorCode, flatten_errors
 from app.extensions import db
 from app.fields import text_problems
 from app.models import Order, OrderItem, User
-from app.orders import history
+from app.orders import history, kitchen
 from app.orders.lines import Line, resolve_lines
 from app.orders.schemas import BatchOrderIn
 from app.orders.services import ids_by_client_order_id, order_row, price_new_order
@@ -137,9 +137,11 @@ def insert_orders(waiter: User, todo: list[tuple[int, dict[str, Any], list[Line]
     # Sorted by client_order_id, so overlapping batches racing each other lock rows in the same order.
     todo = sorted(todo, key=lambda entry: entry[1]["client_order_id"])
     places = OrderLocations(waiter) if any("location" not in data for _, data, _ in todo) else None
+    chosen = [(index, data, data.get("location") or places.choose(data.get("location_id")),  # type: ignore[union-attr]
+               kitchen.plan(lines, hold=data.get("hold", False))) for index, data, lines in todo]
+    routed = _route(chosen)
     priced = []
-    for index, data, lines in todo:
-        location = data.get("location") or places.choose(data.get("location_id"))  # type: ignore[union-attr]
+    for (index, data, location, _), lines in zip(chosen, routed, strict=True):
         priced.append((index, data, location, *price_new_order(lines, location)))
     rows = [order_row(waiter, data, lines, money, data.get("created_at") or now, location)
             for _, data, location, lines, money in priced]
@@ -167,7 +169,27 @@ def insert_orders(waiter: User, todo: list[tuple[int, dict[str, Any], list[Line]
         for order_id, row, lines in created:
             batch.add(order_id, NewOrder(waiter.id, row["location_id"], row["business_date"], row["local_hour"], lines),
                       item_ids=sorted(item_ids.get(order_id, [])), total=history.money(row["total_cents"]))
+        if any(line.station_id is not None for _, _, lines in created for line in lines):
+            _send(waiter, [order_id for order_id, _, _ in created])
     return inserted
+
+
+def _route(chosen: list[tuple[int, dict[str, Any], Any, list[Line]]]) -> list[list[Line]]:
+    """Each order's lines with the station that receives the ones sent now: one query per location."""
+    wanted: dict[int, dict[int, str | None]] = {}
+    for _, _, location, lines in chosen:
+        wanted.setdefault(location.id, {}).update(kitchen.sent_now(lines))
+    stations = {location_id: kitchen.stations_for(location_id, ids) for location_id, ids in wanted.items()}
+    return [[replace(line, station_id=stations[location.id].get(line.product_id))
+             if line.kitchen_status == "sent" and line.product_id is not None else line for line in lines]
+            for _, _, location, lines in chosen]
+
+
+def _send(waiter: User, order_ids: list[int]) -> None:
+    """The kitchen tickets of the new orders whose sent lines a station receives."""
+    orders = {order.id: order for order in db.session.scalars(select(Order).where(Order.id.in_(order_ids)))}
+    for order_id in sorted(orders):
+        kitchen.send_new(orders[order_id], orders[order_id].items, waiter)
 
 
 def sync_batch(waiter: User, raw_orders: list[Any]) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ from app.columns import utcnow
 from app.errors import Conflict, ErrorCode, Forbidden, PreconditionFailed, ValidationFailed
 from app.extensions import db
 from app.models import Discount, Order, OrderItem, User
-from app.orders import checks, history
+from app.orders import checks, history, kitchen
 from app.orders.services import visible_order
 from app.orders.unit import OrderNotOpen, changing, creating
 from app.tables.services import table_for_order
@@ -42,10 +42,12 @@ def even_shares(amount: int, parts: int) -> list[int]:
     return [whole + 1] * left + [whole] * (parts - left)
 
 
-def _lines_moved(moves: list[tuple[OrderItem, OrderItem]]) -> None:
-    """Hook for the kitchen: each (from line, to line) pair moved to another order (the same line when it
-    moved whole). Kitchen tickets do not exist on this branch; the kitchen work must point the moved
-    lines' tickets at their new order here (a line moved in part: the new line joins the ticket)."""
+def _lines_moved(moves: list[tuple[OrderItem, OrderItem]], source: Order, targets: dict[int, Order]) -> None:
+    """The kitchen hears of each (from line, to line) pair moved from `source` (the same line when it moved
+    whole; a part split off is a new line): the open tickets of the moved lines follow them. `targets`:
+    the new line's order by the new line's id."""
+    kitchen.lines_moved([kitchen.Move(to, source, targets[to.id], None if to is frm else frm.id)
+                         for frm, to in moves])
 
 
 def _check_version(order: Order, expected: int | None) -> None:
@@ -95,6 +97,7 @@ def transfer(user: User, order_id: int, data: dict[str, Any], expected: int | No
         if table is not None:
             order.table_id, order.table, order.table_label = table.id, table, table.name
         order.waiter_id, order.waiter = waiter.id, waiter
+        kitchen.order_transferred(order)  # its open tickets show the new table and waiter
     return order
 
 
@@ -144,7 +147,7 @@ def merge(user: User, order_id: int, from_order_id: int, expected: int | None) -
         checks.reprice(target)
         checks.reprice(source)
         change.data["total"] = history.money(target.total_cents)
-        _lines_moved([(item, item) for item in moving])
+        _lines_moved([(item, item) for item in moving], source, {item.id: target for item in moving})
     return target
 
 
@@ -212,7 +215,8 @@ def _move_part(move: Move, source: Order, target: Order) -> OrderItem:
     item = move.item
     item.quantity -= move.quantity
     part = OrderItem(product_id=item.product_id, product_name=item.product_name, unit_price_cents=item.unit_price_cents,
-                     quantity=move.quantity, notes=item.notes, seat=item.seat, modifiers=list(item.modifiers),
+                     quantity=move.quantity, notes=item.notes, seat=item.seat, course=item.course,
+                     kitchen_status=item.kitchen_status, station_id=item.station_id, modifiers=list(item.modifiers),
                      tax_rate_thousandths=item.tax_rate_thousandths, voided=False, created_at=item.created_at)
     target.items.append(part)
     db.session.flush()
@@ -248,6 +252,7 @@ def split(user: User, order_id: int, data: dict[str, Any], expected: int | None)
     groups = sorted({move.group for move in moves})
     new_orders: list[Order] = []
     moved_lines: list[tuple[OrderItem, OrderItem]] = []
+    moved_to: dict[int, Order] = {}
     described: list[dict[str, Any]] = []
     with changing(source, user, "split") as change:
         for group in groups:
@@ -259,6 +264,7 @@ def split(user: User, order_id: int, data: dict[str, Any], expected: int | None)
                         moved_lines.append((move.item, move.item))
                     else:
                         moved_lines.append((move.item, _move_part(move, source, order)))
+                    moved_to[moved_lines[-1][1].id] = order
                     described.append({"item_id": move.item.id, "quantity": move.quantity, "to_order_id": order.id})
                 db.session.flush()
                 checks.reprice(order)
@@ -269,7 +275,7 @@ def split(user: User, order_id: int, data: dict[str, Any], expected: int | None)
         checks.reprice(source)
         change.data.update(order_ids=[order.id for order in new_orders], items=described,
                            total=history.money(source.total_cents))
-        _lines_moved(moved_lines)
+        _lines_moved(moved_lines, source, moved_to)
     return source, new_orders
 
 

@@ -32,6 +32,10 @@ class Line:
     discount_cents: int = 0
     tax_cents: int = 0
     net_cents: int = 0
+    course: int = 1  # the kitchen (app/orders/kitchen.py): course 1-9, status and station when sent
+    kitchen_status: str = "sent"
+    station_id: int | None = None
+    category: str | None = None  # the product's, for routing (not stored on the line)
 
     @property
     def line_total_cents(self) -> int:
@@ -56,6 +60,9 @@ class Line:
             "discount_cents": self.discount_cents,
             "tax_cents": self.tax_cents,
             "net_cents": self.net_cents,
+            "course": self.course,
+            "kitchen_status": self.kitchen_status,
+            "station_id": self.station_id,
             "created_at": utcnow(),
         }
 
@@ -144,6 +151,8 @@ def resolve_lines(line_sets: list[list[dict[str, Any]]], *, create_missing: bool
                     modifiers=modifiers,
                     seat=line.get("seat"),
                     tax_rate_thousandths=product.tax_rate_thousandths if product else None,
+                    course=line.get("course", 1),
+                    category=product.category if product else None,
                 )
             )
         results.append((resolved, errors))

@@ -74,8 +74,9 @@ APPROVAL_DOC = {
             "name": "X-Approval-Token",
             "required": False,
             "schema": {"type": "string", "maxLength": 256},
-            "description": "A manager's approval token (POST /auth/approvals) for this action on this order: lets "
-            "a waiter do what is otherwise reserved for managers. Used up only if the request succeeds.",
+            "description": "A manager's approval token (POST /auth/approvals) for this action on this order (a "
+            "discount, a refund, the cancel of a closed order, or `void_sent_item` for lines on a kitchen ticket): "
+            "lets a waiter do what is otherwise reserved for managers. Used up only if the request succeeds.",
         }
     ]
 }
@@ -211,14 +212,18 @@ class OrderItems(MethodView):
     @blp.doc(operationId="appendOrderItems")
     def post(self, data, order_id):
         """Append lines to an open order (no If-Match: concurrent appends all succeed)"""
-        return order_response(services.append_items(current_user(), order_id, data["items"]), 201)
+        return order_response(services.append_items(current_user(), order_id, data["items"], hold=data["hold"]), 201)
 
 
 @blp.route("/<int:order_id>/items/<int:item_id>")
 class OrderLine(MethodView):
     @auth_required()
     @blp.response(200, OrderOut)
+    @blp.alt_response(403, **problem_doc("`approval_required`: the line is on a kitchen ticket and the caller is not "
+                                         "a manager (send an `X-Approval-Token` to void a sent item); "
+                                         "`approval_invalid`: the token does not fit."))
     @blp.alt_response(409, **problem_doc("`order_not_open`."))
+    @blp.doc(**APPROVAL_DOC)
     @blp.doc(operationId="voidOrderItem")
     def delete(self, order_id, item_id):
         """Void a line (kept with voided: true, excluded from totals and reports)"""
@@ -247,7 +252,8 @@ class OrderCancel(MethodView):
     @idempotent
     @blp.arguments(CancelIn)
     @blp.response(200, OrderOut)
-    @blp.alt_response(403, **problem_doc("A closed order: " + APPROVAL_403))
+    @blp.alt_response(403, **problem_doc("A closed order: " + APPROVAL_403 + " `approval_required`: the order has "
+                                         "lines on a kitchen ticket (a waiter needs a `void_sent_item` token)."))
     @blp.alt_response(409, **problem_doc("`order_not_open`: already cancelled."))
     @blp.doc(**IDEMPOTENT_APPROVED_DOC)
     @blp.doc(operationId="cancelOrder")

@@ -11,13 +11,14 @@ from app.fields import (
     OneOfSchemas,
     Percent,
     RawAs,
+    StrictBoolean,
     UTCDateTime,
     id_field,
     optional_text,
     strict_int,
     trimmed,
 )
-from app.models import EVENT_TYPES, ORDER_STATUSES, PAYMENT_METHODS
+from app.models import EVENT_TYPES, KITCHEN_STATUSES, ORDER_STATUSES, PAYMENT_METHODS
 from app.web.pagination import PageQuery, page_schema
 
 MAX_LINES = 200
@@ -46,6 +47,9 @@ class LineIn(Schema):
     quantity = strict_int(required=True, validate=validate.Range(min=1, max=999), metadata={"example": 2})
     notes = optional_text(500, metadata={"example": "no onion"})
     seat = SEAT
+    course = strict_int(validate=validate.Range(min=1, max=9), metadata={
+        "example": 1, "description": "1-9, default 1. Course 1 is sent to the kitchen at once (unless the body "
+                                     "says `hold`); later courses are held until `POST /orders/{id}/fire`."})
     modifiers = fields.List(
         fields.Nested(ModifierIn),
         validate=validate.Length(max=MAX_MODIFIERS),
@@ -76,6 +80,7 @@ class ProductLineIn(Schema):
     quantity = LineIn._declared_fields["quantity"]
     notes = LineIn._declared_fields["notes"]
     seat = LineIn._declared_fields["seat"]
+    course = LineIn._declared_fields["course"]
     modifiers = LineIn._declared_fields["modifiers"]
 
 
@@ -93,6 +98,7 @@ class AdHocLineIn(Schema):
     quantity = LineIn._declared_fields["quantity"]
     notes = LineIn._declared_fields["notes"]
     seat = LineIn._declared_fields["seat"]
+    course = LineIn._declared_fields["course"]
     modifiers = LineIn._declared_fields["modifiers"]
 
 
@@ -100,6 +106,11 @@ LINE_DESCRIPTION = (
     "A catalogue line (`product_id`) or an ad-hoc line (`product_name` + `unit_price`); "
     "the `required` sets tell them apart."
 )
+
+
+HOLD = StrictBoolean(load_default=False, metadata={
+    "description": "true: every new line is held (kitchen_status `held`) until fired. Default false: lines of "
+                   "course 1 are sent to the kitchen in this request, later courses held."})
 
 
 def _lines(**kwargs) -> fields.List:
@@ -123,6 +134,7 @@ class OrderIn(Schema):
                        "location (that one) and by admins (the default location). A location the caller does "
                        "not belong to, or an inactive one, is 422 on location_id."})
     items = _lines()
+    hold = HOLD
 
 
 class BatchOrderIn(OrderIn):
@@ -146,6 +158,7 @@ class BatchIn(Schema):
 
 class ItemsIn(Schema):
     items = _lines()
+    hold = HOLD
 
 
 class OrderPatch(Schema):
@@ -301,6 +314,11 @@ class LineFiguresOut(Schema):
 class LineOut(LineFiguresOut):
     id = fields.Integer()
     seat = fields.Integer(allow_none=True, metadata={"description": "0-99; 0 or null: shared.", "example": 2})
+    course = fields.Integer(metadata={"description": "1-9.", "example": 1})
+    kitchen_status = fields.String(metadata={
+        "enum": list(KITCHEN_STATUSES),
+        "description": "`held` (waiting to be fired), `sent` (sent; on a ticket when a station receives it), "
+                       "`ready` (the station bumped its ticket), `served`, or `voided`."})
 
 
 class DiscountFiguresOut(Schema):

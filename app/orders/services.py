@@ -13,6 +13,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app.auth.approvals import authorize
 from app.auth.permissions import OrderLocations, default_location, scope_orders, visible_location
 from app.business_time import business_date, local_hour
 from app.columns import utcnow
@@ -20,7 +21,7 @@ from app.database import dialect_name, insert_returning
 from app.errors import Conflict, ErrorCode, NotFound, PreconditionFailed, ValidationFailed
 from app.extensions import db
 from app.models import Location, Order, OrderItem, User
-from app.orders import checks, history
+from app.orders import checks, history, kitchen
 from app.orders.lines import Line, resolve_lines
 from app.orders.unit import OrderNotOpen, changing, creating
 from app.tables.services import table_for_order
@@ -133,7 +134,8 @@ def create_order(waiter: User, data: dict[str, Any], *, created_at: datetime | N
     location = OrderLocations(waiter).choose(data.get("location_id"))
     table = table_for_order(location.id, data.get("table_id"))
     data = {**data, "table_row": table}
-    lines, money = price_new_order(resolve_or_raise(data["items"]), location)
+    lines = kitchen.route(location.id, kitchen.plan(resolve_or_raise(data["items"]), hold=data.get("hold", False)))
+    lines, money = price_new_order(lines, location)
     row = order_row(waiter, data, lines, money, created_at or utcnow(), location)
     with creating(waiter) as change:
         # The unique index decides a race between twins: the loser inserts nothing (after waiting for
@@ -147,7 +149,7 @@ def create_order(waiter: User, data: dict[str, Any], *, created_at: datetime | N
         for name, value in (("waiter", waiter), ("table", table), ("discounts", []), ("payments", []),
                             ("refunds", [])):
             set_committed_value(order, name, value)
-        _insert_lines(order, lines)
+        kitchen.send_new(order, _insert_lines(order, lines), waiter)
         change.order = order
         change.data.update(item_ids=[item.id for item in order.items], total=history.money(order.total_cents))
     return order
@@ -196,13 +198,16 @@ def list_orders(user: User, args: dict[str, Any]) -> tuple[list[Order], str | No
     return paginate(stmt, (Order.created_at, Order.id), limit=args["limit"], cursor=args["cursor"])
 
 
-def append_items(user: User, order_id: int, lines: list[dict[str, Any]]) -> Order:
-    """Add lines to an open order. Concurrent appends queue on the row lock; none is lost."""
+def append_items(user: User, order_id: int, lines: list[dict[str, Any]], *, hold: bool = False) -> Order:
+    """Add lines to an open order (sending course 1 unless `hold`). Concurrent appends queue on the row lock;
+    none is lost."""
     order = open_for_change(user, order_id)
     resolved = checks.with_tax_rates(resolve_or_raise(lines), order.tax_rate_thousandths)  # the order's snapshot
+    resolved = kitchen.route(order.location_id, kitchen.plan(resolved, hold=hold))
     with changing(order, user, "items_added") as change:
         added = _insert_lines(order, resolved)
         checks.reprice(order)
+        kitchen.send_new(order, added, user)
         change.data.update(item_ids=[item.id for item in added], total=history.money(order.total_cents))
     return order
 
@@ -215,9 +220,13 @@ def void_item(user: User, order_id: int, item_id: int) -> Order:
         raise NotFound("No such line on this order.")
     if item.voided:
         return order
-    with changing(order, user, "item_voided", item_id=item.id) as change:
+    # A line on a kitchen ticket needs a manager, or a waiter with a void_sent_item approval token.
+    approver = (authorize(user, "void_sent_item", location_id=order.location_id, order_id=order.id)
+                if kitchen.on_ticket(item) else None)
+    with changing(order, user, "item_voided", approved_by=approver, item_id=item.id) as change:
         item.voided = True
         item.voided_at = utcnow()
+        kitchen.void_lines(order, [item], user)
         checks.reprice_not_below_paid(order)
         change.data["total"] = history.money(order.total_cents)
     return order

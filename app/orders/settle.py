@@ -14,7 +14,7 @@ from app.columns import utcnow
 from app.errors import Conflict, ErrorCode, ValidationFailed
 from app.extensions import db
 from app.models import Location, Order, Payment, Refund, RefundItem, User
-from app.orders import checks, history, pricing
+from app.orders import checks, history, kitchen, pricing
 from app.orders.services import open_for_change, visible_order
 from app.orders.unit import OrderNotOpen, changing
 
@@ -162,9 +162,15 @@ def cancel_order(user: User, order_id: int, reason: str) -> Order:
     order = visible_order(user, order_id, lock=True)
     if order.status == "cancelled":
         raise OrderNotOpen("The order is already cancelled.")
+    live = [item for item in order.items if not item.voided]
+    approver = None
     if order.status == "closed":
         refuse_early(user, "cancel_closed_order")
-    with changing(order, user, "cancelled", require_open=False, reason=reason) as change:
+    elif any(kitchen.on_ticket(item) for item in live):
+        # Lines on a kitchen ticket: a waiter cancelling their own open order needs a void_sent_item approval.
+        approver = authorize(user, "void_sent_item", location_id=order.location_id, order_id=order.id)
+    with changing(order, user, "cancelled", approved_by=approver, require_open=False, reason=reason) as change:
+        kitchen.void_lines(order, live, user)  # one void ticket per station for what was cooking
         refund = None
         tip = order.tip_total_cents - sum(r.tip_cents for r in order.refunds)
         if order.status == "closed":

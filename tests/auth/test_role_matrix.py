@@ -15,6 +15,7 @@ entry for a new path parameter and a BODIES entry when it needs a body).
 
 from __future__ import annotations
 
+import itertools
 import re
 import uuid
 from collections.abc import Callable
@@ -27,7 +28,8 @@ from sqlalchemy import select
 from app.columns import utcnow
 from app.dashboard import hashed_name
 from app.extensions import db
-from app.models import Discount, Location, Order, Payment, Product, User
+from app.kitchen.page import hashed_name as kitchen_asset
+from app.models import Discount, KitchenTicket, Location, Order, Payment, Product, Station, User
 from tests.constants import LOGIN, PASSWORD, REFRESH, USERS
 
 PRINCIPALS = ("anonymous", "waiter", "manager", "admin")
@@ -119,6 +121,23 @@ MATRIX: dict[tuple[str, str], dict[str, dict[str, int]]] = {
     ("POST", "/api/v1/orders/<int:order_id>/merge"):   cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
     ("POST", "/api/v1/orders/<int:order_id>/split"):   cells(row(401, 404, 201, 201), row(401, 404, 404, 201)),
     ("GET", "/api/v1/orders/<int:order_id>/shares"):   cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
+    # The kitchen: members see stations and tickets, bump and recall; managers and admins configure stations.
+    ("GET", "/kitchen"):                              same(row(200, 200, 200, 200)),
+    ("GET", "/kitchen/assets/<kitchen_asset>"):       same(row(200, 200, 200, 200)),
+    ("GET", "/api/v1/locations/<int:location_id>/stations"): cells(row(401, 200, 200, 200), row(401, 404, 404, 200)),
+    ("POST", "/api/v1/locations/<int:location_id>/stations"): cells(row(401, 403, 201, 201),
+                                                                    row(401, 403, 404, 201)),
+    ("PATCH", "/api/v1/stations/<int:station_id>"):   cells(row(401, 403, 200, 200), row(401, 403, 404, 200)),
+    ("GET", "/api/v1/kitchen/stations/<int:station_id>/tickets"): cells(row(401, 200, 200, 200),
+                                                                        row(401, 404, 404, 200)),
+    ("GET", "/api/v1/kitchen/tickets/<int:ticket_id>"): cells(row(401, 200, 200, 200), row(401, 404, 404, 200)),
+    ("POST", "/api/v1/kitchen/tickets/<int:ticket_id>/ready"): cells(row(401, 200, 200, 200),
+                                                                     row(401, 404, 404, 200)),
+    ("POST", "/api/v1/kitchen/tickets/<int:ticket_id>/recall"): cells(row(401, 200, 200, 200),  # a ready ticket
+                                                                      row(401, 404, 404, 200)),
+    ("POST", "/api/v1/orders/<int:order_id>/fire"):   cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
+    ("POST", "/api/v1/orders/<int:order_id>/served"): cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
+    ("GET", "/api/v1/reports/kitchen"):               cells(row(401, 403, 200, 200), row(401, 403, 404, 200)),
 }
 WHERE = ("home", "away")
 
@@ -193,6 +212,26 @@ class World:
         db.session.commit()
         return discount.id
 
+    def station(self) -> int:
+        """A new station at `location`."""
+        station = Station(location_id=self.location.id, name=f"Matrix {uuid.uuid4().hex[:6]}", categories=[],
+                          product_ids=[], is_default=False, alert_minutes=15, active=True, queue_version=1)
+        db.session.add(station)
+        db.session.commit()
+        return station.id
+
+    def ticket(self) -> int:
+        """A new open kitchen ticket (ready for a recall) of a fresh order of the target at `location`."""
+        self.fresh_order()
+        ready = self.rule.endswith("/recall")
+        ticket = KitchenTicket(location_id=self.location.id, station_id=self.station(), order_id=self.order.id,
+                               number=next(TICKET_NUMBERS), business_date=self.order.business_date, kind="new",
+                               status="ready" if ready else "open", ready_at=utcnow() if ready else None,
+                               created_at=utcnow(), version=1)
+        db.session.add(ticket)
+        db.session.commit()
+        return ticket.id
+
 
 # A value for every path parameter name used in the rules.
 PATH_VALUES: dict[str, Callable[[World], Any]] = {
@@ -205,7 +244,11 @@ PATH_VALUES: dict[str, Callable[[World], Any]] = {
     "table_id": lambda w: w.table(),
     "filename": lambda w: "swagger-ui.css",
     "asset": lambda w: hashed_name("dashboard.js"),
+    "station_id": lambda w: w.station(),
+    "ticket_id": lambda w: w.ticket(),
+    "kitchen_asset": lambda w: kitchen_asset("kitchen.js"),
 }
+TICKET_NUMBERS = itertools.count(1)
 
 # Minimal valid bodies; routes without an entry are sent without a body.
 BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
@@ -234,6 +277,10 @@ BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
         "orders": [{"client_order_id": uuid.uuid4().hex, "customer_name": "A", "items": [w.line()], **w.at()}]
     },
     ("PATCH", "/api/v1/orders/<int:order_id>"): lambda w: {"table": "9"},
+    ("POST", "/api/v1/locations/<int:location_id>/stations"): lambda w: {"name": f"Matrix {uuid.uuid4().hex[:8]}"},
+    ("PATCH", "/api/v1/stations/<int:station_id>"): lambda w: {"alert_minutes": 9},
+    ("POST", "/api/v1/orders/<int:order_id>/fire"): lambda w: {},
+    ("POST", "/api/v1/orders/<int:order_id>/served"): lambda w: {},
     ("POST", "/api/v1/orders/<int:order_id>/items"): lambda w: {"items": [{"product_id": w.product.id, "quantity": 2}]},
     ("POST", "/api/v1/orders/<int:order_id>/close"): lambda w: {"payment_method": "cash"},
     ("POST", "/api/v1/orders/<int:order_id>/cancel"): lambda w: {"reason": "matrix"},
@@ -268,6 +315,7 @@ PARAM = re.compile(r"<(?:[^:<>]+:)?([^:<>]+)>")
 AWAY_QUERIES = {
     ("GET", "/api/v1/orders"), ("GET", "/api/v1/reports/products"), ("GET", "/api/v1/reports/waiters"),
     ("GET", "/api/v1/reports/sales"), ("GET", "/api/v1/reports/locations"), ("GET", "/api/v1/reports/payments"),
+    ("GET", "/api/v1/reports/kitchen"),
 }
 
 

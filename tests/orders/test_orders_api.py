@@ -11,6 +11,7 @@ V11_ORDER_FIELDS = {"subtotal", "discount_total", "tax_total", "tip_total", "pai
 V11_LINE_FIELDS = {"modifiers", "tax_rate", "discount", "tax", "net"}
 V12_FLOOR_ORDER_FIELDS = {"table_id", "guest_count", "split_from", "merged_into"}  # API.md v1.2 summary
 V12_FLOOR_LINE_FIELDS = {"seat"}
+V12_KITCHEN_LINE_FIELDS = {"course", "kitchen_status"}  # v1.2 "The kitchen"
 
 
 def test_create_matches_the_contract(client, factory, waiter, menu):
@@ -59,7 +60,9 @@ def test_create_matches_the_contract(client, factory, waiter, menu):
     assert order["version"] == 1 and order["payment_method"] is None
     assert set(order) >= V11_ORDER_FIELDS
     taco, agua = order["items"]
-    assert {k: v for k, v in taco.items() if k not in V11_LINE_FIELDS | V12_FLOOR_LINE_FIELDS} == {
+    assert taco["course"] == 1 and taco["kitchen_status"] == "sent"
+    assert {k: v for k, v in taco.items() if k not in V11_LINE_FIELDS | V12_FLOOR_LINE_FIELDS
+            | V12_KITCHEN_LINE_FIELDS} == {
         "id": taco["id"],
         "product_id": menu["taco"].id,
         "product_name": "Taco al pastor",
