@@ -83,6 +83,7 @@ def register_request_hooks(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.auth.routes import blp as auth_blp
+    from app.cash.routes import blp as cash_blp
     from app.dashboard import register_dashboard
     from app.extensions import api
     from app.locations.routes import blp as locations_blp
@@ -95,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
 
     for blp in (auth_blp, users_blp, locations_blp, products_blp, orders_blp, reports_blp):
         api.register_blueprint(blp, url_prefix=f"/api/v1/{blp.name}")
+    api.register_blueprint(cash_blp, url_prefix="/api/v1")  # its paths name locations, drawers and sessions
     register_ops(app)
     register_dashboard(app)
     register_report_reads(app, reports_blp.name)

@@ -2,6 +2,7 @@
 
 from app.models.check import EVENT_TYPES, Discount, OrderEvent, Payment, Refund, RefundItem
 from app.models.counter import LocationCounter
+from app.models.drawer import MOVEMENT_TYPES, BusinessDay, Drawer, DrawerMovement, DrawerSession
 from app.models.idempotency import IdempotencyKey
 from app.models.location import Location, location_name_key, user_locations
 from app.models.order import ORDER_STATUSES, PAYMENT_METHODS, Order, OrderItem
@@ -11,6 +12,11 @@ from app.models.token import RevokedToken
 from app.models.user import ROLES, User
 
 __all__ = [
+    "BusinessDay",
+    "Drawer",
+    "DrawerMovement",
+    "DrawerSession",
+    "MOVEMENT_TYPES",
     "Discount",
     "EVENT_TYPES",
     "OrderEvent",

@@ -39,6 +39,7 @@ class Order(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds 
         Index("ix_orders_waiter_business_date", "waiter_id", "business_date"),
         Index("ix_orders_location_created_at_id", "location_id", "created_at", "id"),
         Index("ix_orders_location_business_date", "location_id", "business_date"),
+        Index("uq_orders_location_folio", "location_id", "folio", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,6 +75,8 @@ class Order(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds 
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCTimestamp)
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Gapless per location in closing order (app/counters.py "folio"), given by the close, never reused.
+    folio: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
 
     waiter = relationship("User", lazy="joined", innerjoin=True)
     items: Mapped[list[OrderItem]] = relationship(

@@ -218,7 +218,8 @@ class OrderClose(MethodView):
     def post(self, data, order_id):
         """Close an open order: with payment_method, pay the whole balance with it first (v1); with {}, only
         when nothing is owed. A tip with nothing owed is a tip-only payment (amount 0)"""
-        order = settle.close_order(current_user(), order_id, data.get("payment_method"), data.get("tip", 0))
+        order = settle.close_order(current_user(), order_id, data.get("payment_method"), data.get("tip", 0),
+                                   data.get("drawer_session_id"))
         return order_response(order)
 
 
@@ -235,7 +236,8 @@ class OrderCancel(MethodView):
     def post(self, data, order_id):
         """Cancel an order (a closed one needs a manager or admin, and refunds every unit not refunded
         yet, with the payments' tips)"""
-        return order_response(settle.cancel_order(current_user(), order_id, data["reason"]))
+        return order_response(settle.cancel_order(current_user(), order_id, data["reason"],
+                                                     data.get("drawer_session_id")))
 
 
 @blp.route("/calculate")
