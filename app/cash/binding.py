@@ -11,7 +11,7 @@ from sqlalchemy import exists, select
 
 from app.errors import Conflict, ErrorCode, ValidationFailed
 from app.extensions import db
-from app.models import Drawer, DrawerSession, Payment, Refund, User
+from app.models import Drawer, DrawerSession, Order, Payment, Refund, User
 
 
 class NoOpenDrawerSession(Conflict):
@@ -75,22 +75,67 @@ def _locked_open(session_id: int) -> DrawerSession:
     return session
 
 
-def take_payment(session: DrawerSession | None, payment: Payment) -> None:
-    """Record the payment on the session: cash raises its running figures; every one raises its version."""
+def _method_row(session: DrawerSession, method: str) -> tuple[dict, dict]:
+    methods = {name: dict(row) for name, row in (session.methods or {}).items()}
+    row = methods.setdefault(method, {"payments": 0, "amount": 0, "tips": 0, "refunds": 0})
+    return methods, row
+
+
+def _touch_order(session: DrawerSession, order: Order) -> None:
+    """Count the order once per session (is it new here? its other payments and refunds are loaded) and
+    widen the folio range with its folio."""
+    seen = any(p.drawer_session_id == session.id for p in order.payments) or any(
+        r.drawer_session_id == session.id for r in order.refunds)
+    if not seen:
+        session.orders_count += 1
+    note_folio(session, order.folio)
+
+
+def note_folio(session: DrawerSession, folio: int | None) -> None:
+    if folio is None:
+        return
+    session.first_folio = folio if session.first_folio is None else min(session.first_folio, folio)
+    session.last_folio = folio if session.last_folio is None else max(session.last_folio, folio)
+
+
+def take_payment(session: DrawerSession | None, order: Order, payment: Payment) -> None:
+    """Record the payment on the session (before it joins the order's payments): cash raises the running
+    cash figures; every one its method's row, the order count, and the version."""
     if session is None:
         return
+    _touch_order(session, order)
     payment.drawer_session_id = session.id
     if payment.method == "cash":
         session.cash_sales_cents += payment.amount_cents
         session.cash_tips_cents += payment.tip_cents
+    methods, row = _method_row(session, payment.method)
+    row["payments"] += 1
+    row["amount"] += payment.amount_cents
+    row["tips"] += payment.tip_cents
+    session.methods = methods
     session.version += 1
 
 
-def take_refund(session: DrawerSession | None, refund: Refund) -> None:
-    """Record the refund on the session: a cash one raises cash_refunds by what it gave back (tip too)."""
+def take_refund(session: DrawerSession | None, order: Order, refund: Refund) -> None:
+    """Record the refund on the session (before it joins the order's refunds): a cash one raises
+    cash_refunds by what it gave back (tip included); every one its method's row and the version."""
     if session is None:
         return
+    _touch_order(session, order)
     refund.drawer_session_id = session.id
+    given_back = refund.amount_cents + refund.tip_cents
     if refund.method == "cash":
-        session.cash_refunds_cents += refund.amount_cents + refund.tip_cents
+        session.cash_refunds_cents += given_back
+    methods, row = _method_row(session, refund.method)
+    row["refunds"] += given_back
+    session.methods = methods
     session.version += 1
+
+
+def folio_given(order: Order) -> None:
+    """The order just got its folio: widen the range of every session its payments and refunds are on."""
+    ids = {p.drawer_session_id for p in order.payments} | {r.drawer_session_id for r in order.refunds}
+    for session_id in sorted(i for i in ids if i is not None):
+        session = lock_session(session_id)
+        if session is not None and session.status == "open":  # a closed one's figures are frozen
+            note_folio(session, order.folio)

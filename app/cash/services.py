@@ -1,15 +1,15 @@
 """Drawers, sessions, movements, the X and the close (API.md v1.2 "The cash drawer").
 
-A session's cash figures are running totals on its row (app/cash/binding.py raises them with each
-payment and refund, `add_movement` with each movement); `by_method`, `orders` and the folio range are
-read from the payments and refunds that name the session, through their drawer_session_id index.
-Nothing scans a day's payments."""
+Every figure of a session is a running total on its row: app/cash/binding.py raises them with each
+payment and refund (cash figures, the per-method rows, the order count, the folio range) and
+`add_movement` with each movement, all under the session's row lock. The X reads one row; nothing
+scans a day's payments (bench/drawer_x.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, literal, select, union, union_all
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app import counters
@@ -21,7 +21,7 @@ from app.cash.binding import DrawerSessionClosed, lock_session
 from app.columns import utcnow
 from app.errors import Conflict, ErrorCode, NotFound, PreconditionFailed, ValidationFailed
 from app.extensions import db
-from app.models import Drawer, DrawerMovement, DrawerSession, Location, Order, Payment, Refund, User
+from app.models import Drawer, DrawerMovement, DrawerSession, Location, User
 from app.money import cents_to_str
 from app.outbox import publish
 from app.web.pagination import paginate
@@ -92,7 +92,7 @@ def open_session(user: User, drawer_id: int, data: dict[str, Any]) -> DrawerSess
         drawer_id=drawer.id, drawer=drawer, location_id=location.id, status="open", opened_by_id=user.id,
         opened_by=user, opened_at=now, business_date=business_date(now, location.timezone, location.day_starts_at),
         opening_float_cents=data["opening_float"], version=1,
-        **{f"{name}_cents": 0 for name in pure.CASH_NAMES},
+        **{f"{name}_cents": 0 for name in pure.CASH_NAMES}, methods={}, orders_count=0,
     )
     try:  # the partial unique indexes decide a race between twins
         with db.session.begin_nested():
@@ -110,40 +110,18 @@ def running(session: DrawerSession) -> dict[str, int]:
     return {name: getattr(session, f"{name}_cents") for name in pure.CASH_NAMES}
 
 
-def by_method(session_id: int) -> list[dict[str, Any]]:
-    """Per method, the payments and refunds taken into or recorded on the session (index reads)."""
-    zero = literal(0)
-    paid = (select(Payment.method.label("method"), func.count().label("payments"),
-                   func.sum(Payment.amount_cents).label("amount"), func.sum(Payment.tip_cents).label("tips"),
-                   zero.label("refunds"))
-            .where(Payment.drawer_session_id == session_id).group_by(Payment.method))
-    returned = (select(Refund.method.label("method"), zero.label("payments"), zero.label("amount"),
-                       zero.label("tips"), func.sum(Refund.amount_cents + Refund.tip_cents).label("refunds"))
-                .where(Refund.drawer_session_id == session_id).group_by(Refund.method))
-    both = union_all(paid, returned).subquery("till")
-    names = pure.METHOD_NAMES
-    stmt = (select(both.c.method, *(func.sum(both.c[n]).label(n) for n in names))
-            .group_by(both.c.method).order_by(both.c.method))
-    return [{"method": row.method, **{n: int(getattr(row, n) or 0) for n in names}}
-            for row in db.session.execute(stmt)]
-
-
-def orders_and_folios(session_id: int) -> tuple[int, int | None, int | None]:
-    """Distinct orders with a payment or refund on the session, and their lowest and highest folio."""
-    ids = union(select(Payment.order_id.label("order_id")).where(Payment.drawer_session_id == session_id),
-                select(Refund.order_id.label("order_id")).where(Refund.drawer_session_id == session_id)).subquery()
-    row = db.session.execute(select(func.count(), func.min(Order.folio), func.max(Order.folio))
-                             .select_from(ids).join(Order, Order.id == ids.c.order_id)).one()
-    return int(row[0]), row[1], row[2]
+def by_method(session: DrawerSession) -> list[dict[str, Any]]:
+    """The running per-method rows, by method name."""
+    return [{"method": method, **{n: int(row[n]) for n in pure.METHOD_NAMES}}
+            for method, row in sorted((session.methods or {}).items())]
 
 
 def live_figures(session: DrawerSession) -> dict[str, Any]:
     """The session's figures now (cents); a closed session's frozen ones."""
     if session.frozen is not None:
         return session.frozen
-    orders, first, last = orders_and_folios(session.id)
-    return pure.session_figures(session.opening_float_cents, running(session), by_method(session.id),
-                                orders, first, last)
+    return pure.session_figures(session.opening_float_cents, running(session), by_method(session),
+                                session.orders_count, session.first_folio, session.last_folio)
 
 
 def session_view(session: DrawerSession, user: User, *, force_figures: bool = False) -> dict[str, Any]:

@@ -55,6 +55,12 @@ class DrawerSession(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy
     pay_out_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     safe_drop_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     tip_out_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    # by_method as running totals {"cash": {"payments", "amount", "tips", "refunds"}, ...}, replaced
+    # whole under the row lock; `orders` and the folio range likewise (see app/cash/binding.py).
+    methods: Mapped[dict] = mapped_column(JSON, default=dict)
+    orders_count: Mapped[int] = mapped_column(Integer, default=0)
+    first_folio: Mapped[int | None] = mapped_column(BigInteger)
+    last_folio: Mapped[int | None] = mapped_column(BigInteger)
     version: Mapped[int] = mapped_column(Integer, default=1)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCTimestamp)

@@ -93,7 +93,7 @@ def _new_payment(user: User, order: Order, method: str, amount: int, tip: int, t
         created_by=user,
         created_at=utcnow(),
     )
-    binding.take_payment(drawer, payment)
+    binding.take_payment(drawer, order, payment)
     order.payments.append(payment)
     order.paid_total_cents += amount
     order.tip_total_cents += tip
@@ -140,6 +140,7 @@ def close_order(user: User, order_id: int, payment_method: str | None = None, ti
         order.payment_method = checks.payment_method_of(order.payments, method)
         order.closed_at = utcnow()
         order.folio = counters.take(order.location_id, "folio")  # late: the counter row is locked until commit
+        binding.folio_given(order)
         change.data.update(payment=describe_payment(payment) if payment else None,
                            payment_method=order.payment_method, folio=order.folio)
     return order
@@ -163,7 +164,7 @@ def _refund(user: User, order: Order, parts: list[tuple[Any, pricing.Refunded]],
         items=[RefundItem(item_id=item.id, quantity=part.quantity, amount_cents=part.amount, tax_cents=part.tax)
                for item, part in parts],
     )
-    binding.take_refund(drawer, refund)
+    binding.take_refund(drawer, order, refund)
     order.refunds.append(refund)
     order.refund_total_cents += refund.amount_cents
     db.session.flush()

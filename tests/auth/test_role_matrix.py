@@ -185,7 +185,7 @@ class World:
                                 business_date=now.date(), opened_by_id=opener.id, opened_at=now,
                                 opening_float_cents=0, version=1, cash_sales_cents=0, cash_tips_cents=0,
                                 cash_refunds_cents=0, pay_in_cents=0, pay_out_cents=0, safe_drop_cents=0,
-                                tip_out_cents=0)
+                                tip_out_cents=0, methods={}, orders_count=0)
         if self.rule.endswith("/z"):
             session.status, session.closed_by_id, session.closed_at = "closed", self.target.id, now
             session.counted_cash_cents, session.variance_cents, session.version = 0, 0, 2
