@@ -194,9 +194,11 @@ def close_session(user: User, session_id: int, data: dict[str, Any], expected: i
     approver = None
     if abs(variance) > location.variance_tolerance_cents:
         if not data.get("reason"):
-            raise ValidationFailed(errors={"reason": [
-                f"Required: the variance {cents_to_str(variance)} exceeds the location's tolerance "
-                f"{cents_to_str(location.variance_tolerance_cents)}."]})
+            # A waiter counts blind: the message never tells them by how much.
+            detail = (f"the variance {cents_to_str(variance)} exceeds the location's tolerance "
+                      f"{cents_to_str(location.variance_tolerance_cents)}" if is_staff(user)
+                      else "the count is off by more than the location's tolerance")
+            raise ValidationFailed(errors={"reason": [f"Required: {detail}."]})
         approver = authorize(user, "drawer_variance", location_id=location.id, drawer_session_id=session.id,
                              amount_cents=abs(variance))
     now = utcnow()
