@@ -24,7 +24,9 @@ from app.cash.schemas import (
     MovementOut,
     SessionCloseIn,
     SessionIn,
+    SessionListQuery,
     SessionOut,
+    SessionPage,
     ZOut,
     ZQuery,
 )
@@ -95,6 +97,19 @@ class Drawers(MethodView):
         """Add a drawer to a location (managers of it, admins): from then on its cash needs an open session."""
         drawer = services.create_drawer(current_user(), location_id, data)
         return services.drawer_view(drawer, None, current_user()), 201
+
+
+@blp.route("/locations/<int:location_id>/drawer-sessions")
+class LocationDrawerSessions(MethodView):
+    @blp.doc(operationId="listDrawerSessions")
+    @auth_required()
+    @blp.arguments(SessionListQuery, location="query")
+    @blp.response(200, SessionPage)
+    def get(self, args: dict[str, Any], location_id: int) -> dict[str, Any]:
+        """List a location's drawer sessions, newest first (`?status=`, `?business_date=`; members). Waiters
+        see figures and variance null while a session is open."""
+        rows, next_cursor = services.list_sessions(current_user(), location_id, args)
+        return {"data": rows, "next_cursor": next_cursor}
 
 
 @blp.route("/drawers/<int:drawer_id>/sessions")

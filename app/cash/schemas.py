@@ -108,6 +108,14 @@ class DrawerOut(Schema):
 
 
 DrawerPage = page_schema(DrawerOut, "DrawerPage")
+
+
+class SessionListQuery(PageQuery):
+    status = fields.String(validate=validate.OneOf(("open", "closed")))
+    business_date = fields.Date(metadata={"description": "Only sessions opened on this business date."})
+
+
+SessionPage = page_schema(SessionOut, "DrawerSessionPage")
 DrawerListQuery = PageQuery
 
 

@@ -139,6 +139,18 @@ def session_view(session: DrawerSession, user: User, *, force_figures: bool = Fa
     }
 
 
+def list_sessions(user: User, location_id: int, args: dict[str, Any]) -> tuple[list[dict], str | None]:
+    """A location's sessions, newest first, optionally by status and business date (members)."""
+    location = visible_location(user, location_id)
+    stmt = select(DrawerSession).where(DrawerSession.location_id == location.id)
+    if args.get("status"):
+        stmt = stmt.where(DrawerSession.status == args["status"])
+    if args.get("business_date"):
+        stmt = stmt.where(DrawerSession.business_date == args["business_date"])
+    rows, next_cursor = paginate(stmt, (DrawerSession.id,), limit=args["limit"], cursor=args["cursor"])
+    return [session_view(session, user) for session in rows], next_cursor
+
+
 def get_session(user: User, session_id: int) -> dict[str, Any]:
     return session_view(visible_session(user, session_id), user)
 

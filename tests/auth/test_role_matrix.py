@@ -114,6 +114,8 @@ MATRIX: dict[tuple[str, str], dict[str, dict[str, int]]] = {
     ("GET", "/api/v1/locations/<int:location_id>/drawers"): cells(row(401, 200, 200, 200), row(401, 404, 404, 200)),
     ("POST", "/api/v1/locations/<int:location_id>/drawers"): cells(row(401, 403, 201, 201),
                                                                    row(401, 403, 404, 201)),
+    ("GET", "/api/v1/locations/<int:location_id>/drawer-sessions"): cells(row(401, 200, 200, 200),
+                                                                          row(401, 404, 404, 200)),
     ("POST", "/api/v1/drawers/<int:drawer_id>/sessions"): cells(row(401, 201, 201, 201), row(401, 404, 404, 201)),
     ("GET", "/api/v1/drawer-sessions/<int:session_id>"): cells(row(401, 200, 200, 200), row(401, 404, 404, 200)),
     ("GET", "/api/v1/drawer-sessions/<int:session_id>/x"): cells(row(401, 403, 200, 200), row(401, 403, 404, 200)),
@@ -259,6 +261,8 @@ BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
         "items": [{"item_id": w.order.items[0].id, "quantity": 1}], "reason": "matrix"
     },
     ("POST", "/api/v1/locations/<int:location_id>/drawers"): lambda w: {"name": "Caja"},
+    ("GET", "/api/v1/locations/<int:location_id>/drawer-sessions"): cells(row(401, 200, 200, 200),
+                                                                          row(401, 404, 404, 200)),
     ("POST", "/api/v1/drawers/<int:drawer_id>/sessions"): lambda w: {"opening_float": "100.00"},
     ("POST", "/api/v1/drawer-sessions/<int:session_id>/movements"): lambda w: {
         "type": "pay_in", "amount": "1.00", "reason": "matrix"},

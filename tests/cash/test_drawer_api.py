@@ -283,3 +283,18 @@ def test_day_close(till, manager, waiter, admin, app):
     assert till.x(manager, s3["id"])["figures"]["cash_refunds"] == "53.00"
     assert db.session.scalar(select(DrawerSession.id).where(DrawerSession.id == s3["id"])) == s3["id"]
     assert cents(closed["gross"]) == 5000
+
+
+def test_list_sessions(till, manager, waiter):
+    a = till.open(waiter, till.drawer(manager)["id"], "10.00")
+    b = till.open(manager, till.drawer(manager, "Caja 2")["id"], "0")
+    till.close(manager, b["id"], "0.00")
+    path = f"/locations/{till.location.id}/drawer-sessions"
+    assert [s["id"] for s in till.call("GET", path, manager, status=200).json["data"]] == [b["id"], a["id"]]
+    closed = till.call("GET", path + "?status=closed", waiter, status=200).json["data"]
+    assert [s["z_number"] for s in closed] == [1]
+    mine = till.call("GET", path + "?status=open", waiter, status=200).json["data"]
+    assert mine[0]["figures"] is None  # blind
+    day = a["opened_at"][:10]
+    assert len(till.call("GET", path + f"?business_date={day}", manager, status=200).json["data"]) == 2
+    assert_problem(till.call("GET", path + "?status=maybe", manager), 422, "validation_error")
