@@ -445,7 +445,8 @@ class BatchResultOut(Schema):
             "(absent for another waiter's)."
         }
     )
-    error = fields.Dict(metadata={"description": "Problem-style {code, detail, errors} when rejected."})
+    error = fields.Dict(metadata={"description": "Problem-style {code, detail, errors} when rejected (v1.2: "
+                                                "code `business_day_closed` for a closed business date)."})
 
 
 class BatchOut(Schema):
