@@ -176,8 +176,7 @@ class DrawerSessionClose(MethodView):
     @blp.alt_response(409, **CLOSED_409)
     @blp.alt_response(412, **problem_doc("`precondition_failed`: If-Match is not the session's version."))
     @blp.alt_response(428, **problem_doc("`precondition_required`: If-Match is missing."))
-    @blp.doc(**IDEMPOTENCY_DOC)
-    @blp.doc(**if_match_doc("session"))
+    @blp.doc(parameters=IDEMPOTENCY_DOC["parameters"] + if_match_doc("session")["parameters"])
     def post(self, data: dict[str, Any], session_id: int) -> tuple[dict, int, dict[str, str]]:
         """Close with the blind count: variance = counted_cash - expected_cash; above the location's
         variance_tolerance a reason is required (422) and a waiter needs approval. Freezes the figures and
