@@ -298,3 +298,29 @@ def test_list_sessions(till, manager, waiter):
     day = a["opened_at"][:10]
     assert len(till.call("GET", path + f"?business_date={day}", manager, status=200).json["data"]) == 2
     assert_problem(till.call("GET", path + "?status=maybe", manager), 422, "validation_error")
+
+
+def test_a_bad_approval_token_writes_nothing(till, manager, waiter):
+    s = till.open(waiter, till.drawer(manager)["id"], "100.00")
+    resp = till.call("POST", f"/drawer-sessions/{s['id']}/movements", waiter,
+                     {"type": "pay_out", "amount": "20.00", "reason": "ice"}, **{"X-Approval-Token": "made-up"})
+    assert_problem(resp, 403, "approval_invalid")
+    resp = till.call("POST", f"/drawer-sessions/{s['id']}/close", waiter, {"counted_cash": "0.00", "reason": "x"},
+                     **{"If-Match": '"1"', "X-Approval-Token": "made-up"})
+    assert_problem(resp, 403, "approval_invalid")
+    x = till.x(manager, s["id"])
+    assert x["version"] == 1 and x["status"] == "open" and x["figures"]["pay_out"] == "0.00"
+
+
+def test_idempotent_posts_replay(till, manager, waiter):
+    path = f"/locations/{till.location.id}/drawers"
+    first = till.call("POST", path, manager, {"name": "Caja"}, 201, **{"Idempotency-Key": "k1"})
+    again = till.call("POST", path, manager, {"name": "Caja"}, 201, **{"Idempotency-Key": "k1"})
+    assert again.json == first.json and again.headers.get("Idempotent-Replayed") == "true"
+    s = till.open(manager, first.json["id"], "0")
+    body = {"type": "pay_in", "amount": "5.00", "reason": "change"}
+    one = till.call("POST", f"/drawer-sessions/{s['id']}/movements", manager, body, 201, **{"Idempotency-Key": "m"})
+    two = till.call("POST", f"/drawer-sessions/{s['id']}/movements", manager, body, 201, **{"Idempotency-Key": "m"})
+    assert one.json["id"] == two.json["id"]
+    assert till.x(manager, s["id"])["figures"]["pay_in"] == "5.00"
+    assert len(till.call("GET", path, manager, status=200).json["data"]) == 1
