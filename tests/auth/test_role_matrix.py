@@ -261,8 +261,6 @@ BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
         "items": [{"item_id": w.order.items[0].id, "quantity": 1}], "reason": "matrix"
     },
     ("POST", "/api/v1/locations/<int:location_id>/drawers"): lambda w: {"name": "Caja"},
-    ("GET", "/api/v1/locations/<int:location_id>/drawer-sessions"): cells(row(401, 200, 200, 200),
-                                                                          row(401, 404, 404, 200)),
     ("POST", "/api/v1/drawers/<int:drawer_id>/sessions"): lambda w: {"opening_float": "100.00"},
     ("POST", "/api/v1/drawer-sessions/<int:session_id>/movements"): lambda w: {
         "type": "pay_in", "amount": "1.00", "reason": "matrix"},
