@@ -83,6 +83,7 @@ def register_request_hooks(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.auth.routes import blp as auth_blp
+    from app.cash.routes import blp as cash_blp
     from app.dashboard import register_dashboard
     from app.extensions import api
     from app.kitchen.page import register_kitchen_page
@@ -100,6 +101,7 @@ def register_blueprints(app: Flask) -> None:
         api.register_blueprint(blp, url_prefix=f"/api/v1/{blp.name}")
     api.register_blueprint(tables_blp, url_prefix="/api/v1")  # /locations/{id}/tables and /tables/{id}
     api.register_blueprint(kitchen_blp, url_prefix="/api/v1")  # its paths span /locations, /orders, /kitchen
+    api.register_blueprint(cash_blp, url_prefix="/api/v1")  # its paths name locations, drawers and sessions
     register_ops(app)
     register_dashboard(app)
     register_kitchen_page(app)

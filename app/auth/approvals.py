@@ -32,7 +32,7 @@ from app.auth.permissions import STAFF, scope_orders
 from app.columns import utcnow
 from app.errors import APIError, ErrorCode, Forbidden, NotFound
 from app.extensions import db
-from app.models import ApprovalToken, Order, User
+from app.models import ApprovalToken, DrawerSession, Order, User
 
 ACTIONS = ("discount", "void_sent_item", "refund", "cancel_closed_order", "pay_out", "drawer_variance")
 ORDER_ACTIONS = ACTIONS[:4]
@@ -129,10 +129,12 @@ def use_token(token: str, action: str, *, location_id: int, order_id: int | None
 
 
 def drawer_session_location(user: User, drawer_session_id: int) -> int:
-    """The location of a drawer session `user` may see; 404 for an unknown or invisible one.
-
-    The seam for the cash drawer work: no drawer sessions exist yet, so every id is unknown."""
-    raise NotFound("No such drawer session.")
+    """The location of a drawer session `user` may see (a member of its location, or an admin); 404 for an
+    unknown or invisible one."""
+    location_id = db.session.scalar(select(DrawerSession.location_id).where(DrawerSession.id == drawer_session_id))
+    if location_id is None or not (user.role == "admin" or any(loc.id == location_id for loc in user.locations)):
+        raise NotFound("No such drawer session.")
+    return location_id
 
 
 def _order_location(user: User, order_id: int) -> int:

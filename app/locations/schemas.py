@@ -9,7 +9,7 @@ from zoneinfo import available_timezones
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.fields import Percent, StrictBoolean, UTCDateTime, trimmed
+from app.fields import Money, MoneyOut, Percent, StrictBoolean, UTCDateTime, trimmed
 from app.web.pagination import PageQuery, page_schema
 
 HH_MM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
@@ -63,6 +63,8 @@ def _fields(required: bool) -> dict[str, fields.Field]:
                             metadata={"description": 'Percentage 0-100 with up to 3 decimals (default "0").'}),
         "prices_include_tax": StrictBoolean(metadata={"description": "Menu prices already "
                                                                    "include tax (default false)."}),
+        "variance_tolerance": Money(metadata={"example": "20.00", "description": "v1.2: a drawer close whose "
+                                              "|variance| exceeds it needs a reason (default \"0.00\")."}),
     }
 
 
@@ -89,6 +91,8 @@ class LocationOut(Schema):
     day_starts_at = fields.String(metadata={"example": "04:00"})
     tax_rate = Percent(allow_zero=True, thousandths=True, attribute="tax_rate_thousandths", dump_only=True)
     prices_include_tax = fields.Boolean()
+    variance_tolerance = MoneyOut(attribute="variance_tolerance_cents", metadata={
+        "description": "v1.2: a drawer close whose |variance| exceeds it needs a reason (and a waiter approval)."})
     active = fields.Boolean()
     default = fields.Boolean(attribute="is_default", metadata={
         "description": "The chain's first location: admins' orders go there when they name none."})

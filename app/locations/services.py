@@ -20,7 +20,8 @@ class DuplicateLocation(Conflict):
 
 
 COLUMNS = {"name": "name", "timezone": "timezone", "day_starts_at": "day_starts_at",
-           "tax_rate": "tax_rate_thousandths", "prices_include_tax": "prices_include_tax", "active": "active"}
+           "tax_rate": "tax_rate_thousandths", "prices_include_tax": "prices_include_tax", "active": "active",
+           "variance_tolerance": "variance_tolerance_cents"}
 
 
 def list_locations(user: User, args: dict[str, Any]) -> tuple[list[Location], str | None]:
@@ -53,7 +54,7 @@ def _save(location: Location, changes: dict[str, Any]) -> Location:
 
 def create_location(data: dict[str, Any]) -> Location:
     """A new active location (never the default one)."""
-    defaults = {"day_starts_at": "00:00", "tax_rate": 0, "prices_include_tax": False}
+    defaults = {"day_starts_at": "00:00", "tax_rate": 0, "prices_include_tax": False, "variance_tolerance": 0}
     changes = {**defaults, **data}
     return _save(Location(active=True, is_default=False), changes)
 

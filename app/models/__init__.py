@@ -3,6 +3,7 @@
 from app.models.approval import ApprovalToken
 from app.models.check import EVENT_TYPES, Discount, OrderEvent, Payment, Refund, RefundItem
 from app.models.counter import LocationCounter
+from app.models.drawer import MOVEMENT_TYPES, BusinessDay, Drawer, DrawerMovement, DrawerSession
 from app.models.idempotency import IdempotencyKey
 from app.models.kitchen import (
     KITCHEN_STATUSES,
@@ -22,6 +23,11 @@ from app.models.user import ROLES, User
 
 __all__ = [
     "ApprovalToken",
+    "BusinessDay",
+    "Drawer",
+    "DrawerMovement",
+    "DrawerSession",
+    "MOVEMENT_TYPES",
     "Discount",
     "EVENT_TYPES",
     "OrderEvent",

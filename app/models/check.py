@@ -78,6 +78,8 @@ class Payment(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy build
     tendered_cents: Mapped[int | None] = mapped_column(BigInteger)
     change_cents: Mapped[int | None] = mapped_column(BigInteger)
     reference: Mapped[str | None] = mapped_column(String(120))
+    # The drawer session that took it (cash) or on which it was recorded (card, other); API.md v1.2.
+    drawer_session_id: Mapped[int | None] = mapped_column(ForeignKey("drawer_sessions.id"), index=True)
     # The business date on which the payment was made (the till's day), not the order's.
     business_date: Mapped[date] = mapped_column(Date, index=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -97,6 +99,7 @@ class Refund(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds
     tip_cents: Mapped[int] = mapped_column(BigInteger, default=0)  # only a cancel returns tips
     method: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(String(200))
+    drawer_session_id: Mapped[int | None] = mapped_column(ForeignKey("drawer_sessions.id"), index=True)
     # The business date on which the refund was made: it counts in the reports on that day.
     business_date: Mapped[date] = mapped_column(Date, index=True)
     # Its location's naive wall-clock hour when it was made (hourly sales); set on every refund,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, String, Table, text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, String, Table, text
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from app.columns import UTCTimestamp, utcnow
@@ -36,6 +36,8 @@ class Location(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy buil
     tax_rate_thousandths: Mapped[int] = mapped_column(Integer, default=0)
     prices_include_tax: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A drawer close whose |variance| exceeds this needs a reason (and a waiter an approval).
+    variance_tolerance_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCTimestamp, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCTimestamp, default=utcnow, onupdate=utcnow)

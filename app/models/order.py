@@ -40,6 +40,7 @@ class Order(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds 
         Index("ix_orders_location_created_at_id", "location_id", "created_at", "id"),
         Index("ix_orders_location_business_date", "location_id", "business_date"),
         CheckConstraint("guest_count BETWEEN 1 AND 99", name="guest_count_range"),
+        Index("uq_orders_location_folio", "location_id", "folio", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -80,6 +81,8 @@ class Order(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds 
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCTimestamp)
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Gapless per location in closing order (app/counters.py "folio"), given by the close, never reused.
+    folio: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
 
     waiter = relationship("User", lazy="joined", innerjoin=True)
     table = relationship("Table", lazy="joined")

@@ -16,6 +16,8 @@ from marshmallow import ValidationError
 from sqlalchemy import insert, select
 
 from app.auth.permissions import OrderLocations
+from app.business_time import business_date
+from app.cash import days
 from app.columns import utcnow
 from app.database import insert_for_dialect
 from app.errors import APIError, ErrorCode, flatten_errors
@@ -192,6 +194,23 @@ def _send(waiter: User, order_ids: list[int]) -> None:
         kitchen.send_new(orders[order_id], orders[order_id].items, waiter)
 
 
+def _not_into_closed_days(todo: list, now: datetime, results: list) -> list:
+    """Reject (409 business_day_closed) the orders whose business date is closed at their location."""
+    dated = [(entry, (entry[1]["location"].id, business_date(entry[1].get("created_at") or now,
+                                                             entry[1]["location"].timezone,
+                                                             entry[1]["location"].day_starts_at)))
+             for entry in todo]
+    closed = days.closed_days({key for _, key in dated})
+    kept = []
+    for (index, data, lines), key in dated:
+        if key in closed:
+            results[index] = _rejected(data["client_order_id"], {}, code=ErrorCode.BUSINESS_DAY_CLOSED,
+                                       detail="That business date is closed at this location.")
+        else:
+            kept.append((index, data, lines))
+    return kept
+
+
 def sync_batch(waiter: User, raw_orders: list[Any]) -> list[dict[str, Any]]:
     """Create the orders not seen before; results come back in input order."""
     now = utcnow()
@@ -218,6 +237,7 @@ def sync_batch(waiter: User, raw_orders: list[Any]) -> list[dict[str, Any]]:
             results[index] = _rejected(data["client_order_id"], errors)
         else:
             todo.append((index, data, lines))
+    todo = _not_into_closed_days(todo, now, results)
 
     inserted = insert_orders(waiter, todo, now) if todo else {}
     lost = [data["client_order_id"] for _, data, _ in todo if data["client_order_id"] not in inserted]

@@ -42,6 +42,8 @@ from app.web.json_body import Blueprint, checks_items_itself
 from app.web.openapi import links_doc, problem_doc
 from app.web.pagination import PageQuery
 
+DRAWER_409 = (" v1.2 cash drawer: `no_open_drawer_session` (cash at a location with drawers and no open session; "
+              "nothing written), `drawer_session_closed` (the named session is closed).")
 CREATED_ORDER = {"order_id": "$response.body#/id"}  # links from the 201 answer to the operations on it
 CREATED_ORDER_FIRST_LINE = {**CREATED_ORDER, "item_id": "$response.body#/items/0/id"}
 
@@ -152,7 +154,8 @@ class Orders(MethodView):
     )
     @blp.response(201, OrderOut)
     @blp.alt_response(
-        409, **problem_doc("`duplicate_client_order_id` (body has `order_id`), `idempotency_key_in_progress`.")
+        409, **problem_doc("`duplicate_client_order_id` (body has `order_id`), `idempotency_key_in_progress`, "
+                           "`business_day_closed` (v1.2: the order's business date is closed at its location).")
     )
     @blp.doc(**IDEMPOTENCY_DOC)
     @blp.doc(operationId="createOrder")
@@ -236,13 +239,15 @@ class OrderClose(MethodView):
     @idempotent
     @blp.arguments(CloseIn, example={"payment_method": "card", "tip": "20.00"})
     @blp.response(200, OrderOut, example=SETTLED_ORDER_EXAMPLE)
-    @blp.alt_response(409, **problem_doc("`order_not_open`; `balance_due`: `{}` sent while something is owed."))
+    @blp.alt_response(409, **problem_doc("`order_not_open`; `balance_due`: `{}` sent while something is owed;"
+                                         + DRAWER_409))
     @blp.doc(**IDEMPOTENCY_DOC)
     @blp.doc(operationId="closeOrder")
     def post(self, data, order_id):
         """Close an open order: with payment_method, pay the whole balance with it first (v1); with {}, only
         when nothing is owed. A tip with nothing owed is a tip-only payment (amount 0)"""
-        order = settle.close_order(current_user(), order_id, data.get("payment_method"), data.get("tip", 0))
+        order = settle.close_order(current_user(), order_id, data.get("payment_method"), data.get("tip", 0),
+                                   data.get("drawer_session_id"))
         return order_response(order)
 
 
@@ -254,13 +259,14 @@ class OrderCancel(MethodView):
     @blp.response(200, OrderOut)
     @blp.alt_response(403, **problem_doc("A closed order: " + APPROVAL_403 + " `approval_required`: the order has "
                                          "lines on a kitchen ticket (a waiter needs a `void_sent_item` token)."))
-    @blp.alt_response(409, **problem_doc("`order_not_open`: already cancelled."))
+    @blp.alt_response(409, **problem_doc("`order_not_open`: already cancelled;" + DRAWER_409))
     @blp.doc(**IDEMPOTENT_APPROVED_DOC)
     @blp.doc(operationId="cancelOrder")
     def post(self, data, order_id):
         """Cancel an order (a closed one needs a manager or admin, and refunds every unit not refunded
         yet, with the payments' tips)"""
-        return order_response(settle.cancel_order(current_user(), order_id, data["reason"]))
+        return order_response(settle.cancel_order(current_user(), order_id, data["reason"],
+                                                     data.get("drawer_session_id")))
 
 
 @blp.route("/calculate")
@@ -313,8 +319,10 @@ class OrderPayments(MethodView):
     @idempotent
     @blp.arguments(PaymentIn, example={"method": "cash", "amount": "32.00", "tip": "4.00", "tendered": "50.00"})
     @blp.response(201, OrderOut, example=SETTLED_ORDER_EXAMPLE)
-    @blp.alt_response(409, **problem_doc("`order_not_open`."))
-    @blp.alt_response(422, **problem_doc("`exceeds_balance` (amount above balance_due) or `validation_error`."))
+    @blp.alt_response(409, **problem_doc("`order_not_open`;" + DRAWER_409))
+    @blp.alt_response(422, **problem_doc("`exceeds_balance` (amount above balance_due) or `validation_error` "
+                                         "(also on `drawer_session_id`: unknown, another location's, or not named "
+                                         "while several sessions are open and the caller has none)."))
     @blp.doc(**IDEMPOTENCY_DOC)
     @blp.doc(operationId="addOrderPayment")
     def post(self, data, order_id):
@@ -329,7 +337,7 @@ class OrderRefunds(MethodView):
     @blp.arguments(RefundIn, example={"items": [{"item_id": 7, "quantity": 1}], "reason": "Cold taco"})
     @blp.response(201, OrderOut, example=SETTLED_ORDER_EXAMPLE)
     @blp.alt_response(403, **problem_doc(APPROVAL_403))
-    @blp.alt_response(409, **problem_doc("`order_not_open`: only closed orders are refunded."))
+    @blp.alt_response(409, **problem_doc("`order_not_open`: only closed orders are refunded;" + DRAWER_409))
     @blp.alt_response(422, **problem_doc("`exceeds_refundable_quantity` or `validation_error`."))
     @blp.doc(**IDEMPOTENT_APPROVED_DOC)
     @blp.doc(operationId="refundOrderItems")

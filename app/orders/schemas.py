@@ -174,12 +174,20 @@ class OrderPatch(Schema):
             raise ValidationError("Send at least one of customer_name, table, notes.", "_schema")
 
 
+def _drawer_session_id() -> fields.Integer:
+    return id_field(strict=True, metadata={
+        "example": 4, "description": "v1.2: the drawer session that takes this cash (default: your own open session, "
+                                     "else the location's only open one). Closed: 409 drawer_session_closed; "
+                                     "unknown or another location's: 422."})
+
+
 class CloseIn(Schema):
     """`{"payment_method", "tip"?}` pays the whole balance with that method, then closes (v1);
     `{}` closes only when nothing is owed."""
 
     payment_method = fields.String(validate=validate.OneOf(PAYMENT_METHODS), metadata={"example": "card"})
     tip = Money(metadata={"example": "20.00", "description": "Only with payment_method; never revenue, never taxed."})
+    drawer_session_id = _drawer_session_id()
 
     @validates_schema
     def _tip_needs_method(self, data, **kwargs):
@@ -250,6 +258,7 @@ class PaymentIn(Schema):
     tip = Money(load_default=0, metadata={"example": "30.00", "description": "At least 0; credited to the waiter."})
     tendered = Money(metadata={"example": "400.00", "description": "Cash only: at least amount + tip."})
     reference = optional_text(120, metadata={"example": "auth 123456"})
+    drawer_session_id = _drawer_session_id()
 
     @validates_schema
     def _tendered(self, data, **kwargs):
@@ -271,10 +280,12 @@ class RefundIn(Schema):
     reason = trimmed(1, 200, required=True, metadata={"example": "Cold soup"})
     method = fields.String(validate=validate.OneOf(PAYMENT_METHODS), metadata={
         "description": "Default: the order's payment_method, or other when it is mixed or null."})
+    drawer_session_id = _drawer_session_id()
 
 
 class CancelIn(Schema):
     reason = trimmed(1, 200, required=True)
+    drawer_session_id = _drawer_session_id()
 
 
 class WaiterOut(Schema):
@@ -347,6 +358,8 @@ class PaymentOut(Schema):
     tendered = MoneyOut(attribute="tendered_cents", allow_none=True)
     change = MoneyOut(attribute="change_cents", allow_none=True, metadata={"description": "tendered - amount - tip."})
     reference = fields.String(allow_none=True)
+    drawer_session_id = fields.Integer(allow_none=True, metadata={
+        "description": "The drawer session that took it (cash) or on which it was recorded; null when none."})
     created_by = fields.Nested(UserRef)
     created_at = UTCDateTime()
 
@@ -367,6 +380,8 @@ class RefundOut(Schema):
     method = fields.String(metadata={"enum": list(PAYMENT_METHODS)})
     reason = fields.String()
     business_date = fields.Date(metadata={"description": "The business date on which the refund was made."})
+    drawer_session_id = fields.Integer(allow_none=True, metadata={
+        "description": "The drawer session that gave it back (cash) or on which it was recorded; null when none."})
     created_by = fields.Nested(UserRef)
     created_at = UTCDateTime()
 
@@ -439,6 +454,9 @@ class OrderOut(CheckFiguresOut):
     cancelled_at = UTCDateTime(allow_none=True)
     cancel_reason = fields.String(allow_none=True)
     version = fields.Integer()
+    folio = fields.Integer(allow_none=True, metadata={
+        "description": "v1.2: given by the close, 1, 2, 3... per location in closing order, never reused; null "
+                       "before.", "example": 128})
 
 
 class OrderListArgs(PageQuery):
@@ -466,7 +484,8 @@ class BatchResultOut(Schema):
             "(absent for another waiter's)."
         }
     )
-    error = fields.Dict(metadata={"description": "Problem-style {code, detail, errors} when rejected."})
+    error = fields.Dict(metadata={"description": "Problem-style {code, detail, errors} when rejected (v1.2: "
+                                                "code `business_day_closed` for a closed business date)."})
 
 
 class BatchOut(Schema):

@@ -16,6 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.auth.approvals import authorize
 from app.auth.permissions import OrderLocations, default_location, scope_orders, visible_location
 from app.business_time import business_date, local_hour
+from app.cash import days
 from app.columns import utcnow
 from app.database import dialect_name, insert_returning
 from app.errors import Conflict, ErrorCode, NotFound, PreconditionFailed, ValidationFailed
@@ -137,6 +138,7 @@ def create_order(waiter: User, data: dict[str, Any], *, created_at: datetime | N
     lines = kitchen.route(location.id, kitchen.plan(resolve_or_raise(data["items"]), hold=data.get("hold", False)))
     lines, money = price_new_order(lines, location)
     row = order_row(waiter, data, lines, money, created_at or utcnow(), location)
+    days.ensure_open_day(location.id, row["business_date"])  # 409 business_day_closed
     with creating(waiter) as change:
         # The unique index decides a race between twins: the loser inserts nothing (after waiting for
         # the winner's commit) and answers 409 like any other repeat.

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from app import counters
 from app.auth.approvals import authorize, refuse_early
 from app.business_time import business_date, local_hour
+from app.cash import binding
 from app.columns import utcnow
 from app.errors import Conflict, ErrorCode, ValidationFailed
 from app.extensions import db
-from app.models import Location, Order, Payment, Refund, RefundItem, User
+from app.models import DrawerSession, Location, Order, Payment, Refund, RefundItem, User
 from app.orders import checks, history, kitchen, pricing
 from app.orders.services import open_for_change, visible_order
 from app.orders.unit import OrderNotOpen, changing
@@ -57,6 +59,7 @@ def describe_payment(payment: Payment) -> dict[str, Any]:
         "tip": history.money(payment.tip_cents),
         "tendered": history.money(payment.tendered_cents),
         "change": history.money(payment.change_cents),
+        "drawer_session_id": payment.drawer_session_id,
     }
 
 
@@ -70,12 +73,14 @@ def describe_refund(refund: Refund) -> dict[str, Any]:
         "tip": history.money(refund.tip_cents),
         "method": refund.method,
         "reason": refund.reason,
+        "drawer_session_id": refund.drawer_session_id,
     }
 
 
 def _new_payment(user: User, order: Order, method: str, amount: int, tip: int, tendered: int | None,
-                 reference: str | None) -> Payment:
-    """Record a payment on the locked order and raise its paid and tip totals (no version change)."""
+                 reference: str | None, drawer: DrawerSession | None = None) -> Payment:
+    """Record a payment on the locked order and raise its paid and tip totals (no order version change),
+    taken into or recorded on the drawer session `drawer` (app/cash/binding.py) when there is one."""
     payment = Payment(
         method=method,
         amount_cents=amount,
@@ -88,6 +93,7 @@ def _new_payment(user: User, order: Order, method: str, amount: int, tip: int, t
         created_by=user,
         created_at=utcnow(),
     )
+    binding.take_payment(drawer, order, payment)
     order.payments.append(payment)
     order.paid_total_cents += amount
     order.tip_total_cents += tip
@@ -103,17 +109,24 @@ def add_payment(user: User, order_id: int, data: dict[str, Any]) -> Order:
     balance = pricing.balance_due(order.total_cents, order.paid_total_cents)
     if data["amount"] > balance:
         raise ExceedsBalance(errors={"amount": [f"Must be at most the balance due, {history.money(balance)}."]})
+    drawer = binding.session_for(user, order.location_id, data["method"], data.get("drawer_session_id"))
     with changing(order, user, "payment_added") as change:  # its tip counts in the reports
         payment = _new_payment(user, order, data["method"], data["amount"], data.get("tip", 0),
-                               data.get("tendered"), data.get("reference"))
+                               data.get("tendered"), data.get("reference"), drawer)
         change.data.update(**describe_payment(payment), balance_due=history.money(order.balance_due_cents))
     return order
 
 
-def close_order(user: User, order_id: int, payment_method: str | None = None, tip: int = 0) -> Order:
+def close_order(user: User, order_id: int, payment_method: str | None = None, tip: int = 0,
+                drawer_session_id: int | None = None) -> Order:
     """Close an open order. With payment_method (v1): pay the whole balance with it (or a tip-only
-    payment when nothing is owed), then close. Without: only when nothing is owed (409 balance_due)."""
+    payment when nothing is owed), then close. Without: only when nothing is owed (409 balance_due).
+    The close gives the order its folio (gapless per location, in closing order)."""
     order = open_for_change(user, order_id)
+    owed = pricing.balance_due(order.total_cents, order.paid_total_cents)
+    drawer = None
+    if payment_method is not None and (owed > 0 or tip > 0):  # a payment will be recorded
+        drawer = binding.session_for(user, order.location_id, payment_method, drawer_session_id)
     with changing(order, user, "closed") as change:
         method = payment_method
         balance = pricing.balance_due(order.total_cents, order.paid_total_cents)
@@ -122,17 +135,19 @@ def close_order(user: User, order_id: int, payment_method: str | None = None, ti
             if balance > 0:
                 raise BalanceDue(balance_due=history.money(balance))
         elif balance > 0 or tip > 0:
-            payment = _new_payment(user, order, method, balance, tip, None, None)
+            payment = _new_payment(user, order, method, balance, tip, None, None, drawer)
         order.status = "closed"
         order.payment_method = checks.payment_method_of(order.payments, method)
         order.closed_at = utcnow()
+        order.folio = counters.take(order.location_id, "folio")  # late: the counter row is locked until commit
+        binding.folio_given(order)
         change.data.update(payment=describe_payment(payment) if payment else None,
-                           payment_method=order.payment_method)
+                           payment_method=order.payment_method, folio=order.folio)
     return order
 
 
 def _refund(user: User, order: Order, parts: list[tuple[Any, pricing.Refunded]], tip: int, reason: str,
-            method: str, *, amount: int | None = None) -> Refund:
+            method: str, *, amount: int | None = None, drawer: DrawerSession | None = None) -> Refund:
     """Record a refund of `parts` (or of `amount` with no lines) and raise the order's refund_total."""
     now = utcnow()
     refund = Refund(
@@ -149,13 +164,14 @@ def _refund(user: User, order: Order, parts: list[tuple[Any, pricing.Refunded]],
         items=[RefundItem(item_id=item.id, quantity=part.quantity, amount_cents=part.amount, tax_cents=part.tax)
                for item, part in parts],
     )
+    binding.take_refund(drawer, order, refund)
     order.refunds.append(refund)
     order.refund_total_cents += refund.amount_cents
     db.session.flush()
     return refund
 
 
-def cancel_order(user: User, order_id: int, reason: str) -> Order:
+def cancel_order(user: User, order_id: int, reason: str, drawer_session_id: int | None = None) -> Order:
     """Cancel an order: waiters their own open ones; a closed order needs a manager or admin and
     refunds every unit not refunded yet, with the payments' tips. Money already paid on an open
     order is refunded as it was paid (no lines, no tax)."""
@@ -169,6 +185,10 @@ def cancel_order(user: User, order_id: int, reason: str) -> Order:
     elif any(kitchen.on_ticket(item) for item in live):
         # Lines on a kitchen ticket: a waiter cancelling their own open order needs a void_sent_item approval.
         approver = authorize(user, "void_sent_item", location_id=order.location_id, order_id=order.id)
+
+    def drawer() -> DrawerSession | None:  # only when a refund is made (a cash one needs an open session)
+        return binding.session_for(user, order.location_id, default_refund_method(order), drawer_session_id)
+
     with changing(order, user, "cancelled", approved_by=approver, require_open=False, reason=reason) as change:
         kitchen.void_lines(order, live, user)  # one void ticket per station for what was cooking
         refund = None
@@ -181,12 +201,13 @@ def cancel_order(user: User, order_id: int, reason: str) -> Order:
                 if not item.voided and item.quantity > already.quantity:
                     parts.append((item, checks.refund_line(item, item.quantity - already.quantity, already)))
             if parts or tip > 0:
-                refund = _refund(user, order, parts, tip, reason, default_refund_method(order))
+                refund = _refund(user, order, parts, tip, reason, default_refund_method(order), drawer=drawer())
             change.approved_by = authorize(user, "cancel_closed_order", location_id=order.location_id,
                                            order_id=order.id, amount_cents=refund.amount_cents if refund else 0)
         elif order.paid_total_cents > 0 or tip > 0:
             paid_back = order.paid_total_cents - order.refund_total_cents
-            refund = _refund(user, order, [], tip, reason, default_refund_method(order), amount=paid_back)
+            refund = _refund(user, order, [], tip, reason, default_refund_method(order), amount=paid_back,
+                             drawer=drawer())
         order.status = "cancelled"
         order.cancelled_at = utcnow()
         order.cancel_reason = reason
@@ -232,9 +253,11 @@ def refund(user: User, order_id: int, data: dict[str, Any]) -> Order:
     if order.status != "closed":
         raise OrderNotOpen("Only a closed order can be refunded.")
     parts = _refund_parts(order, data["items"])
+    method = data.get("method") or default_refund_method(order)
+    drawer = binding.session_for(user, order.location_id, method, data.get("drawer_session_id"))
     with changing(order, user, "refunded", require_open=False) as change:  # counts on its own business date
         change.approved_by = authorize(user, "refund", location_id=order.location_id, order_id=order.id,
                                        amount_cents=sum(part.amount for _, part in parts))
-        made = _refund(user, order, parts, 0, data["reason"], data.get("method") or default_refund_method(order))
+        made = _refund(user, order, parts, 0, data["reason"], method, drawer=drawer)
         change.data.update(describe_refund(made))
     return order

@@ -19,7 +19,8 @@ import itertools
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -29,7 +30,19 @@ from app.columns import utcnow
 from app.dashboard import hashed_name
 from app.extensions import db
 from app.kitchen.page import hashed_name as kitchen_asset
-from app.models import Discount, KitchenTicket, Location, Order, Payment, Product, Station, User
+from app.models import (
+    BusinessDay,
+    Discount,
+    Drawer,
+    DrawerSession,
+    KitchenTicket,
+    Location,
+    Order,
+    Payment,
+    Product,
+    Station,
+    User,
+)
 from tests.constants import LOGIN, PASSWORD, REFRESH, USERS
 
 PRINCIPALS = ("anonymous", "waiter", "manager", "admin")
@@ -138,6 +151,25 @@ MATRIX: dict[tuple[str, str], dict[str, dict[str, int]]] = {
     ("POST", "/api/v1/orders/<int:order_id>/fire"):   cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
     ("POST", "/api/v1/orders/<int:order_id>/served"): cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
     ("GET", "/api/v1/reports/kitchen"):               cells(row(401, 403, 200, 200), row(401, 403, 404, 200)),
+    # The cash drawer: members of the location; drawers and the day close for managers and admins; the
+    # live X for managers and admins. Another location's drawer, session or day is 404.
+    ("GET", "/api/v1/locations/<int:location_id>/drawers"): cells(row(401, 200, 200, 200), row(401, 404, 404, 200)),
+    ("POST", "/api/v1/locations/<int:location_id>/drawers"): cells(row(401, 403, 201, 201),
+                                                                   row(401, 403, 404, 201)),
+    ("GET", "/api/v1/locations/<int:location_id>/drawer-sessions"): cells(row(401, 200, 200, 200),
+                                                                          row(401, 404, 404, 200)),
+    ("POST", "/api/v1/drawers/<int:drawer_id>/sessions"): cells(row(401, 201, 201, 201), row(401, 404, 404, 201)),
+    ("GET", "/api/v1/drawer-sessions/<int:session_id>"): cells(row(401, 200, 200, 200), row(401, 404, 404, 200)),
+    ("GET", "/api/v1/drawer-sessions/<int:session_id>/x"): cells(row(401, 403, 200, 200), row(401, 403, 404, 200)),
+    ("POST", "/api/v1/drawer-sessions/<int:session_id>/movements"): cells(row(401, 201, 201, 201),
+                                                                          row(401, 404, 404, 201)),
+    ("POST", "/api/v1/drawer-sessions/<int:session_id>/close"): cells(row(401, 200, 200, 200),
+                                                                      row(401, 404, 404, 200)),
+    ("GET", "/api/v1/drawer-sessions/<int:session_id>/z"): cells(row(401, 200, 200, 200), row(401, 404, 404, 200)),
+    ("POST", "/api/v1/locations/<int:location_id>/days/<business_date>/close"): cells(row(401, 403, 201, 201),
+                                                                                      row(401, 403, 404, 201)),
+    ("GET", "/api/v1/locations/<int:location_id>/days/<business_date>"): cells(row(401, 200, 200, 200),
+                                                                               row(401, 404, 404, 200)),
 }
 WHERE = ("home", "away")
 
@@ -154,6 +186,7 @@ class World:
     location: Location  # where the target works and the requests point
     order: Order | None = None  # the target's order made for the current request
     rule: str = ""  # the rule being requested (refunds need a closed order)
+    numbers: Any = field(default_factory=lambda: itertools.count(1))
 
     def line(self) -> dict[str, int]:
         return {"product_id": self.product.id, "quantity": 1}
@@ -203,6 +236,47 @@ class World:
         approver.locations, approver.pin_hash = [self.location], hash_password("4821")
         db.session.commit()
         return approver.id
+    def drawer(self) -> int:
+        """A drawer at the location."""
+        drawer = Drawer(location_id=self.location.id, name="Matrix", active=True)
+        db.session.add(drawer)
+        db.session.commit()
+        return drawer.id
+
+    def session(self) -> int:
+        """A session of a fresh drawer opened by a fresh waiter of the location (float 0); closed and
+        numbered for the Z."""
+        now = utcnow()
+        opener = self.factory.make_user()
+        opener.locations = [self.location]
+        db.session.commit()
+        session = DrawerSession(drawer_id=self.drawer(), location_id=self.location.id, status="open",
+                                business_date=now.date(), opened_by_id=opener.id, opened_at=now,
+                                opening_float_cents=0, version=1, cash_sales_cents=0, cash_tips_cents=0,
+                                cash_refunds_cents=0, pay_in_cents=0, pay_out_cents=0, safe_drop_cents=0,
+                                tip_out_cents=0, methods={}, orders_count=0)
+        if self.rule.endswith("/z"):
+            session.status, session.closed_by_id, session.closed_at = "closed", self.target.id, now
+            session.counted_cash_cents, session.variance_cents, session.version = 0, 0, 2
+            session.z_number = next(self.numbers)
+            session.frozen = {"cash_sales": 0, "cash_tips": 0, "cash_refunds": 0, "pay_in": 0, "pay_out": 0,
+                              "safe_drop": 0, "tip_out": 0, "expected_cash": 0, "by_method": [], "orders": 0,
+                              "first_folio": None, "last_folio": None}
+        db.session.add(session)
+        db.session.commit()
+        return session.id
+
+    def business_date(self) -> str:
+        """A past date, a fresh one per request (a date closes once); closed already for the GET."""
+        day = utcnow().date() - timedelta(days=next(self.numbers))
+        if not self.rule.endswith("/close"):
+            db.session.add(BusinessDay(location_id=self.location.id, business_date=day, closed_by_id=self.target.id,
+                                       closed_at=utcnow(), figures={"sessions": [], "orders": 0, "gross": 0,
+                                                                    "discounts": 0, "refunds": 0, "revenue": 0,
+                                                                    "tax": 0, "tips": 0, "by_method": [],
+                                                                    "first_folio": None, "last_folio": None}))
+            db.session.commit()
+        return day.isoformat()
 
     def discount(self) -> int:
         """An order discount on the current order."""
@@ -242,6 +316,9 @@ PATH_VALUES: dict[str, Callable[[World], Any]] = {
     "item_id": lambda w: w.order.items[0].id,  # filled after order_id, from the same order
     "discount_id": lambda w: w.discount(),  # likewise
     "table_id": lambda w: w.table(),
+    "drawer_id": lambda w: w.drawer(),
+    "session_id": lambda w: w.session(),
+    "business_date": lambda w: w.business_date(),
     "filename": lambda w: "swagger-ui.css",
     "asset": lambda w: hashed_name("dashboard.js"),
     "station_id": lambda w: w.station(),
@@ -290,6 +367,11 @@ BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
     ("POST", "/api/v1/orders/<int:order_id>/refunds"): lambda w: {
         "items": [{"item_id": w.order.items[0].id, "quantity": 1}], "reason": "matrix"
     },
+    ("POST", "/api/v1/locations/<int:location_id>/drawers"): lambda w: {"name": "Caja"},
+    ("POST", "/api/v1/drawers/<int:drawer_id>/sessions"): lambda w: {"opening_float": "100.00"},
+    ("POST", "/api/v1/drawer-sessions/<int:session_id>/movements"): lambda w: {
+        "type": "pay_in", "amount": "1.00", "reason": "matrix"},
+    ("POST", "/api/v1/drawer-sessions/<int:session_id>/close"): lambda w: {"counted_cash": "0.00"},
 }
 
 # Extra headers some routes need to be otherwise valid.
@@ -303,6 +385,7 @@ HEADERS: dict[tuple[str, str], dict[str, str]] = {
 # Query strings some routes need to be otherwise valid.
 QUERIES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/v1/orders/<int:order_id>/shares"): {"parts": 2},
+    ("POST", "/api/v1/drawer-sessions/<int:session_id>/close"): {"If-Match": '"1"'},
 }
 
 # Routes that authenticate with the refresh token instead of the access token.

@@ -20,7 +20,7 @@ def test_the_default_location_comes_from_the_business_clock(client, factory, mai
     body = client.get(f"{LOCATIONS}/{main.id}", headers=factory.role_headers("admin")).json
     assert body == {
         "id": main.id, "name": "Main", "timezone": "UTC", "day_starts_at": "00:00", "tax_rate": "0",
-        "prices_include_tax": False, "active": True, "default": True,
+        "prices_include_tax": False, "active": True, "default": True, "variance_tolerance": "0.00",
         "created_at": body["created_at"], "updated_at": body["updated_at"],
     }
     assert UTC_Z.match(body["created_at"])

@@ -25,7 +25,7 @@ def test_location_shapes(spec):
     schemas = spec["components"]["schemas"]
     out = schemas["LocationOut"]["properties"]
     assert set(out) == {"id", "name", "timezone", "day_starts_at", "tax_rate", "prices_include_tax", "active",
-                        "default", "created_at", "updated_at"}
+                        "default", "created_at", "updated_at", "variance_tolerance"}
     assert out["tax_rate"]["type"] == "string" and out["tax_rate"]["example"] == "16"
     rate = schemas["LocationIn"]["properties"]["tax_rate"]
     assert {variant["type"] for variant in rate["oneOf"]} == {"string", "number"}

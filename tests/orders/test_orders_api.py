@@ -8,6 +8,8 @@ from tests.orders.conftest import ORDERS
 
 V11_ORDER_FIELDS = {"subtotal", "discount_total", "tax_total", "tip_total", "paid_total", "refund_total",
                     "balance_due", "discounts", "payments", "refunds"}
+V12_ORDER_FIELDS = {"folio"}  # the cash drawer's ticket folio (API.md v1.2)
+V11_ORDER_FIELDS |= V12_ORDER_FIELDS
 V11_LINE_FIELDS = {"modifiers", "tax_rate", "discount", "tax", "net"}
 V12_FLOOR_ORDER_FIELDS = {"table_id", "guest_count", "split_from", "merged_into"}  # API.md v1.2 summary
 V12_FLOOR_LINE_FIELDS = {"seat"}

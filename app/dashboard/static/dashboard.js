@@ -29,6 +29,9 @@
     tillSection: $("till-section"), legendNow: $("legend-now"), legendPrev: $("legend-prev"),
     hoursNowHead: $("hours-now-head"), hoursPrevHead: $("hours-prev-head"),
     floorSection: $("floor-section"), floor: $("floor"),
+    drawersSection: $("drawers-section"), drawers: $("drawers-table"), dayStatus: $("day-status"),
+    drawersProblem: $("drawers-problem"), zPrint: $("z-print"), zSlip: $("z-slip"), zTitle: $("z-title"),
+    zPrintButton: $("z-print-button"), zClose: $("z-close"),
   };
 
   /* ---------------- session: tokens in sessionStorage, refreshed before they expire ---------------- */
@@ -347,6 +350,7 @@
       if (seq !== view.seq) return;
       render({sales, open, now, prev, products, waiters, till, day, weekBefore});
       renderFloor(floor);
+      loadDrawers(seq, day); // its own failures stay in its own card
       view.shownKey = key;
       el.dash.dataset.state = "fresh";
       el.problem.hidden = true;
@@ -541,6 +545,88 @@
     return tile;
   }
 
+  /* ---------------- drawers: open sessions with their live figures, closed ones with their Z ---------------- */
+
+  function drawerLocations() {
+    if (!view.locations) return [];
+    return el.location.value ? view.locations.filter((loc) => String(loc.id) === el.location.value)
+      : view.locations;
+  }
+
+  async function loadDrawers(seq, day) {
+    const locations = drawerLocations();
+    try {
+      const perLocation = await Promise.all(locations.map(async (loc) => {
+        const base = "/locations/" + loc.id;
+        const [drawers, open, closed, dayClose] = await Promise.all([
+          optional(base + "/drawers?limit=200"),
+          optional(base + "/drawer-sessions?status=open&limit=200"),
+          optional(base + "/drawer-sessions?status=closed&limit=200&business_date=" + day),
+          optional(base + "/days/" + day),
+        ]);
+        return {loc, drawers, open, closed, dayClose};
+      }));
+      if (seq !== view.seq) return;
+      renderDrawers(perLocation.filter((x) => x.drawers !== null), day);
+      el.drawersProblem.hidden = true;
+    } catch (err) {
+      if (seq !== view.seq || err.status === 401) return;
+      el.drawersProblem.textContent = err.message;
+      el.drawersProblem.hidden = false;
+    }
+  }
+
+  function renderDrawers(perLocation, day) {
+    el.drawersSection.hidden = perLocation.length === 0;
+    el.dayStatus.replaceChildren();
+    const rows = [];
+    for (const {loc, drawers, open, closed, dayClose} of perLocation) {
+      const li = document.createElement("li");
+      li.dataset.location = String(loc.id);
+      li.dataset.closed = dayClose ? "true" : "false";
+      li.textContent = loc.name + " · business day " + day + ": " + (dayClose
+        ? "closed by " + dayClose.closed_by.name + " (Z " + (dayClose.sessions.join(", ") || "none") + ")"
+        : "open");
+      el.dayStatus.append(li);
+      const names = new Map(drawers.data.map((d) => [d.id, d.name]));
+      for (const s of [...(open ? open.data : []), ...(closed ? closed.data : [])]) {
+        rows.push({loc, s, drawer: names.get(s.drawer_id) || ("#" + s.drawer_id)});
+      }
+    }
+    fillTable(el.drawers, rows, ({loc, s, drawer}) => [
+      loc.name, drawer, s.status, s.opened_by.name, {num: money(s.opening_float)},
+      {num: s.figures ? money(s.figures.expected_cash) : DASH}, {num: money(s.counted_cash)},
+      {num: money(s.variance)}, s.z_number === null ? DASH : "Z #" + s.z_number,
+    ], 9, "No drawer sessions open, and none closed on " + day + ".");
+    const body = el.drawers.tBodies[0];
+    rows.forEach(({s}, i) => {
+      const tr = body.rows[i];
+      tr.dataset.session = String(s.id);
+      if (s.figures) tr.dataset.expected = s.figures.expected_cash;
+      if (s.status === "closed") {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "button secondary z-button";
+        button.textContent = "Z #" + s.z_number;
+        button.addEventListener("click", () => showZ(s.id, s.z_number));
+        tr.cells[8].replaceChildren(button);
+      }
+    });
+  }
+
+  async function showZ(sessionId, zNumber) {
+    try {
+      const resp = await api("/drawer-sessions/" + sessionId + "/z?format=text", "text/plain");
+      el.zSlip.textContent = await resp.text();
+      el.zTitle.textContent = "Z #" + zNumber;
+      el.zPrint.hidden = false;
+      el.zPrint.scrollIntoView();
+    } catch (err) {
+      el.drawersProblem.textContent = err.message;
+      el.drawersProblem.hidden = false;
+    }
+  }
+
   function sortedDesc(rows, key) {
     return [...rows].sort((a, b) => toCents(b[key]) - toCents(a[key]));
   }
@@ -692,6 +778,12 @@
   }
   el.today.addEventListener("click", () => { view.followToday = true; refresh(); });
   el.location.addEventListener("change", () => refresh());
+  el.zClose.addEventListener("click", () => { el.zPrint.hidden = true; });
+  el.zPrintButton.addEventListener("click", () => {
+    document.body.classList.add("print-z");
+    window.print();
+    document.body.classList.remove("print-z");
+  });
   el.productsSort.addEventListener("change", () => refresh());
   for (const button of document.querySelectorAll("button.csv")) button.addEventListener("click", downloadCsv);
 
