@@ -8,10 +8,9 @@ from flask_jwt_extended import get_jwt
 
 from app.auth import services
 from app.auth.permissions import auth_required, current_user
-from app.auth.schemas import LoginIn, LogoutIn, TokenOut
+from app.auth.schemas import LoginIn, LogoutIn, TokenOut, UserOut
 from app.auth.throttle import throttle_login
 from app.models import User
-from app.users.schemas import UserOut
 from app.web.json_body import Blueprint
 from app.web.openapi import ERROR_DESCRIPTIONS, ERROR_HEADERS, problem_doc
 

@@ -6,10 +6,10 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
-from app.auth.permissions import user_location_ids
-from app.fields import StrictBoolean, TrimmedString, UTCDateTime, id_field
+from app.auth.schemas import UserOut
+from app.emails import normalize_email
+from app.fields import StrictBoolean, TrimmedString, id_field
 from app.models import ROLES
-from app.users.services import normalize_email
 from app.web.pagination import PageQuery, page_schema
 
 NAME = validate.Length(1, 120)
@@ -25,18 +25,6 @@ class EmailAddress(fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         return normalize_email(super()._deserialize(value, attr, data, **kwargs))
-
-
-class UserOut(Schema):
-    id = fields.Integer()
-    email = fields.String()
-    name = fields.String()
-    role = fields.String(metadata={"enum": list(ROLES)})
-    active = fields.Boolean()
-    location_ids = fields.Function(user_location_ids, metadata={
-        "type": "array", "items": {"type": "integer", "format": "int32"}, "example": [1],
-        "description": "The locations the user belongs to; every location's id for admins."})
-    created_at = UTCDateTime()
 
 
 def _location_ids(**kwargs: Any) -> fields.List:

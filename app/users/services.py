@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from app.auth.passwords import hash_password
 from app.auth.permissions import default_location, is_staff
+from app.emails import normalize_email
 from app.errors import Conflict, ErrorCode, NotFound, ValidationFailed
 from app.extensions import db
 from app.models import Location, User
@@ -27,11 +28,6 @@ class CannotDeactivateSelf(Conflict):
 
 class CannotChangeOwnRole(Conflict):
     code, detail = ErrorCode.CANNOT_CHANGE_OWN_ROLE, "Admins cannot change their own role; ask another admin."
-
-
-def normalize_email(email: str) -> str:
-    """Emails are stored and looked up trimmed and lowercased: that is what makes them case-insensitive."""
-    return email.strip().lower()
 
 
 @dataclass

@@ -15,6 +15,7 @@ from app.orders.pricing import (
     price_check,
     refund_part,
     round_half_even,
+    share,
 )
 from app.percent import parse_percent, percent_str
 
@@ -191,3 +192,29 @@ def test_bad_percentages_are_refused(sent, allow_zero, message):
 def test_a_tax_rate_may_be_zero():
     assert parse_percent("0", allow_zero=True) == 0
     assert percent_str(parse_percent(0, allow_zero=True)) == "0"
+
+
+def test_refund_part_refuses_no_units_and_more_than_is_left():
+    first = refund_part(900, 100, 3, 2)
+    with pytest.raises(ValueError, match="^cannot refund 0 of 3 refundable units$"):
+        refund_part(900, 100, 3, 0)
+    with pytest.raises(ValueError, match="^cannot refund 2 of 1 refundable units$"):
+        refund_part(900, 100, 3, 2, first)
+    with pytest.raises(ValueError, match="^cannot refund -1 of 3 refundable units$"):
+        refund_part(900, 100, 3, -1)
+    assert refund_part(900, 100, 3, 1, first) == Refunded(1, 1000 - first.amount, 100 - first.tax)
+
+
+def test_share_gives_the_leftover_cents_to_the_largest_remainders_then_to_lower_keys():
+    assert share(1, {1: 1, 2: 2}) == {1: 0, 2: 1}  # remainders 1/3 and 2/3
+    assert share(2, {3: 1, 1: 1, 2: 1}) == {1: 1, 2: 1, 3: 0}  # a tie: lower keys first
+    assert share(10, {5: 3, 4: 3, 9: 4}) == {4: 3, 5: 3, 9: 4}
+    assert share(7, {1: 0, 2: 0}) == {1: 0, 2: 0}
+    assert share(0, {1: 5, 2: 5}) == {1: 0, 2: 0}
+    assert share(5, {8: 1, 2: 3, 6: 2}) == {2: 2, 6: 2, 8: 1}  # exact 2.5, 1.67, 0.83: the .83 and .67 round up
+
+
+def test_a_check_answers_the_figures_of_one_line_by_key():
+    priced = price_check([LineInput(7, 1000, 1), LineInput(3, 250, 2)], [], prices_include_tax=False)
+    assert priced.line(3).line_total == 500 and priced.line(3).key == 3
+    assert priced.line(7).line_total == 1000
