@@ -46,6 +46,7 @@ PATH_MARKS = {
     "ops/test_migrations.py": "slow",  # every migration down and up again
     "ops/test_locations_migration.py": "slow",
     "ops/test_check_migration.py": "slow",
+    "ops/test_seed_bulk.py::test_bulk_orders_read_exactly_like_the_same_orders_made_through_the_api": "slow",
 }
 
 
