@@ -32,11 +32,12 @@ run: $(VENV)/.runtime
 test: $(VENV)/.dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## test-fast: everything but what is slow by nature (markers in pyproject.toml: deploy, ha, browser, slow);
-## under 90 s on a 2-core machine, SQLite and PostgreSQL. `make test` stays the whole suite.
+## test-fast: everything but what is slow by nature (markers in pyproject.toml: deploy, ha, browser, slow), on
+## TEST_WORKERS pytest-xdist workers (one database each); `make test` stays the whole suite, in one process.
 FAST := not deploy and not ha and not browser and not slow
+TEST_WORKERS ?= 2
 test-fast: $(VENV)/.dev
-	$(BIN)/python -m pytest -m "$(FAST)" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "$(FAST)" -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 ## mutation: mutmut (pyproject.toml [tool.mutmut]) over app/money.py, app/percent.py, app/orders/pricing.py and
 ## `contribution` in app/reports/rollups.py, on SQLite against a fast set of pure tests; lists the survivors

@@ -85,9 +85,27 @@ def make_config(url: str, **overrides) -> TestingConfig:
     return cfg
 
 
+def worker_database(url: str) -> str:
+    """Under pytest-xdist (`make test-fast` runs two workers) each worker has its own database on the
+    TEST_DATABASE_URL server, `<name>_gw0`, `<name>_gw1`, ..., made on first use; alone, the URL itself."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = sa.engine.make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}):
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))  # noqa: S608 (our own name)
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 def database_url(backend: str, tmp_path_factory) -> str:
     if backend == "postgresql":
-        url = normalize_database_url(os.environ["TEST_DATABASE_URL"])
+        url = worker_database(normalize_database_url(os.environ["TEST_DATABASE_URL"]))
         reset_postgres_schema(url)
         return url
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
