@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test lint bench bench-chain ha-drill clean contract-tools contract client-python client-typescript
+.PHONY: run test test-fast mutation lint bench bench-chain ha-drill clean contract-tools contract client-python client-typescript
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -31,6 +31,21 @@ run: $(VENV)/.runtime
 ## test: install test requirements and run the suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)
 test: $(VENV)/.dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## test-fast: everything but what is slow by nature (markers in pyproject.toml: deploy, ha, browser, slow), on
+## TEST_WORKERS pytest-xdist workers (one database each); `make test` stays the whole suite, in one process.
+FAST := not deploy and not ha and not browser and not slow
+TEST_WORKERS ?= 2
+test-fast: $(VENV)/.dev
+	$(BIN)/python -m pytest -m "$(FAST)" -n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+## mutation: mutmut (pyproject.toml [tool.mutmut]) over app/money.py, app/percent.py, app/orders/pricing.py and
+## `contribution` in app/reports/rollups.py, on SQLite against a fast set of pure tests; lists the survivors
+MUTANTS := "app.money.*" "app.percent.*" "app.orders.pricing.*" "app.reports.rollups.x_contribution*"
+mutation: $(VENV)/.dev
+	rm -rf mutants
+	env -u TEST_DATABASE_URL $(BIN)/mutmut run $(MUTANTS)
+	$(BIN)/python tools/mutation_report.py $(BIN)/mutmut $(MUTANTS)
 
 ## lint: ruff, the import layers (.importlinter) and mypy on app/
 lint: $(VENV)/.dev

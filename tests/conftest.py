@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -17,13 +18,49 @@ from app import create_app
 from app.extensions import db, limiter
 from app.locations.services import ensure_default_location
 from config import TestingConfig, normalize_database_url
-from tests.helpers import clear_order_events
+from tests.constants import ORDERS
+from tests.helpers import clear_order_events, serving
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
 def pytest_report_header(config):
     return f"database backends: {', '.join(BACKENDS)}"
+
+
+# What is slow by nature (pyproject.toml registers the markers): whole folders, single modules and single
+# tests, named here in one place (so the test files themselves stay as they are), by path under tests/.
+PATH_MARKS = {
+    "deploy/": "deploy",  # real gunicorn, nginx, throwaway clusters
+    "deploy/test_ha_": "ha",  # Patroni and etcd
+    "ops/test_database_faults.py": "deploy",  # a throwaway PostgreSQL cluster, stopped and frozen
+    "dashboard/test_browser.py": "browser",
+    "contract/test_fuzz.py": "slow",  # schemathesis against a live server
+    "contract/test_generated_clients.py": "slow",  # generates, type-checks and runs the clients
+    "orders/test_pricing_property.py": "slow",  # long property runs
+    "orders/test_money_property.py": "slow",
+    "orders/test_check_property.py": "slow",
+    "reports/test_exactness.py": "slow",
+    "reports/test_months.py::test_months_stay_exact_through_compaction_late_changes_and_rebuilds": "slow",
+    "reports/test_maintenance.py::test_compaction_is_exact_next_to_concurrent_writes": "slow",
+    "ops/test_migrations.py": "slow",  # every migration down and up again
+    "ops/test_locations_migration.py": "slow",
+    "ops/test_check_migration.py": "slow",
+    "ops/test_seed_bulk.py::test_bulk_orders_read_exactly_like_the_same_orders_made_through_the_api": "slow",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    tests_dir = Path(__file__).parent
+    for item in items:
+        try:
+            where = Path(item.path).relative_to(tests_dir).as_posix()
+        except ValueError:
+            continue
+        name = f"{where}::{item.originalname}"
+        for prefix, mark in PATH_MARKS.items():
+            if where.startswith(prefix) or name == prefix:
+                item.add_marker(mark)
 
 
 def reset_postgres_schema(url: str) -> None:
@@ -48,9 +85,27 @@ def make_config(url: str, **overrides) -> TestingConfig:
     return cfg
 
 
+def worker_database(url: str) -> str:
+    """Under pytest-xdist (`make test-fast` runs two workers) each worker has its own database on the
+    TEST_DATABASE_URL server, `<name>_gw0`, `<name>_gw1`, ..., made on first use; alone, the URL itself."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = sa.engine.make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}):
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))  # noqa: S608 (our own name)
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 def database_url(backend: str, tmp_path_factory) -> str:
     if backend == "postgresql":
-        url = normalize_database_url(os.environ["TEST_DATABASE_URL"])
+        url = worker_database(normalize_database_url(os.environ["TEST_DATABASE_URL"]))
         reset_postgres_schema(url)
         return url
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
@@ -112,6 +167,58 @@ def factory(app):
     from tests.factories import Factory
 
     return Factory()
+
+
+@pytest.fixture
+def live_server(app):
+    """The app over real HTTP for the test (tests.helpers.LiveServer: .url, .port, .faults)."""
+    with serving(app) as server:
+        yield server
+
+
+# The people and the menu most tests need. A fixture name means one thing everywhere: `waiter`,
+# `other_waiter`, `manager` and `admin` are User rows (headers: factory.headers(user)), `menu` is a dict
+# of three products by short name.
+@pytest.fixture
+def waiter(factory):
+    return factory.make_user("waiter", name="Luis")
+
+
+@pytest.fixture
+def other_waiter(factory):
+    return factory.make_user("waiter", name="Ana")
+
+
+@pytest.fixture
+def manager(factory):
+    return factory.make_user("manager", name="Marta")
+
+
+@pytest.fixture
+def admin(factory):
+    return factory.make_user("admin", name="Root")
+
+
+@pytest.fixture
+def menu(factory):
+    return {
+        "taco": factory.make_product("Taco al pastor", "25.00"),
+        "agua": factory.make_product("Agua de horchata", "25.50"),
+        "mole": factory.make_product("Mole poblano", "140.00"),
+    }
+
+
+@pytest.fixture
+def place(client, factory):
+    """POST an order as `user` and return the JSON (asserting 201)."""
+
+    def _place(user, items, **fields):
+        body = {"customer_name": "Ana", "items": items, **fields}
+        resp = client.post(ORDERS, json=body, headers=factory.headers(user))
+        assert resp.status_code == 201, resp.json
+        return resp.json
+
+    return _place
 
 
 def set_business_clock(app, timezone: str | None = None, starts_at: str | None = None) -> None:

@@ -34,19 +34,52 @@ def assert_unauthorized(resp) -> dict:
     return body
 
 
+class Faults:
+    """WSGI wrapper: while `unavailable` is set, API paths starting with it answer 503 problem+json."""
+
+    def __init__(self, wsgi) -> None:
+        self.wsgi = wsgi
+        self.unavailable: str | None = None
+        self.hits = 0
+
+    def __call__(self, environ, start_response):
+        prefix = self.unavailable
+        if prefix and environ.get("PATH_INFO", "").startswith(prefix):
+            self.hits += 1
+            body = json.dumps({"type": "about:blank", "title": "Service Unavailable", "status": 503,
+                               "code": "service_unavailable", "detail": "The database is unreachable."}).encode()
+            start_response("503 SERVICE UNAVAILABLE", [("Content-Type", PROBLEM), ("Retry-After", "1"),
+                                                       ("Content-Length", str(len(body)))])
+            return [body]
+        return self.wsgi(environ, start_response)
+
+
+class LiveServer:
+    """The test's app (and database) over real HTTP: werkzeug's threaded server (a thread per request) on a
+    free loopback port, behind a fault switch (`faults.unavailable`)."""
+
+    def __init__(self, app) -> None:
+        self.faults = Faults(app)
+        self._server = make_server("127.0.0.1", 0, self.faults, threaded=True)
+        self.port = self._server.server_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="live-server", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=10)
+        self._server.server_close()
+
+
 @contextmanager
-def live_server(app) -> Iterator[int]:
-    """Serve `app` over real HTTP on a free loopback port with a thread per request (werkzeug's
-    threaded server); yields the port and always stops the server."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
+def serving(app) -> Iterator[LiveServer]:
+    """A LiveServer for the block; always stopped. (The `live_server` fixture is the same for a whole test.)"""
+    server = LiveServer(app)
     try:
-        yield server.server_port
+        yield server
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+        server.stop()
 
 
 def http_json(port: int, method: str, path: str, body=None, headers: dict | None = None) -> tuple[int, dict | None]:

@@ -23,37 +23,6 @@ BAD_TEXTS = pytest.mark.parametrize("bad", [NUL, SURROGATE, f"Ana{NUL}", f"x{SUR
                                                                                                   "surrogate-inside"])
 
 
-@pytest.fixture
-def waiter(factory):
-    return factory.make_user("waiter", name="Luis")
-
-
-@pytest.fixture
-def other_waiter(factory):
-    return factory.make_user("waiter", name="Ana")
-
-
-@pytest.fixture
-def manager(factory):
-    return factory.make_user("manager", name="Marta")
-
-
-@pytest.fixture
-def menu(factory):
-    return {"taco": factory.make_product("Taco al pastor", "25.00")}
-
-
-@pytest.fixture
-def place(client, factory):
-    def _place(user, items, **fields):
-        body = {"customer_name": "Ana", "items": items, **fields}
-        resp = client.post(ORDERS, json=body, headers=factory.headers(user))
-        assert resp.status_code == 201, resp.json
-        return resp.json
-
-    return _place
-
-
 def raw_json(client, method, path, document: str, headers=None):
     """Send `document` as the body byte for byte (escapes such as \\ud800 stay escapes)."""
     return client.open(path, method=method, data=document.encode(), content_type="application/json", headers=headers)

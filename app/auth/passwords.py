@@ -8,6 +8,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
+from app.errors import ValidationFailed
+from app.models import User
+
 
 def hasher() -> PasswordHasher:
     """A PasswordHasher built from ARGON2_* settings (argon2id)."""
@@ -49,3 +52,13 @@ def _hasher(time_cost: int, memory_cost: int, parallelism: int) -> PasswordHashe
 @lru_cache(maxsize=8)
 def _dummy_hash(time_cost: int, memory_cost: int, parallelism: int) -> str:
     return _hasher(time_cost, memory_cost, parallelism).hash("comanda: no such user")
+
+
+def set_pin(user: User, pin: str | None) -> None:
+    """Set or (None) clear an approval PIN, hashed like a password; a waiter's is 422 on `pin`."""
+    if pin is None:
+        user.pin_hash = None
+        return
+    if user.role == "waiter":
+        raise ValidationFailed(errors={"pin": ["Only managers and admins may have an approval PIN."]})
+    user.pin_hash = hash_password(pin)

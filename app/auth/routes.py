@@ -8,10 +8,9 @@ from flask_jwt_extended import get_jwt
 
 from app.auth import approvals, services
 from app.auth.permissions import auth_required, current_user
-from app.auth.schemas import ApprovalIn, ApprovalOut, LoginIn, LogoutIn, MyPinIn, TokenOut
+from app.auth.schemas import ApprovalIn, ApprovalOut, LoginIn, LogoutIn, MyPinIn, TokenOut, UserOut
 from app.auth.throttle import throttle_approvals, throttle_login
 from app.models import User
-from app.users.schemas import UserOut
 from app.web import idempotency
 from app.web.idempotency import idempotent
 from app.web.json_body import Blueprint

@@ -2,15 +2,52 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.auth.approvals import ACTIONS, ORDER_ACTIONS, SESSION_ACTIONS
+from app.auth.permissions import user_location_ids
 from app.fields import Money, MoneyOut, TrimmedString, UTCDateTime, id_field
-from app.users.schemas import Pin, UserOut
+from app.models import ROLES
+
+PIN = re.compile(r"[0-9]{4,8}")
 
 MAX_TOKEN_LENGTH = 2048  # ours are about 350 characters; a longer one is not ours (422)
+
+
+class Pin(fields.Field):
+    """A manager's approval PIN: a JSON string of 4-8 ASCII digits; null clears it. Never answered."""
+
+    OPENAPI = {"type": "string", "pattern": "^[0-9]{4,8}$", "minLength": 4, "maxLength": 8, "nullable": True,
+               "writeOnly": True, "example": "4821",
+               "description": "4-8 ASCII digits as a JSON string; null clears the PIN. Stored only as a slow hash."}
+    default_error_messages = {"invalid": "Must be a string of 4 to 8 ASCII digits."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {**self.OPENAPI, **kwargs.pop("metadata", {})}
+        super().__init__(allow_none=True, load_only=True, metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if not isinstance(value, str) or not PIN.fullmatch(value):
+            raise self.make_error("invalid")
+        return value
+
+
+class UserOut(Schema):
+    """A user as answered by GET /auth/me and the /users routes (auth sits below the users blueprint)."""
+
+    id = fields.Integer()
+    email = fields.String()
+    name = fields.String()
+    role = fields.String(metadata={"enum": list(ROLES)})
+    active = fields.Boolean()
+    has_pin = fields.Boolean(metadata={"description": "Whether the user has an approval PIN (managers, admins)."})
+    location_ids = fields.Function(user_location_ids, metadata={
+        "type": "array", "items": {"type": "integer", "format": "int32"}, "example": [1],
+        "description": "The locations the user belongs to; every location's id for admins."})
+    created_at = UTCDateTime()
 
 
 class LoginIn(Schema):

@@ -11,13 +11,13 @@ from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt import PyJWTError
 from sqlalchemy import delete, select
 
-from app.auth.passwords import hash_password, needs_rehash, verify_dummy, verify_password
+from app.auth.passwords import hash_password, needs_rehash, set_pin, verify_dummy, verify_password
 from app.columns import utcnow
 from app.database import insert_for_dialect
+from app.emails import normalize_email
 from app.errors import InvalidCredentials, Unauthorized, ValidationFailed
 from app.extensions import db
 from app.models import RevokedToken, User
-from app.users.services import normalize_email, set_pin
 
 
 def login(email: str, password: str) -> dict[str, Any]:

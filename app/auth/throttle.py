@@ -22,9 +22,9 @@ from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter, RateLimiter
 
+from app.emails import normalize_email
 from app.errors import APIError, ErrorCode, InvalidCredentials
 from app.extensions import limiter
-from app.users.services import normalize_email
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("comanda.auth")

@@ -8,9 +8,10 @@ from flask import url_for
 from flask.views import MethodView
 
 from app.auth.permissions import auth_required, current_user
+from app.auth.schemas import UserOut
 from app.models import User
 from app.users import services
-from app.users.schemas import UserIn, UserListQuery, UserOut, UserPage, UserPatchIn
+from app.users.schemas import UserIn, UserListQuery, UserPage, UserPatchIn
 from app.web.json_body import Blueprint
 from app.web.openapi import links_doc, problem_doc
 

@@ -2,39 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
-from app.auth.permissions import user_location_ids
-from app.fields import StrictBoolean, TrimmedString, UTCDateTime, id_field
+from app.auth.schemas import Pin, UserOut
+from app.emails import normalize_email
+from app.fields import StrictBoolean, TrimmedString, id_field
 from app.models import ROLES
-from app.users.services import normalize_email
 from app.web.pagination import PageQuery, page_schema
 
 NAME = validate.Length(1, 120)
 PASSWORD = validate.Length(8, 128)
 ROLE = validate.OneOf(ROLES)
-PIN = re.compile(r"[0-9]{4,8}")
-
-
-class Pin(fields.Field):
-    """A manager's approval PIN: a JSON string of 4-8 ASCII digits; null clears it. Never answered."""
-
-    OPENAPI = {"type": "string", "pattern": "^[0-9]{4,8}$", "minLength": 4, "maxLength": 8, "nullable": True,
-               "writeOnly": True, "example": "4821",
-               "description": "4-8 ASCII digits as a JSON string; null clears the PIN. Stored only as a slow hash."}
-    default_error_messages = {"invalid": "Must be a string of 4 to 8 ASCII digits."}
-
-    def __init__(self, **kwargs: Any) -> None:
-        metadata = {**self.OPENAPI, **kwargs.pop("metadata", {})}
-        super().__init__(allow_none=True, load_only=True, metadata=metadata, **kwargs)
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        if not isinstance(value, str) or not PIN.fullmatch(value):
-            raise self.make_error("invalid")
-        return value
 
 
 class EmailAddress(fields.String):
@@ -45,19 +25,6 @@ class EmailAddress(fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         return normalize_email(super()._deserialize(value, attr, data, **kwargs))
-
-
-class UserOut(Schema):
-    id = fields.Integer()
-    email = fields.String()
-    name = fields.String()
-    role = fields.String(metadata={"enum": list(ROLES)})
-    active = fields.Boolean()
-    has_pin = fields.Boolean(metadata={"description": "Whether the user has an approval PIN (managers, admins)."})
-    location_ids = fields.Function(user_location_ids, metadata={
-        "type": "array", "items": {"type": "integer", "format": "int32"}, "example": [1],
-        "description": "The locations the user belongs to; every location's id for admins."})
-    created_at = UTCDateTime()
 
 
 def _location_ids(**kwargs: Any) -> fields.List:

@@ -9,8 +9,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from app.auth.passwords import hash_password
+from app.auth.passwords import hash_password, set_pin
 from app.auth.permissions import default_location, is_staff
+from app.emails import normalize_email
 from app.errors import Conflict, ErrorCode, NotFound, ValidationFailed
 from app.extensions import db
 from app.models import Location, User
@@ -27,11 +28,6 @@ class CannotDeactivateSelf(Conflict):
 
 class CannotChangeOwnRole(Conflict):
     code, detail = ErrorCode.CANNOT_CHANGE_OWN_ROLE, "Admins cannot change their own role; ask another admin."
-
-
-def normalize_email(email: str) -> str:
-    """Emails are stored and looked up trimmed and lowercased: that is what makes them case-insensitive."""
-    return email.strip().lower()
 
 
 @dataclass
@@ -120,16 +116,6 @@ def update_user(actor: User, user_id: int, changes: dict[str, Any]) -> User:
         revoke_all_tokens(user)
     db.session.flush()
     return user
-
-
-def set_pin(user: User, pin: str | None) -> None:
-    """Set or (None) clear an approval PIN, hashed like a password; a waiter's is 422 on `pin`."""
-    if pin is None:
-        user.pin_hash = None
-        return
-    if user.role == "waiter":
-        raise ValidationFailed(errors={"pin": ["Only managers and admins may have an approval PIN."]})
-    user.pin_hash = hash_password(pin)
 
 
 def assign_locations(user: User, location_ids: list[int] | None) -> None:

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT = ROOT / "tools" / "contract"
@@ -38,30 +36,6 @@ def run(args: list[str], *, timeout: float = 300, **kwargs) -> subprocess.Comple
     done = subprocess.run(args, capture_output=True, text=True, timeout=timeout, **kwargs)  # noqa: S603
     assert done.returncode == 0, f"{' '.join(args)} exited {done.returncode}\n{done.stdout}\n{done.stderr}"
     return done
-
-
-class LiveServer:
-    """werkzeug's threaded server on a free port, serving the test's app (and database)."""
-
-    def __init__(self, app) -> None:
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
-
-
-@pytest.fixture
-def live_server(app):
-    server = LiveServer(app)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -8,15 +8,14 @@ behind a small switch that can make the API answer 503 for a moment.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
+
+from tests.helpers import serving
 
 CHROMIUM = os.environ.get("DASHBOARD_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("DASHBOARD_CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -26,43 +25,6 @@ CHROMIUM_FLAGS = (
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--disable-dev-shm-usage", "--disable-default-apps", "--disable-extensions", "--lang=en-GB",
 )
-
-
-class Faults:
-    """WSGI wrapper: while `unavailable` is set, API paths starting with it answer 503 problem+json."""
-
-    def __init__(self, wsgi) -> None:
-        self.wsgi = wsgi
-        self.unavailable: str | None = None
-        self.hits = 0
-
-    def __call__(self, environ, start_response):
-        prefix = self.unavailable
-        if prefix and environ.get("PATH_INFO", "").startswith(prefix):
-            self.hits += 1
-            body = json.dumps({"type": "about:blank", "title": "Service Unavailable", "status": 503,
-                               "code": "service_unavailable", "detail": "The database is unreachable."}).encode()
-            start_response("503 SERVICE UNAVAILABLE", [("Content-Type", "application/problem+json"),
-                                                       ("Retry-After", "1"), ("Content-Length", str(len(body)))])
-            return [body]
-        return self.wsgi(environ, start_response)
-
-
-class LiveServer:
-    def __init__(self, app) -> None:
-        self.faults = Faults(app)  # the Flask app's whole stack behind the fault switch
-        self._server = make_server("127.0.0.1", 0, self.faults, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def start(self) -> LiveServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
 
 
 def browser_missing() -> str | None:
@@ -79,11 +41,8 @@ def browser_missing() -> str | None:
 @pytest.fixture(scope="module")
 def live_server(app):
     """The app over real HTTP on a free port, for as long as the module's tests run."""
-    server = LiveServer(app).start()
-    try:
+    with serving(app) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

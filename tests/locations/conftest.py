@@ -7,8 +7,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Location
+from tests.constants import LOCATIONS
 
-LOCATIONS = "/api/v1/locations"
+__all__ = ["LOCATIONS", "member"]
 
 
 @pytest.fixture
@@ -23,11 +24,6 @@ def tokyo(app) -> Location:
     db.session.add(location)
     db.session.commit()
     return location
-
-
-@pytest.fixture
-def admin(factory):
-    return factory.make_user("admin", name="Root")
 
 
 def member(factory, role: str, *locations: Location, name: str | None = None):

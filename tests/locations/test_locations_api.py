@@ -155,4 +155,4 @@ def test_members_see_their_locations_admins_all(client, factory, main, tokyo):
 
 def test_unknown_list_parameters_are_422(client, factory):
     resp = client.get(LOCATIONS, query_string={"colour": "red"}, headers=factory.role_headers("admin"))
-    assert resp.status_code in (400, 422)
+    assert assert_problem(resp, 422, "validation_error")["errors"] == {"colour": ["Unknown field."]}

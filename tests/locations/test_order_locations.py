@@ -9,10 +9,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Location, Order
+from tests.constants import ORDERS
 from tests.helpers import assert_problem
 from tests.locations.conftest import member
-
-ORDERS = "/api/v1/orders"
 
 
 @pytest.fixture

@@ -7,9 +7,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import User
+from tests.constants import USERS
 from tests.helpers import assert_problem
-
-USERS = "/api/v1/users"
 
 
 def new_user(**extra) -> dict:

@@ -31,6 +31,7 @@ from app import create_app
 from app.extensions import db
 from config import normalize_database_url
 from tests.conftest import make_config
+from tests.constants import ORDERS
 from tests.factories import Factory
 from tests.helpers import assert_problem
 from tests.pgcluster import ThrowawayPostgres, find_pg_bindir
@@ -44,7 +45,6 @@ pytestmark = [
 CONNECT_TIMEOUT_S = 1
 RESPONSE_TIMEOUT_S = 2.0
 SLACK_S = 2.0  # a shared 2-core CI box: scheduling, not waiting on the database
-ORDERS = "/api/v1/orders"
 
 
 @pytest.fixture(scope="module")

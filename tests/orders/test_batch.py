@@ -8,8 +8,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Order, OrderItem
-from tests.constants import BATCH
-from tests.orders.conftest import ORDERS
+from tests.constants import BATCH, ORDERS
 
 
 def iso(moment: datetime) -> str:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from app.extensions import db
 from app.locations.services import ensure_default_location
 from app.percent import to_thousandths
-from tests.orders.conftest import ORDERS
+from tests.constants import ORDERS
 
 
 def cents(text: str) -> int:

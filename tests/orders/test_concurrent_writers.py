@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import IdempotencyKey, Order, OrderItem
 from tests.constants import ORDERS
-from tests.helpers import all_at_once, http_json, live_server
+from tests.helpers import all_at_once, http_json, serving
 
 TABLETS = 20
 APPENDS = 10
@@ -38,7 +38,8 @@ def test_twenty_tablets_posting_keyed_orders_at_once_all_succeed(app, factory, m
         )
         for n, w in enumerate(waiters)
     ]
-    with live_server(app) as port:
+    with serving(app) as server:
+        port = server.port
         answers = all_at_once(calls)
     assert Counter(status for status, _ in answers) == Counter({201: TABLETS}), answers
     db.session.rollback()
@@ -48,7 +49,8 @@ def test_twenty_tablets_posting_keyed_orders_at_once_all_succeed(app, factory, m
 
 def test_ten_appends_to_one_order_at_once_all_succeed(app, factory, menu, waiter, manager):
     headers = factory.headers(waiter)
-    with live_server(app) as port:
+    with serving(app) as server:
+        port = server.port
         status, order = http_json(port, "POST", ORDERS, {"customer_name": "Ana", "items": [
             {"product_id": menu["taco"].id, "quantity": 1}]}, headers)
         assert status == 201

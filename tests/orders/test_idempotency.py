@@ -17,11 +17,6 @@ REPLAYED = "Idempotent-Replayed"
 
 
 @pytest.fixture
-def waiter(factory):
-    return factory.make_user("waiter")
-
-
-@pytest.fixture
 def product(factory):
     return factory.make_product(price="12.50")
 

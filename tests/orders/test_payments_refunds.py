@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Order, Payment, Refund
-from tests.orders.conftest import ORDERS
+from tests.constants import ORDERS
 
 
 def count(model) -> int:

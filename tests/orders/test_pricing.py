@@ -15,6 +15,7 @@ from app.orders.pricing import (
     price_check,
     refund_part,
     round_half_even,
+    share,
 )
 from app.percent import parse_percent, percent_str
 
@@ -191,3 +192,65 @@ def test_bad_percentages_are_refused(sent, allow_zero, message):
 def test_a_tax_rate_may_be_zero():
     assert parse_percent("0", allow_zero=True) == 0
     assert percent_str(parse_percent(0, allow_zero=True)) == "0"
+
+
+def test_refund_part_refuses_no_units_and_more_than_is_left():
+    first = refund_part(900, 100, 3, 2)
+    with pytest.raises(ValueError, match="^cannot refund 0 of 3 refundable units$"):
+        refund_part(900, 100, 3, 0)
+    with pytest.raises(ValueError, match="^cannot refund 2 of 1 refundable units$"):
+        refund_part(900, 100, 3, 2, first)
+    with pytest.raises(ValueError, match="^cannot refund -1 of 3 refundable units$"):
+        refund_part(900, 100, 3, -1)
+    assert refund_part(900, 100, 3, 1, first) == Refunded(1, 1000 - first.amount, 100 - first.tax)
+
+
+def test_share_gives_the_leftover_cents_to_the_largest_remainders_then_to_lower_keys():
+    assert share(1, {1: 1, 2: 2}) == {1: 0, 2: 1}  # remainders 1/3 and 2/3
+    assert share(2, {3: 1, 1: 1, 2: 1}) == {1: 1, 2: 1, 3: 0}  # a tie: lower keys first
+    assert share(10, {5: 3, 4: 3, 9: 4}) == {4: 3, 5: 3, 9: 4}
+    assert share(7, {1: 0, 2: 0}) == {1: 0, 2: 0}
+    assert share(0, {1: 5, 2: 5}) == {1: 0, 2: 0}
+    assert share(5, {8: 1, 2: 3, 6: 2}) == {2: 2, 6: 2, 8: 1}  # exact 2.5, 1.67, 0.83: the .83 and .67 round up
+
+
+def test_a_check_answers_the_figures_of_one_line_by_key():
+    priced = price_check([LineInput(7, 1000, 1), LineInput(3, 250, 2)], [], prices_include_tax=False)
+    assert priced.line(3).line_total == 500 and priced.line(3).key == 3
+    assert priced.line(7).line_total == 1000
+
+
+@pytest.mark.parametrize(("net", "tax", "quantity", "first", "then", "expected"), [
+    (0, 1, 2, 1, 1, (Refunded(1, 0, 0), Refunded(1, 1, 1))),  # 0.5 rounds to even; the last unit takes the rest
+    (0, 1, 3, 2, 1, (Refunded(2, 1, 1), Refunded(1, 0, 0))),
+    (1, 1, 3, 2, 1, (Refunded(2, 1, 1), Refunded(1, 1, 0))),
+    (1, 1, 3, 1, 1, (Refunded(1, 1, 0), Refunded(1, 1, 1))),  # the net is gone: the second cent is tax
+    (0, 0, 2, 1, 1, (Refunded(1, 0, 0), Refunded(1, 0, 0))),
+    (900, 100, 4, 1, 2, (Refunded(1, 250, 25), Refunded(2, 500, 50))),
+])
+def test_refunds_of_a_few_cents_in_parts(net, tax, quantity, first, then, expected):
+    one = refund_part(net, tax, quantity, first)
+    two = refund_part(net, tax, quantity, then, one)
+    assert (one, two) == expected
+    assert two.amount + one.amount <= net + tax and two.tax + one.tax <= tax
+
+
+def test_discount_inputs_are_checked_with_a_reason():
+    with pytest.raises(ValueError, match=r"^a discount has exactly one of percent and amount$"):
+        DiscountInput(item=1)
+    with pytest.raises(ValueError, match=r"^a discount takes a percent in \(0, 100\] or an amount above 0$"):
+        DiscountInput(amount=0)
+    with pytest.raises(ValueError, match=r"^discount on unknown line 2$"):
+        price_check([LineInput(1, 100, 1)], [DiscountInput(item=2, amount=5)], prices_include_tax=False)
+    # the edges that are allowed
+    assert DiscountInput(percent=Decimal("0.5")).percent == Decimal("0.5")
+    assert DiscountInput(percent=Decimal(100)).percent == 100
+    assert DiscountInput(amount=1).amount == 1
+
+
+def test_two_discounts_on_one_line_take_at_most_the_line():
+    twice = [DiscountInput(item=1, amount=600), DiscountInput(item=1, amount=600)]
+    priced = price_check([LineInput(1, 1000, 1), LineInput(2, 500, 1)], twice, prices_include_tax=False)
+    assert priced.applied == (600, 400)
+    assert priced.line(1).discount == 1000 and priced.line(2).discount == 0
+    assert priced.total == 500

@@ -1,4 +1,4 @@
-"""Report fixtures: staff, a small menu, the order driver and a report getter."""
+"""Report fixtures: staff, three dishes (a list, by index), the order driver and a report getter."""
 
 from __future__ import annotations
 
@@ -14,17 +14,12 @@ def kit(client, factory):
 
 
 @pytest.fixture
-def manager(factory):
-    return factory.make_user("manager", name="Marta")
-
-
-@pytest.fixture
 def waiters(factory):
     return [factory.make_user("waiter", name=name) for name in ("Luis", "Ana", "Pedro")]
 
 
 @pytest.fixture
-def menu(factory):
+def dishes(factory):
     """Three products: taco 25.00, agua 25.50, mole 140.00."""
     return [factory.make_product("Taco al pastor", "25.00"), factory.make_product("Agua de horchata", "25.50"),
             factory.make_product("Mole poblano", "140.00")]

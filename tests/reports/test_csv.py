@@ -11,11 +11,11 @@ from tests.reports.orderkit import Line
 
 
 @pytest.fixture
-def sold(kit, menu, waiters, factory):
+def sold(kit, dishes, waiters, factory):
     odd = factory.make_product('Taco "el güero", con queso\nextra', "31.05")
     sneaky = factory.make_product("=HYPERLINK(\"http://x\")", "1.00")
-    kit.create(waiters[0], [Line(menu[0].id, 2), Line(odd.id, 1), Line(sneaky.id, 1)])
-    kit.create(waiters[1], [Line(menu[2].id, 1)])
+    kit.create(waiters[0], [Line(dishes[0].id, 2), Line(odd.id, 1), Line(sneaky.id, 1)])
+    kit.create(waiters[1], [Line(dishes[2].id, 1)])
     return odd
 
 

@@ -23,18 +23,18 @@ def row_counts() -> list[int]:
 
 
 @pytest.fixture
-def history(kit, menu, waiters):
+def history(kit, dishes, waiters):
     """A week of orders with every kind of change."""
     now = datetime.now(UTC)
-    ids = kit.batch(waiters[0], [([Line(menu[d % 3].id, d + 1), Line(menu[0].id, 1)], now - timedelta(days=d))
+    ids = kit.batch(waiters[0], [([Line(dishes[d % 3].id, d + 1), Line(dishes[0].id, 1)], now - timedelta(days=d))
                                  for d in range(7)])
-    kit.append(ids[1], [Line(menu[2].id, 2)])
+    kit.append(ids[1], [Line(dishes[2].id, 2)])
     kit.close(ids[2])
     kit.cancel(ids[3])
     kit.void(ids[4], db.session.scalar(select(OrderItem.id).where(OrderItem.order_id == ids[4])))
     kit.close(ids[5])
-    kit.append(ids[0], [Line(menu[1].id, 1)])
-    kit.create(waiters[1], [Line(menu[1].id, 3)])
+    kit.append(ids[0], [Line(dishes[1].id, 1)])
+    kit.create(waiters[1], [Line(dishes[1].id, 3)])
     return ids
 
 
@@ -101,10 +101,10 @@ def test_compact_changes_no_report_and_folds_rows(app, history, manager, report)
     assert run(app, "compact") and row_counts() == rows_after  # idempotent
 
 
-def test_compact_before_a_date_leaves_later_rows(app, history, manager, report, kit, waiters, menu):
+def test_compact_before_a_date_leaves_later_rows(app, history, manager, report, kit, waiters, dishes):
     before = all_reports(report, manager)
-    kit.create(waiters[2], [Line(menu[0].id, 1)])
-    kit.create(waiters[2], [Line(menu[0].id, 1)])
+    kit.create(waiters[2], [Line(dishes[0].id, 1)])
+    kit.create(waiters[2], [Line(dishes[0].id, 1)])
     today_rows = db.session.scalar(select(func.count()).select_from(WaiterDaily)
                                    .where(WaiterDaily.business_date == today()))
     run(app, "compact", "--before", today().isoformat())
@@ -114,7 +114,7 @@ def test_compact_before_a_date_leaves_later_rows(app, history, manager, report, 
     assert after != before and after[3]["totals"]["orders"] == before[3]["totals"]["orders"] + 2
 
 
-def test_compaction_is_exact_next_to_concurrent_writes(app, postgres_only, menu, waiters, manager, report,
+def test_compaction_is_exact_next_to_concurrent_writes(app, postgres_only, dishes, waiters, manager, report,
                                                        monkeypatch):
     """Orders keep arriving (each its own transaction) while compact and rebuild run over and over."""
     source = maintenance.rollup_source
@@ -127,7 +127,7 @@ def test_compaction_is_exact_next_to_concurrent_writes(app, postgres_only, menu,
     stop = threading.Event()
     errors: list[BaseException] = []
     rounds = []
-    menu_ids, waiter_ids, manager_id = [p.id for p in menu], [w.id for w in waiters], manager.id
+    menu_ids, waiter_ids, manager_id = [p.id for p in dishes], [w.id for w in waiters], manager.id
 
     def writer(n: int) -> None:
         with app.app_context():

@@ -32,11 +32,11 @@ def _today(location) -> datetime:
 
 
 @pytest.fixture
-def night(taxed, kit, menu, waiters, manager):
+def night(taxed, kit, dishes, waiters, manager):
     """2 tacos (25.00) and a mole (140.00), 10% off the order, paid by card with a 20.00 tip and closed;
     one taco refunded the next business day."""
     kit.staff = manager
-    taco, _agua, mole = menu
+    taco, _agua, mole = dishes
     order_id = kit.create(waiters[0], [Line(taco.id, 2), Line(mole.id, 1)])
     kit.discount(order_id, None, percent="10")
     kit.close_with(order_id, "card", tip_cents=2000)
@@ -61,13 +61,13 @@ def test_a_check_with_discount_tax_and_tip(night, manager, report):
                              "net": "191.00"}]
 
 
-def test_a_refund_counts_on_its_own_day(night, manager, report, menu):
+def test_a_refund_counts_on_its_own_day(night, manager, report, dishes):
     _, day = night
     next_day = day + timedelta(days=1)
     # 1 of 2 tacos: round(4500 / 2) = 2250 back, of which round(621 / 2) = 310 tax (half-to-even)
     products = report(manager, "products", start_date=next_day, end_date=next_day).json
     assert products["data"] == [{
-        "product_id": menu[0].id, "product_name": "Taco al pastor", "quantity": 0, "orders": 0, "revenue": "-19.40",
+        "product_id": dishes[0].id, "product_name": "Taco al pastor", "quantity": 0, "orders": 0, "revenue": "-19.40",
         "gross": "0.00", "discounts": "0.00", "tax": "-3.10", "refunds": "22.50", "quantity_refunded": 1}]
     assert products["totals"]["orders"] == 0
     for name in ("waiters", "sales"):

@@ -37,12 +37,12 @@ def test_split_months(start, end, edges, whole):
 
 
 @pytest.fixture
-def season(kit, menu, waiters):
+def season(kit, dishes, waiters):
     """An order every 3 days for 100 days, for two waiters."""
     now = datetime.now(UTC)
-    ids = kit.batch(waiters[0], [([Line(menu[d % 3].id, 1 + d % 4), Line(menu[0].id, 1)], now - timedelta(days=d))
+    ids = kit.batch(waiters[0], [([Line(dishes[d % 3].id, 1 + d % 4), Line(dishes[0].id, 1)], now - timedelta(days=d))
                                  for d in range(0, 100, 3)])
-    ids += kit.batch(waiters[1], [([Line(menu[1].id, 2)], now - timedelta(days=d)) for d in range(1, 100, 7)])
+    ids += kit.batch(waiters[1], [([Line(dishes[1].id, 2)], now - timedelta(days=d)) for d in range(1, 100, 7)])
     return ids
 
 
@@ -74,7 +74,7 @@ def assert_exact(report, manager, waiter) -> None:
     db.session.commit()  # maintenance starts its own transactions
 
 
-def test_months_stay_exact_through_compaction_late_changes_and_rebuilds(season, kit, menu, waiters, manager,
+def test_months_stay_exact_through_compaction_late_changes_and_rebuilds(season, kit, dishes, waiters, manager,
                                                                          report):
     assert_exact(report, manager, waiters[0])  # nothing folded yet: whole months read the daily rows
     maintenance.compact()
@@ -84,7 +84,7 @@ def test_months_stay_exact_through_compaction_late_changes_and_rebuilds(season, 
     # late changes to folded months: a cancel, a void, an append, a close
     kit.cancel(season[-1])
     kit.void(season[5], db.session.scalar(select(OrderItem.id).where(OrderItem.order_id == season[5])))
-    kit.append(season[10], [Line(menu[2].id, 3)])
+    kit.append(season[10], [Line(dishes[2].id, 3)])
     kit.close(season[20])
     assert_exact(report, manager, waiters[0])
 

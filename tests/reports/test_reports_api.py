@@ -17,9 +17,9 @@ from tests.reports.orderkit import Line
 
 
 @pytest.fixture
-def sales(kit, menu, waiters):
+def sales(kit, dishes, waiters):
     """Luis: 2 open orders and a closed one; Ana: a closed order, a cancelled one, one fully voided."""
-    taco, agua, mole = menu
+    taco, agua, mole = dishes
     luis, ana, _pedro = waiters
     a = kit.create(luis, [Line(taco.id, 3), Line(agua.id, 2)])
     kit.create(luis, [Line(taco.id, 1), Line(taco.id, 1, unit_price_cents=2000)])  # ad-hoc price line
@@ -102,12 +102,12 @@ def test_waiters_report_and_average_ticket(sales, manager, report):
     assert v1_totals(body["totals"]) == {"orders": 4, "items": 15, "revenue": "716.50"}
 
 
-def test_average_ticket_rounds_half_to_even(kit, menu, waiters, manager, report):
+def test_average_ticket_rounds_half_to_even(kit, dishes, waiters, manager, report):
     """v1.1 (API.md "Money rules"): average_ticket rounds half-to-even (v1 rounded half up: 10.01)."""
     for price in (1000, 1001):  # 20.01 / 2 = 10.005 -> 10.00
-        kit.create(waiters[0], [Line(menu[0].id, 1, unit_price_cents=price)])
-    kit.create(waiters[1], [Line(menu[0].id, 1, unit_price_cents=1003), Line(menu[0].id, 1, unit_price_cents=1000)])
-    kit.create(waiters[1], [Line(menu[0].id, 1, unit_price_cents=1000)])  # 30.03 / 2 = 15.015 -> 15.02
+        kit.create(waiters[0], [Line(dishes[0].id, 1, unit_price_cents=price)])
+    kit.create(waiters[1], [Line(dishes[0].id, 1, unit_price_cents=1003), Line(dishes[0].id, 1, unit_price_cents=1000)])
+    kit.create(waiters[1], [Line(dishes[0].id, 1, unit_price_cents=1000)])  # 30.03 / 2 = 15.015 -> 15.02
     body = report(manager, "waiters").json
     assert {r["waiter_name"]: r["average_ticket"] for r in body["data"]} == {"Luis": "10.00", "Ana": "15.02"}
     assert body["totals"]["average_ticket"] == "12.51"  # 50.04 / 4 = 12.51
@@ -151,28 +151,28 @@ def test_products_sorting_and_limit(sales, manager, report):
     assert limited["totals"] == report(manager, "products").json["totals"]  # totals ignore the limit
 
 
-def test_product_name_is_the_current_catalogue_name(sales, menu, manager, report):
-    menu[0].name = "Taco de trompo"
+def test_product_name_is_the_current_catalogue_name(sales, dishes, manager, report):
+    dishes[0].name = "Taco de trompo"
     db.session.commit()
-    menu[1].active = False  # archived products stay in reports
+    dishes[1].active = False  # archived products stay in reports
     db.session.commit()
     names = [r["product_name"] for r in report(manager, "products").json["data"]]
     assert names == ["Taco de trompo", "Mole poblano", "Agua de horchata"]
 
 
-def test_lines_appended_later_count_on_the_order_date(kit, menu, waiters, manager, report):
+def test_lines_appended_later_count_on_the_order_date(kit, dishes, waiters, manager, report):
     two_days_ago = datetime.now(UTC) - timedelta(days=2)
-    (oid,) = kit.batch(waiters[0], [([Line(menu[0].id, 1)], two_days_ago)])
-    kit.append(oid, [Line(menu[1].id, 2)])
+    (oid,) = kit.batch(waiters[0], [([Line(dishes[0].id, 1)], two_days_ago)])
+    kit.append(oid, [Line(dishes[1].id, 2)])
     day = (_today() - timedelta(days=2)).isoformat()
     rows = {r["period"]: r for r in report(manager, "sales").json["data"]}
     assert rows[day]["items"] == 3 and rows[day]["orders"] == 1
     assert rows[_today().isoformat()]["items"] == 0
 
 
-def test_range_is_inclusive(kit, menu, waiters, manager, report):
+def test_range_is_inclusive(kit, dishes, waiters, manager, report):
     now = datetime.now(UTC)
-    kit.batch(waiters[0], [([Line(menu[0].id, 1)], now - timedelta(days=d)) for d in range(5)])
+    kit.batch(waiters[0], [([Line(dishes[0].id, 1)], now - timedelta(days=d)) for d in range(5)])
     start, end = _today() - timedelta(days=3), _today() - timedelta(days=1)
     assert report(manager, "products", start_date=start, end_date=end).json["totals"]["quantity"] == 3
     assert report(manager, "sales", start_date=end, end_date=end).json["totals"]["orders"] == 1

@@ -100,9 +100,9 @@ def _rollup_inserts(fn) -> list[str]:
     return statements
 
 
-def test_record_statement_count_does_not_grow_with_lines(app, backend, kit, menu, waiters):
-    small = [Line(menu[0].id, 1)]
-    big = [Line(p.id, q) for q in range(1, 21) for p in menu]  # 60 lines
+def test_record_statement_count_does_not_grow_with_lines(app, backend, kit, dishes, waiters):
+    small = [Line(dishes[0].id, 1)]
+    big = [Line(p.id, q) for q in range(1, 21) for p in dishes]  # 60 lines
     one = _rollup_inserts(lambda: kit.create(waiters[0], small))
     many = _rollup_inserts(lambda: kit.batch(waiters[1], [(big, datetime.now(UTC))] * 10))  # 600 lines
     # PostgreSQL: one statement for the three tables; SQLite: one executemany per table
@@ -111,8 +111,8 @@ def test_record_statement_count_does_not_grow_with_lines(app, backend, kit, menu
     assert len(many) == expected, many
 
 
-def test_record_inserts_only(app, kit, menu, waiters):
-    oid = kit.create(waiters[0], [Line(menu[0].id, 2)])
+def test_record_inserts_only(app, kit, dishes, waiters):
+    oid = kit.create(waiters[0], [Line(dishes[0].id, 2)])
     kit.close(oid)
     kit.cancel(oid)
     counts = [db.session.scalar(select(func.count()).select_from(m)) for m in (ProductDaily, WaiterDaily, SalesHourly)]
@@ -126,10 +126,10 @@ def test_record_with_nothing_to_do_writes_nothing(app):
     assert rollups.ROLLUPS[0].table is ProductDaily.__table__
 
 
-def test_tracking_records_after_the_block_and_nothing_on_an_exception(app, kit, menu, waiters):
+def test_tracking_records_after_the_block_and_nothing_on_an_exception(app, kit, dishes, waiters):
     from app.orders.services import visible_order
 
-    oid = kit.create(waiters[0], [Line(menu[0].id, 2)])
+    oid = kit.create(waiters[0], [Line(dishes[0].id, 2)])
     staff = waiters[0]
     before = db.session.scalar(select(func.count()).select_from(WaiterDaily))
     order = visible_order(staff, oid, lock=True)

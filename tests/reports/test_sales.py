@@ -32,9 +32,9 @@ def test_business_clock(app, mexico):
         business_date(datetime(2026, 11, 22, 10))
 
 
-def test_days_without_sales_are_zero_rows(kit, menu, waiters, manager, report):
+def test_days_without_sales_are_zero_rows(kit, dishes, waiters, manager, report):
     now = datetime.now(UTC)
-    kit.batch(waiters[0], [([Line(menu[0].id, 2)], now - timedelta(days=2))])
+    kit.batch(waiters[0], [([Line(dishes[0].id, 2)], now - timedelta(days=2))])
     body = report(manager, "sales").json
     assert len(body["data"]) == 30
     periods = [row["period"] for row in body["data"]]
@@ -43,11 +43,11 @@ def test_days_without_sales_are_zero_rows(kit, menu, waiters, manager, report):
     assert v1_figures(body["data"][0]) == {"period": body["start_date"], "orders": 0, "items": 0, "revenue": "0.00"}
 
 
-def test_hours_cover_every_business_hour(app, mexico, kit, menu, waiters, manager, report):
+def test_hours_cover_every_business_hour(app, mexico, kit, dishes, waiters, manager, report):
     kit.batch(waiters[0], [
-        ([Line(menu[0].id, 1)], utc(2026, 11, 21, 10, 5)),  # 04:05 local on the 21st
-        ([Line(menu[0].id, 2)], utc(2026, 11, 22, 9, 59)),  # 03:59 local on the 22nd: still the 21st
-        ([Line(menu[0].id, 4)], utc(2026, 11, 22, 10, 0)),  # 04:00 local on the 22nd: the 22nd
+        ([Line(dishes[0].id, 1)], utc(2026, 11, 21, 10, 5)),  # 04:05 local on the 21st
+        ([Line(dishes[0].id, 2)], utc(2026, 11, 22, 9, 59)),  # 03:59 local on the 22nd: still the 21st
+        ([Line(dishes[0].id, 4)], utc(2026, 11, 22, 10, 0)),  # 04:00 local on the 22nd: the 22nd
     ])
     body = report(manager, "sales", granularity="hour", start_date="2026-11-21", end_date="2026-11-21").json
     periods = [row["period"] for row in body["data"]]
@@ -61,17 +61,17 @@ def test_hours_cover_every_business_hour(app, mexico, kit, menu, waiters, manage
     assert len(two_days["data"]) == 48 and two_days["totals"]["items"] == 7
 
 
-def test_reports_filter_on_the_stored_business_date(app, mexico, kit, menu, waiters, manager, report):
+def test_reports_filter_on_the_stored_business_date(app, mexico, kit, dishes, waiters, manager, report):
     # 05:00 UTC on the 22nd is 23:00 local on the 21st: business date 21st, UTC date 22nd
-    kit.batch(waiters[0], [([Line(menu[0].id, 1)], utc(2026, 11, 22, 5, 0))])
+    kit.batch(waiters[0], [([Line(dishes[0].id, 1)], utc(2026, 11, 22, 5, 0))])
     for user, params in ((manager, {}), (manager, {"waiter_id": waiters[0].id}), (waiters[0], {})):
         on_21 = report(user, "products", start_date="2026-11-21", end_date="2026-11-21", **params).json
         on_22 = report(user, "products", start_date="2026-11-22", end_date="2026-11-22", **params).json
         assert on_21["totals"]["orders"] == 1 and on_22["totals"]["orders"] == 0
 
 
-def test_waiter_scoped_hours_match_chain_hours(app, mexico, kit, menu, waiters, manager, report):
-    kit.batch(waiters[0], [([Line(menu[1].id, 1)], utc(2026, 11, 21, h, 30)) for h in (12, 13, 13, 20)])
+def test_waiter_scoped_hours_match_chain_hours(app, mexico, kit, dishes, waiters, manager, report):
+    kit.batch(waiters[0], [([Line(dishes[1].id, 1)], utc(2026, 11, 21, h, 30)) for h in (12, 13, 13, 20)])
     params = {"granularity": "hour", "start_date": "2026-11-21", "end_date": "2026-11-21"}
     chain = report(manager, "sales", **params).json
     scoped = report(manager, "sales", waiter_id=waiters[0].id, **params).json
@@ -87,11 +87,11 @@ def test_day_start_with_minutes_has_one_more_hour(app, monkeypatch):
     assert len(list(hour_slots(date(2026, 11, 21), date(2026, 11, 22)))) == 49
 
 
-def test_dst_days_keep_24_wall_clock_hours(app, business_clock, kit, menu, waiters, manager, report):
+def test_dst_days_keep_24_wall_clock_hours(app, business_clock, kit, dishes, waiters, manager, report):
     business_clock("America/New_York")
     # 2026-11-01 01:30 happens twice in New York (EDT then EST): one slot holds both
-    kit.batch(waiters[0], [([Line(menu[0].id, 1)], utc(2026, 11, 1, 5, 30)),
-                           ([Line(menu[0].id, 1)], utc(2026, 11, 1, 6, 30))])
+    kit.batch(waiters[0], [([Line(dishes[0].id, 1)], utc(2026, 11, 1, 5, 30)),
+                           ([Line(dishes[0].id, 1)], utc(2026, 11, 1, 6, 30))])
     body = report(manager, "sales", granularity="hour", start_date="2026-11-01", end_date="2026-11-01").json
     assert len(body["data"]) == 24
     assert {r["period"]: r["orders"] for r in body["data"] if r["orders"]} == {"2026-11-01T01:00": 2}
@@ -101,10 +101,10 @@ def test_dst_days_keep_24_wall_clock_hours(app, business_clock, kit, menu, waite
     assert v1_figures(spring["data"][2]) == {"period": "2026-03-08T02:00", "orders": 0, "items": 0, "revenue": "0.00"}
 
 
-def test_hours_recorded_under_another_day_start_still_add_up(app, business_clock, kit, menu, waiters, manager,
+def test_hours_recorded_under_another_day_start_still_add_up(app, business_clock, kit, dishes, waiters, manager,
                                                              report):
     # Orders taken while the day started at midnight, reported after switching to 04:00.
-    kit.batch(waiters[0], [([Line(menu[0].id, 1)], utc(2026, 11, 21, 2, 0))])  # business date 21st, 02:00
+    kit.batch(waiters[0], [([Line(dishes[0].id, 1)], utc(2026, 11, 21, 2, 0))])  # business date 21st, 02:00
     business_clock(starts_at="04:00")
     body = report(manager, "sales", granularity="hour", start_date="2026-11-21", end_date="2026-11-21").json
     assert len(body["data"]) == 25 and body["data"][0]["period"] == "2026-11-21T02:00"

@@ -10,11 +10,6 @@ from tests.helpers import UTC_Z, assert_problem, assert_unauthorized
 
 
 @pytest.fixture
-def admin(factory):
-    return factory.make_user("admin")
-
-
-@pytest.fixture
 def as_admin(factory, admin):
     return factory.headers(admin)
 
