@@ -45,6 +45,7 @@ def register_extensions(app: Flask) -> None:
     from app.database import register_database_events
     from app.extensions import api, db, jwt, limiter, migrate
     from app.models import ROLES
+    from app.outbox import register_outbox
     from app.replicas import FreshnessHeadersPlugin
     from app.web.openapi import (
         API_DESCRIPTION,
@@ -57,6 +58,7 @@ def register_extensions(app: Flask) -> None:
 
     db.init_app(app)
     register_database_events(app)
+    register_outbox()
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), compare_type=True)
     jwt.init_app(app)
     register_jwt_callbacks(jwt)
@@ -85,6 +87,7 @@ def register_blueprints(app: Flask) -> None:
     from app.auth.routes import blp as auth_blp
     from app.dashboard import register_dashboard
     from app.extensions import api
+    from app.feed.routes import events_blp, webhooks_blp
     from app.locations.routes import blp as locations_blp
     from app.ops import register_ops
     from app.orders.routes import blp as orders_blp
@@ -93,7 +96,7 @@ def register_blueprints(app: Flask) -> None:
     from app.reports.routes import blp as reports_blp
     from app.users.routes import blp as users_blp
 
-    for blp in (auth_blp, users_blp, locations_blp, products_blp, orders_blp, reports_blp):
+    for blp in (auth_blp, users_blp, locations_blp, products_blp, orders_blp, reports_blp, events_blp, webhooks_blp):
         api.register_blueprint(blp, url_prefix=f"/api/v1/{blp.name}")
     register_ops(app)
     register_dashboard(app)

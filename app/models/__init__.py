@@ -2,6 +2,7 @@
 
 from app.models.check import EVENT_TYPES, Discount, OrderEvent, Payment, Refund, RefundItem
 from app.models.counter import LocationCounter
+from app.models.feed import FeedEvent, Webhook, WebhookDelivery
 from app.models.idempotency import IdempotencyKey
 from app.models.location import Location, location_name_key, user_locations
 from app.models.order import ORDER_STATUSES, PAYMENT_METHODS, Order, OrderItem
@@ -13,6 +14,7 @@ from app.models.user import ROLES, User
 __all__ = [
     "Discount",
     "EVENT_TYPES",
+    "FeedEvent",
     "OrderEvent",
     "Payment",
     "Refund",
@@ -32,6 +34,8 @@ __all__ = [
     "SalesHourly",
     "SalesMonthly",
     "User",
+    "Webhook",
+    "WebhookDelivery",
     "WaiterDaily",
     "WaiterMonthly",
     "clean_name",
