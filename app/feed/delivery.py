@@ -1,0 +1,145 @@
+"""One delivery attempt (Standard Webhooks): the body, the signed headers, the POST to an address
+checked again at delivery time, and what the answer does to the delivery."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import random
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import update
+from standardwebhooks import Webhook as Signer
+
+from app.columns import utcnow
+from app.extensions import db
+from app.feed import urls
+from app.feed.schemas import FeedEventOut
+from app.models import FeedEvent, Webhook, WebhookDelivery
+
+TIMEOUT_SECONDS = 10.0
+USER_AGENT = "Comanda-Webhooks/1"
+
+
+@dataclass
+class Outcome:
+    status_code: int | None
+    error: str | None
+
+
+def message_id(delivery: WebhookDelivery) -> str:
+    """`webhook-id`: stable across retries (the receiver dedupes on it)."""
+    return f"evt_{delivery.event_id}" if delivery.event_id is not None else f"ping_{delivery.id}"
+
+
+def body(delivery: WebhookDelivery) -> str:
+    """The feed Event as JSON (a ping's stored body for pings)."""
+    if delivery.event_id is None:
+        payload: Any = delivery.payload
+    else:
+        payload = FeedEventOut().dump(db.session.get(FeedEvent, delivery.event_id))
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+
+
+def signing_secrets(webhook: Webhook, now: datetime) -> list[str]:
+    """The current secret, and during a rotation's 24 hours the previous one too."""
+    keys = [webhook.secret]
+    if webhook.previous_secret and webhook.previous_secret_until and webhook.previous_secret_until > now:
+        keys.append(webhook.previous_secret)
+    return keys
+
+
+def headers(webhook: Webhook, msg_id: str, payload: str, now: datetime) -> dict[str, str]:
+    """Standard Webhooks headers, signed by the `standardwebhooks` package with every live secret."""
+    stamp = datetime.fromtimestamp(int(now.timestamp()), UTC)
+    signature = " ".join(Signer(key).sign(msg_id, stamp, payload) for key in signing_secrets(webhook, now))
+    return {"webhook-id": msg_id, "webhook-timestamp": str(int(stamp.timestamp())), "webhook-signature": signature,
+            "Content-Type": "application/json", "User-Agent": USER_AGENT}
+
+
+class PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the address that was checked, never to a second resolution of the name."""
+
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self.address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+
+
+class PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self.address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
+
+
+def post(url: str, payload: str, request_headers: dict[str, str], *, private_ok: bool,
+         timeout: float = TIMEOUT_SECONDS) -> Outcome:
+    """POST once; the receiver's status, or the reason there was none (refused address, timeout...)."""
+    parts = urlsplit(url)
+    try:
+        scheme, host, port = urls.parse(url, production=False, private_ok=True)
+        address = urls.resolve(host, port, private_ok=private_ok)[0]
+    except urls.UnsafeURL as exc:
+        return Outcome(None, f"refused: {exc}")
+    cls = PinnedHTTPSConnection if scheme == "https" else PinnedHTTPConnection
+    conn = cls(host, port, address, timeout)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    started = time.monotonic()
+    try:
+        conn.request("POST", path, body=payload.encode(), headers=request_headers)
+        resp = conn.getresponse()
+        resp.read(65536)
+        if time.monotonic() - started > timeout:
+            return Outcome(None, f"no answer within {timeout:g} s")
+        return Outcome(resp.status, None if 200 <= resp.status < 300 else f"HTTP {resp.status}")
+    except TimeoutError:
+        return Outcome(None, f"no answer within {timeout:g} s")
+    except (OSError, http.client.HTTPException) as exc:
+        return Outcome(None, f"{exc.__class__.__name__}: {exc}"[:500])
+    finally:
+        conn.close()
+
+
+def attempt(delivery: WebhookDelivery, webhook: Webhook, *, private_ok: bool) -> Outcome:
+    """Make one attempt of `delivery` (no database write)."""
+    payload = body(delivery)
+    now = utcnow()
+    return post(webhook.url, payload, headers(webhook, message_id(delivery), payload, now), private_ok=private_ok)
+
+
+def record(delivery: WebhookDelivery, webhook: Webhook, outcome: Outcome, schedule: tuple[float, ...]) -> None:
+    """What an attempt's outcome does: delivered; 410 disables the webhook (its pending deliveries fail);
+    otherwise the next attempt per the schedule (+-10 %), or failed after 1 + len(schedule) attempts or a
+    manual retry's one attempt."""
+    now = utcnow()
+    delivery.attempts += 1
+    delivery.last_status_code = outcome.status_code
+    delivery.last_error = outcome.error
+    manual, delivery.manual = delivery.manual, False
+    if outcome.status_code is not None and 200 <= outcome.status_code < 300:
+        delivery.status, delivery.delivered_at, delivery.next_attempt_at = "delivered", now, None
+    elif outcome.status_code == 410:
+        webhook.active = False
+        delivery.status, delivery.next_attempt_at = "failed", None
+        db.session.execute(update(WebhookDelivery).where(
+            WebhookDelivery.webhook_id == webhook.id, WebhookDelivery.status == "pending",
+            WebhookDelivery.id != delivery.id).values(status="failed", next_attempt_at=None,
+                                                      last_error="webhook disabled by a 410 answer"))
+    elif manual or delivery.attempts >= 1 + len(schedule):
+        delivery.status, delivery.next_attempt_at = "failed", None
+    else:
+        delay = schedule[delivery.attempts - 1] * random.uniform(0.9, 1.1)  # noqa: S311  (jitter, not a secret)
+        delivery.status, delivery.next_attempt_at = "pending", now + timedelta(seconds=delay)
+    db.session.flush()
