@@ -87,6 +87,7 @@ def register_blueprints(app: Flask) -> None:
     from app.auth.routes import blp as auth_blp
     from app.dashboard import register_dashboard
     from app.extensions import api
+    from app.feed.openapi import document_webhooks
     from app.feed.routes import events_blp, webhooks_blp
     from app.locations.routes import blp as locations_blp
     from app.ops import register_ops
@@ -98,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
 
     for blp in (auth_blp, users_blp, locations_blp, products_blp, orders_blp, reports_blp, events_blp, webhooks_blp):
         api.register_blueprint(blp, url_prefix=f"/api/v1/{blp.name}")
+    document_webhooks(api.spec)
     register_ops(app)
     register_dashboard(app)
     register_report_reads(app, reports_blp.name)

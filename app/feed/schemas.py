@@ -73,13 +73,10 @@ class FeedEventOut(Schema):
     type = fields.String(metadata={"example": "order.payment_added"})
     location_id = fields.Integer()
     occurred_at = UTCDateTime(metadata={"description": "When the change was made (the history event's `at`)."})
-    subject = fields.Method("dump_subject", metadata={"schema": SubjectOut})
+    subject = fields.Nested(SubjectOut)
     actor = fields.Nested(ActorRef, allow_none=True)
     approved_by = fields.Nested(ActorRef, allow_none=True)
     data = fields.Dict(metadata={"description": "What changed; for `order.*` the history event's `data`."})
-
-    def dump_subject(self, event: Any) -> dict[str, Any]:
-        return {"type": event.subject_type, "id": event.subject_id, "version": event.subject_version}
 
 
 class FeedEventPage(Schema):

@@ -37,6 +37,10 @@ class FeedEvent(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy bui
     actor = relationship("User", lazy="joined", foreign_keys=[actor_id])
     approved_by = relationship("User", lazy="joined", foreign_keys=[approved_by_id])
 
+    @property
+    def subject(self) -> dict:
+        return {"type": self.subject_type, "id": self.subject_id, "version": self.subject_version}
+
 
 class Webhook(db.Model):  # type: ignore[name-defined]
     """A receiver of the feed. `cursor` is how far the worker has fanned the feed out to it (the same
