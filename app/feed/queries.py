@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import or_, select, union_all
 
 from app.extensions import db
 from app.models import FeedEvent, LocationCounter
@@ -23,29 +22,25 @@ def type_filter(patterns: list[str]):
     return or_(*clauses)
 
 
-def after(positions: dict[int, int], locations: Iterable[int]):
-    """Events of `locations` past their positions."""
-    clauses = []
-    fresh = []
-    for loc in locations:
-        if positions.get(loc):
-            clauses.append(and_(FeedEvent.location_id == loc, FeedEvent.position > positions[loc]))
-        else:
-            fresh.append(loc)
-    if fresh:
-        clauses.append(FeedEvent.location_id.in_(fresh))
-    return or_(*clauses) if clauses else false()
-
-
 def page(positions: dict[int, int], locations: list[int], types: list[str], limit: int) -> list[FeedEvent]:
-    """Up to `limit` events after `positions`, oldest first. Within a location `id` grows with `position`
-    (a row's id is drawn after its position, under the counter row's lock), so ordering by id keeps each
-    location's commit order while interleaving the locations."""
-    stmt = select(FeedEvent).where(after(positions, locations))
+    """Up to `limit` events after `positions`, oldest first.
+
+    Each location is read on its own (location_id, position) index range, at most `limit` rows, and the
+    union is cut to `limit` by id. Within a location `id` grows with `position` (a row's id is drawn after
+    its position, under the counter row's lock), so what is kept of each location is a prefix of it in
+    commit order, and the interleaving of locations follows commit time closely."""
+    if not locations:
+        return []
     wanted = type_filter(types)
-    if wanted is not None:
-        stmt = stmt.where(wanted)
-    return list(db.session.scalars(stmt.order_by(FeedEvent.id).limit(limit)).unique())
+    parts = []
+    for loc in locations:
+        part = select(FeedEvent.id).where(FeedEvent.location_id == loc, FeedEvent.position > positions.get(loc, 0))
+        if wanted is not None:
+            part = part.where(wanted)
+        parts.append(select(part.order_by(FeedEvent.position).limit(limit).subquery().c.id))
+    ids = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    stmt = select(FeedEvent).where(FeedEvent.id.in_(select(ids.c.id))).order_by(FeedEvent.id).limit(limit)
+    return list(db.session.scalars(stmt).unique())
 
 
 def ends(locations: list[int]) -> dict[int, int]:

@@ -28,7 +28,7 @@ from app.database import insert_for_dialect
 from app.extensions import db
 from app.feed import delivery, listen, queries
 from app.feed.webhooks import WAKE_CHANNEL
-from app.models import Location, Webhook, WebhookDelivery
+from app.models import FeedEvent, Location, Webhook, WebhookDelivery
 
 log = logging.getLogger("comanda.webhooks")
 FAN_OUT_PAGE = 500
@@ -141,6 +141,9 @@ class Worker:
         claimed = self.claim()
         private_ok = bool(current_app.config["WEBHOOK_ALLOW_PRIVATE_URLS"])
         schedule = tuple(current_app.config["WEBHOOK_RETRY_SCHEDULE"])
+        events = [item.event_id for item in claimed if item.event_id is not None]
+        if events:  # one query; delivery.body() then finds them in the session
+            list(db.session.scalars(select(FeedEvent).where(FeedEvent.id.in_(events))).unique())
         if not self.postgres:  # nothing held during the POSTs on SQLite
             db.session.commit()
         for item in claimed:
