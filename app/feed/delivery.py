@@ -20,8 +20,7 @@ from standardwebhooks import Webhook as Signer
 from app.columns import utcnow
 from app.extensions import db
 from app.feed import urls
-from app.feed.schemas import FeedEventOut
-from app.models import FeedEvent, Webhook, WebhookDelivery
+from app.models import Webhook, WebhookDelivery
 
 TIMEOUT_SECONDS = 10.0
 USER_AGENT = "Comanda-Webhooks/1"
@@ -38,12 +37,9 @@ def message_id(delivery: WebhookDelivery) -> str:
     return f"evt_{delivery.event_id}" if delivery.event_id is not None else f"ping_{delivery.id}"
 
 
-def body(delivery: WebhookDelivery) -> str:
-    """The feed Event as JSON (a ping's stored body for pings)."""
-    if delivery.event_id is None:
-        payload: Any = delivery.payload
-    else:
-        payload = FeedEventOut().dump(db.session.get(FeedEvent, delivery.event_id))
+def body(delivery: WebhookDelivery, event: dict[str, Any] | None) -> str:
+    """The feed Event as JSON, exactly as GET /events answers it (a ping's stored body for pings)."""
+    payload = delivery.payload if delivery.event_id is None else event
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -112,9 +108,10 @@ def post(url: str, payload: str, request_headers: dict[str, str], *, private_ok:
         conn.close()
 
 
-def attempt(delivery: WebhookDelivery, webhook: Webhook, *, private_ok: bool) -> Outcome:
-    """Make one attempt of `delivery` (no database write)."""
-    payload = body(delivery)
+def attempt(delivery: WebhookDelivery, webhook: Webhook, event: dict[str, Any] | None, *,
+            private_ok: bool) -> Outcome:
+    """Make one attempt of `delivery` (of `event`, as queries.by_ids gives it; no database write)."""
+    payload = body(delivery, event)
     now = utcnow()
     return post(webhook.url, payload, headers(webhook, message_id(delivery), payload, now), private_ok=private_ok)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
+from flask import current_app, url_for
 from flask.views import MethodView
 
 from app.auth.permissions import auth_required, current_user
@@ -62,10 +62,11 @@ class Events(MethodView):
     @events_blp.response(200, FeedEventPage, example=EVENT_EXAMPLE)
     @events_blp.alt_response(400, **problem_doc("`invalid_cursor`: `after` is not a cursor of this feed."))
     @events_blp.alt_response(404, **problem_doc("`not_found`: `location_id` is not one of the caller's."))
-    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+    def get(self, args: dict[str, Any]) -> Any:
         """The feed after a cursor, oldest first (long poll with `wait`)"""
-        rows, next_cursor = services.read(current_user(), args)
-        return {"data": rows, "next_cursor": next_cursor}
+        events, next_cursor = services.read(current_user(), args)
+        # The events are already in their answered shape (queries.page): no per-field schema dump.
+        return current_app.json.response({"data": events, "next_cursor": next_cursor})
 
 
 @webhooks_blp.route("")

@@ -8,10 +8,10 @@ from typing import Any
 from app.auth.permissions import user_location_ids, visible_location
 from app.extensions import db
 from app.feed import cursor, listen, queries
-from app.models import FeedEvent, User
+from app.models import User
 
 
-def read(user: User, args: dict[str, Any]) -> tuple[list[FeedEvent], str]:
+def read(user: User, args: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
     """The events after `args["after"]` in the caller's locations, oldest first, and the next cursor."""
     if args.get("location_id") is not None:
         locations = [visible_location(user, args["location_id"]).id]
@@ -22,10 +22,10 @@ def read(user: User, args: dict[str, Any]) -> tuple[list[FeedEvent], str]:
     rows = queries.page(positions, locations, args["types"], args["limit"])
     if not rows and args["wait"]:
         rows = wait_for_events(positions, locations, args)
-    return rows, cursor.encode(queries.advance(positions, rows))
+    return [row.event for row in rows], cursor.encode(queries.advance(positions, rows))
 
 
-def wait_for_events(positions: dict[int, int], locations: list[int], args: dict[str, Any]) -> list[FeedEvent]:
+def wait_for_events(positions: dict[int, int], locations: list[int], args: dict[str, Any]) -> list[queries.Row]:
     """Long poll: LISTEN, look again, then sleep on the notification until an event or the deadline.
     Each look is its own transaction (SQLite's read snapshot lasts as long as its transaction)."""
     deadline = time.monotonic() + args["wait"]

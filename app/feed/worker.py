@@ -28,7 +28,7 @@ from app.database import insert_for_dialect
 from app.extensions import db
 from app.feed import delivery, listen, queries
 from app.feed.webhooks import WAKE_CHANNEL
-from app.models import FeedEvent, Location, Webhook, WebhookDelivery
+from app.models import Location, Webhook, WebhookDelivery
 
 log = logging.getLogger("comanda.webhooks")
 FAN_OUT_PAGE = 500
@@ -110,10 +110,10 @@ class Worker:
                 rows = queries.page(positions, locations, [], FAN_OUT_PAGE)
                 if not rows:
                     break
-                wanted = [{"webhook_id": hook.id, "event_id": r.id, "event_type": r.type,
-                           "subject_key": f"{r.subject_type}:{r.subject_id}", "status": "pending",
+                wanted = [{"webhook_id": hook.id, "event_id": r.event["id"], "event_type": r.event["type"],
+                           "subject_key": "{type}:{id}".format(**r.event["subject"]), "status": "pending",
                            "manual": False, "attempts": 0, "next_attempt_at": utcnow(), "created_at": utcnow()}
-                          for r in rows if matches(hook.types, r.type)]
+                          for r in rows if matches(hook.types, r.event["type"])]
                 if wanted:
                     table = WebhookDelivery.__table__
                     insert = insert_for_dialect(table).on_conflict_do_nothing(
@@ -141,16 +141,14 @@ class Worker:
         claimed = self.claim()
         private_ok = bool(current_app.config["WEBHOOK_ALLOW_PRIVATE_URLS"])
         schedule = tuple(current_app.config["WEBHOOK_RETRY_SCHEDULE"])
-        events = [item.event_id for item in claimed if item.event_id is not None]
-        if events:  # one query; delivery.body() then finds them in the session
-            list(db.session.scalars(select(FeedEvent).where(FeedEvent.id.in_(events))).unique())
+        events = queries.by_ids([item.event_id for item in claimed if item.event_id is not None])
         if not self.postgres:  # nothing held during the POSTs on SQLite
             db.session.commit()
         for item in claimed:
             hook = db.session.get(Webhook, item.webhook_id)
             if hook is None:
                 continue
-            outcome = delivery.attempt(item, hook, private_ok=private_ok)
+            outcome = delivery.attempt(item, hook, events.get(item.event_id or 0), private_ok=private_ok)
             delivery.record(item, hook, outcome, schedule)
             if not self.postgres:
                 db.session.commit()
