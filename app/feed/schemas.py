@@ -53,7 +53,10 @@ class EventQuery(Schema):
     limit = fields.Integer(load_default=100, validate=validate.Range(1, MAX_LIMIT),
                            metadata={"description": f"Page size, 1-{MAX_LIMIT} (default 100)."})
     wait = fields.Integer(load_default=0, validate=validate.Range(0, MAX_WAIT), metadata={
-        "description": f"Seconds (0-{MAX_WAIT}) to wait for the first event when there is none yet (long poll)."})
+        "description": f"Seconds (0-{MAX_WAIT}) to wait for the first event when there is none yet (long poll): "
+                       "the answer comes as soon as an event commits (PostgreSQL LISTEN/NOTIFY; on the embedded "
+                       "SQLite database the server looks again every 250 ms), else at the deadline with no "
+                       "events and the same `next_cursor`."})
 
 
 class ActorRef(Schema):

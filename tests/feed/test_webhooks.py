@@ -241,3 +241,40 @@ def test_delivery_time_check_refuses_a_name_that_now_resolves_privately(app, cli
 
 def test_webhooks_are_for_admins_only(client, factory, manager):
     assert_problem(client.get(WEBHOOKS, headers=factory.headers(manager)), 403, "forbidden")
+
+
+def test_location_ids_and_reactivation_choose_what_is_delivered(client, factory, admin, place, waiter, menu, away,
+                                                                private_ok):
+    with receiving() as receiver:
+        boss = factory.headers(admin)
+        hook = make(client, boss, url=receiver.url, location_ids=[away.id])
+        place(waiter, [{"product_id": menu["taco"].id, "quantity": 1}])  # the default location: not delivered
+        wanted = place(admin, [{"product_id": menu["taco"].id, "quantity": 1}], location_id=away.id)
+        rounds()
+        [got] = receiver.wait_for(1)
+        assert got.json["subject"]["id"] == wanted["id"]
+        client.patch(f"{WEBHOOKS}/{hook['id']}", headers=boss, json={"active": False})
+        place(admin, [{"product_id": menu["taco"].id, "quantity": 1}], location_id=away.id)  # while inactive
+        rounds()
+        client.patch(f"{WEBHOOKS}/{hook['id']}", headers=boss, json={"active": True})
+        later = place(admin, [{"product_id": menu["taco"].id, "quantity": 1}], location_id=away.id)
+        rounds()
+        got = receiver.wait_for(2)
+    assert [r.json["subject"]["id"] for r in got] == [wanted["id"], later["id"]]
+    assert client.delete(f"{WEBHOOKS}/{hook['id']}", headers=boss).status_code == 204
+    assert db.session.scalar(select(WebhookDelivery.id)) is None
+
+
+def test_delivery_log_bad_input_and_unknown_ids(client, factory, admin):
+    boss = factory.headers(admin)
+    hook = make(client, boss, url=PUBLIC)
+    assert_problem(client.get(f"{WEBHOOKS}/{hook['id']}/deliveries", headers=boss,
+                              query_string={"status": "lost"}), 422, "validation_error")
+    assert_problem(client.get(f"{WEBHOOKS}/{hook['id']}/deliveries", headers=boss,
+                              query_string={"cursor": "zz"}), 400, "invalid_cursor")
+    assert_problem(client.post(f"{WEBHOOKS}/{hook['id']}/deliveries/999999/retry", headers=boss), 404, "not_found")
+    assert_problem(client.post(f"{WEBHOOKS}/999999/ping", headers=boss), 404, "not_found")
+    assert_problem(client.patch(f"{WEBHOOKS}/{hook['id']}", headers=boss, json={"active": "yes"}),
+                   422, "validation_error")
+    assert_problem(client.patch(f"{WEBHOOKS}/{hook['id']}", headers=boss, json={"secret": "whsec_x"}),
+                   422, "validation_error")
