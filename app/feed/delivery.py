@@ -108,12 +108,17 @@ def post(url: str, payload: str, request_headers: dict[str, str], *, private_ok:
         conn.close()
 
 
+def prepare(delivery: WebhookDelivery, webhook: Webhook,
+            event: dict[str, Any] | None) -> tuple[str, str, dict[str, str]]:
+    """(url, body, signed headers) of one attempt of `delivery` (of `event`, as queries.by_ids gives it)."""
+    payload = body(delivery, event)
+    return webhook.url, payload, headers(webhook, message_id(delivery), payload, utcnow())
+
+
 def attempt(delivery: WebhookDelivery, webhook: Webhook, event: dict[str, Any] | None, *,
             private_ok: bool) -> Outcome:
-    """Make one attempt of `delivery` (of `event`, as queries.by_ids gives it; no database write)."""
-    payload = body(delivery, event)
-    now = utcnow()
-    return post(webhook.url, payload, headers(webhook, message_id(delivery), payload, now), private_ok=private_ok)
+    """Make one attempt of `delivery` (no database write)."""
+    return post(*prepare(delivery, webhook, event), private_ok=private_ok)
 
 
 def record(delivery: WebhookDelivery, webhook: Webhook, outcome: Outcome, schedule: tuple[float, ...]) -> None:

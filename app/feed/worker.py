@@ -5,10 +5,11 @@ Each round:
    feed after the webhook's cursor exactly like GET /events does, insert one delivery per matching event
    (unique per webhook and event) and move the cursor, in one transaction;
 2. delivery: claim due deliveries with `FOR UPDATE SKIP LOCKED` (PostgreSQL), skipping any whose subject
-   has an earlier pending delivery for the same webhook (per-subject order), POST them and record the
-   outcomes, then commit. The row locks are held through the POSTs: a second worker never attempts the same
-   delivery, and a worker killed mid-delivery releases them with its connection (the delivery stays
-   pending and is made again, with the same `webhook-id`).
+   has an earlier pending delivery for the same webhook (per-subject order), POST them side by side
+   (a batch holds at most one delivery per subject; 8 sender threads), record the outcomes, commit. The
+   row locks are held through the POSTs: a second worker never attempts the same delivery, and a worker
+   killed mid-delivery releases them with its connection (the delivery stays pending and is made again,
+   with the same `webhook-id`).
 Between rounds it sleeps on LISTEN comanda_feed / comanda_webhooks (woken by a commit that adds events, a
 manual retry or a ping) or until the next retry is due. SIGTERM (and SIGINT) finish the round in hand,
 commit it and exit. SQLite: one worker, no lock is held during a POST (claim, commit, post, record)."""
@@ -18,6 +19,7 @@ from __future__ import annotations
 import logging
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from flask import current_app
@@ -54,8 +56,9 @@ def matches(patterns: list[str], event_type: str) -> bool:
 class Worker:
     """The delivery loop; `run()` until SIGTERM, or `run_once()` for one round."""
 
-    def __init__(self, batch: int = 20) -> None:
+    def __init__(self, batch: int = 20, senders: int = 8) -> None:
         self.batch = batch
+        self.pool = ThreadPoolExecutor(max_workers=senders, thread_name_prefix="webhook-post")
         self.stopping = False
         self.postgres = db.engine.dialect.name == "postgresql"
 
@@ -77,6 +80,7 @@ class Worker:
                     time.sleep(IDLE_SECONDS)
                 if not busy and not self.stopping:
                     wait(self.idle_seconds())
+        self.pool.shutdown()
         db.session.remove()
         log.info("webhook worker stopped")
 
@@ -142,16 +146,16 @@ class Worker:
         private_ok = bool(current_app.config["WEBHOOK_ALLOW_PRIVATE_URLS"])
         schedule = tuple(current_app.config["WEBHOOK_RETRY_SCHEDULE"])
         events = queries.by_ids([item.event_id for item in claimed if item.event_id is not None])
+        hooks = {item.webhook_id: db.session.get(Webhook, item.webhook_id) for item in claimed}
+        jobs = [(item, hook, delivery.prepare(item, hook, events.get(item.event_id or 0)))
+                for item in claimed if (hook := hooks[item.webhook_id]) is not None]
         if not self.postgres:  # nothing held during the POSTs on SQLite
             db.session.commit()
-        for item in claimed:
-            hook = db.session.get(Webhook, item.webhook_id)
-            if hook is None:
-                continue
-            outcome = delivery.attempt(item, hook, events.get(item.event_id or 0), private_ok=private_ok)
+        # The POSTs of a batch go out side by side (at most one per subject, see CLAIM_SQL); the sender
+        # threads get plain values and never touch the session.
+        outcomes = list(self.pool.map(lambda job: delivery.post(*job[2], private_ok=private_ok), jobs))
+        for (item, hook, _), outcome in zip(jobs, outcomes, strict=True):
             delivery.record(item, hook, outcome, schedule)
-            if not self.postgres:
-                db.session.commit()
         db.session.commit()
         return len(claimed)
 
