@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import update
+from sqlalchemy import text, update
 from standardwebhooks import Webhook as Signer
 
 from app.columns import utcnow
@@ -121,27 +121,54 @@ def attempt(delivery: WebhookDelivery, webhook: Webhook, event: dict[str, Any] |
     return post(*prepare(delivery, webhook, event), private_ok=private_ok)
 
 
-def record(delivery: WebhookDelivery, webhook: Webhook, outcome: Outcome, schedule: tuple[float, ...]) -> None:
-    """What an attempt's outcome does: delivered; 410 disables the webhook (its pending deliveries fail);
+def record(delivery: WebhookDelivery, webhook: Webhook, outcome: Outcome,
+           schedule: tuple[float, ...]) -> dict[str, Any]:
+    """What an attempt's outcome does, as the delivery's new column values (written for a whole batch by
+    `write_outcomes`): delivered; 410 disables the webhook (its other pending deliveries fail at once);
     otherwise the next attempt per the schedule (+-10 %), or failed after 1 + len(schedule) attempts or a
     manual retry's one attempt."""
     now = utcnow()
-    delivery.attempts += 1
-    delivery.last_status_code = outcome.status_code
-    delivery.last_error = outcome.error
-    manual, delivery.manual = delivery.manual, False
+    attempts = delivery.attempts + 1
+    row: dict[str, Any] = {"id": delivery.id, "attempts": attempts, "last_status_code": outcome.status_code,
+           "last_error": outcome.error, "manual": False, "next_attempt_at": None, "delivered_at": None,
+           "status": "failed"}
     if outcome.status_code is not None and 200 <= outcome.status_code < 300:
-        delivery.status, delivery.delivered_at, delivery.next_attempt_at = "delivered", now, None
+        row.update(status="delivered", delivered_at=now)
     elif outcome.status_code == 410:
         webhook.active = False
-        delivery.status, delivery.next_attempt_at = "failed", None
         db.session.execute(update(WebhookDelivery).where(
             WebhookDelivery.webhook_id == webhook.id, WebhookDelivery.status == "pending",
             WebhookDelivery.id != delivery.id).values(status="failed", next_attempt_at=None,
                                                       last_error="webhook disabled by a 410 answer"))
-    elif manual or delivery.attempts >= 1 + len(schedule):
-        delivery.status, delivery.next_attempt_at = "failed", None
-    else:
-        delay = schedule[delivery.attempts - 1] * random.uniform(0.9, 1.1)  # noqa: S311  (jitter, not a secret)
-        delivery.status, delivery.next_attempt_at = "pending", now + timedelta(seconds=delay)
-    db.session.flush()
+    elif not delivery.manual and attempts < 1 + len(schedule):
+        delay = schedule[attempts - 1] * random.uniform(0.9, 1.1)  # noqa: S311  (jitter, not a secret)
+        row.update(status="pending", next_attempt_at=now + timedelta(seconds=delay))
+    return row
+
+
+BULK_UPDATE = text("""
+UPDATE webhook_deliveries AS d
+SET status = u.status, attempts = u.attempts, last_status_code = u.code, last_error = u.error,
+    next_attempt_at = u.next_at, delivered_at = u.delivered_at, manual = false
+FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS varchar[]), CAST(:attempts AS integer[]),
+            CAST(:codes AS integer[]), CAST(:errors AS varchar[]), CAST(:next_at AS timestamptz[]),
+            CAST(:delivered_at AS timestamptz[])) AS u(id, status, attempts, code, error, next_at, delivered_at)
+WHERE d.id = u.id
+""")
+
+
+def write_outcomes(rows: list[dict[str, Any]], *, postgres: bool) -> None:
+    """The batch's outcomes in one statement on PostgreSQL (arrays through unnest), row by row on SQLite."""
+    if not rows:
+        return
+    if postgres:
+        db.session.execute(BULK_UPDATE, {
+            "ids": [r["id"] for r in rows], "statuses": [r["status"] for r in rows],
+            "attempts": [r["attempts"] for r in rows], "codes": [r["last_status_code"] for r in rows],
+            "errors": [r["last_error"] for r in rows], "next_at": [r["next_attempt_at"] for r in rows],
+            "delivered_at": [r["delivered_at"] for r in rows]})
+        return
+    table = WebhookDelivery.__table__
+    for r in rows:
+        db.session.execute(update(table).where(table.c.id == r["id"]).values(
+            {k: v for k, v in r.items() if k != "id"}))

@@ -154,8 +154,14 @@ class Worker:
         # The POSTs of a batch go out side by side (at most one per subject, see CLAIM_SQL); the sender
         # threads get plain values and never touch the session.
         outcomes = list(self.pool.map(lambda job: delivery.post(*job[2], private_ok=private_ok), jobs))
-        for (item, hook, _), outcome in zip(jobs, outcomes, strict=True):
-            delivery.record(item, hook, outcome, schedule)
+        rows = [delivery.record(item, hook, outcome, schedule)
+                for (item, hook, _), outcome in zip(jobs, outcomes, strict=True)]
+        disabled = {hook.id for _, hook, _ in jobs if not hook.active}  # a 410 in this batch
+        for (item, _, _), row in zip(jobs, rows, strict=True):
+            if item.webhook_id in disabled and row["status"] == "pending":
+                row.update(status="failed", next_attempt_at=None)
+        db.session.flush()  # the 410s' webhook changes first
+        delivery.write_outcomes(rows, postgres=self.postgres)
         db.session.commit()
         return len(claimed)
 
