@@ -64,6 +64,42 @@ def received(log: Path) -> list[list]:
     return [json.loads(line) for line in log.read_text().splitlines() if line.strip()] if log.exists() else []
 
 
+def read_feed(app, boss: dict) -> tuple[float, int]:
+    """Every page of 500 from the beginning over real HTTP: (events/s, events)."""
+    from tests.helpers import http_json, live_server
+
+    with live_server(app) as port:
+        http_json(port, "GET", "/api/v1/events?limit=500", headers=boss)  # warm-up
+        start, cursor, seen = time.perf_counter(), None, 0
+        while True:
+            query = "/api/v1/events?limit=500" + (f"&after={cursor}" if cursor else "")
+            status, page = http_json(port, "GET", query, headers=boss)
+            assert status == 200
+            if not page["data"]:
+                return seen / (time.perf_counter() - start), seen
+            seen, cursor = seen + len(page["data"]), page["next_cursor"]
+
+
+def post_rate(port: int, n: int) -> float:
+    """The receiver's own ceiling on this machine: n POSTs from 8 threads, one connection each, no database."""
+    import http.client
+    from concurrent.futures import ThreadPoolExecutor
+
+    body = json.dumps({"subject": {"type": "order", "id": 1, "version": 1}, "data": {"x": "y" * 200}})
+
+    def one(i: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("POST", "/hook", body=body,
+                     headers={"webhook-id": f"base_{i}", "Content-Type": "application/json"})
+        conn.getresponse().read()
+        conn.close()
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(one, range(n)))
+    return n / (time.perf_counter() - start)
+
+
 def main() -> None:  # noqa: PLR0915  (one script, four measurements in order)
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", default=os.environ.get("BENCH_DATABASE_URL",
@@ -72,6 +108,7 @@ def main() -> None:  # noqa: PLR0915  (one script, four measurements in order)
     parser.add_argument("--deliveries", type=int, default=3000)
     parser.add_argument("--seconds", type=float, default=10, help="length of the 100 orders/s run")
     parser.add_argument("--round", type=float, default=8, help="seconds per ABBA round")
+    parser.add_argument("--steps", default="1234", help="which measurements to run (default all: 1234)")
     args = parser.parse_args()
 
     from flask_migrate import upgrade
@@ -83,8 +120,6 @@ def main() -> None:  # noqa: PLR0915  (one script, four measurements in order)
     from app.outbox import write_staged
     from config import TestingConfig, normalize_database_url
     from tests.factories import Factory
-    from tests.helpers import http_json, live_server
-
     url = normalize_database_url(args.db)
     prepare_database(url)
     cfg = TestingConfig()
@@ -116,19 +151,10 @@ def main() -> None:  # noqa: PLR0915  (one script, four measurements in order)
                                    "VALUES (:loc, 'feed', '1970-01-01', :n)"), {"loc": location_id, "n": args.events})
         db.session.commit()
     client = app.test_client()
-    with live_server(app) as port:
-        http_json(port, "GET", "/api/v1/events?limit=500", headers=boss)  # warm-up
-        start, cursor, seen = time.perf_counter(), None, 0
-        while True:
-            query = "/api/v1/events?limit=500" + (f"&after={cursor}" if cursor else "")
-            status, page = http_json(port, "GET", query, headers=boss)
-            assert status == 200
-            if not page["data"]:
-                break
-            seen, cursor = seen + len(page["data"]), page["next_cursor"]
-        read_rate = seen / (time.perf_counter() - start)
-    report(("feed read, pages of 500 over HTTP (werkzeug, 1 reader)", f"{read_rate:,.0f} events/s",
-                 ">= 10,000 events/s", f"{seen:,} events"))
+    if "1" in args.steps:
+        read_rate, seen = read_feed(app, boss)
+        report(("feed read, pages of 500 over HTTP (werkzeug, 1 reader)", f"{read_rate:,.0f} events/s",
+                ">= 10,000 events/s", f"{seen:,} events"))
 
     # 2. one worker's delivery rate (in this process) to a receiver process
     log = Path(tempfile.mkdtemp(prefix="comanda-feed-bench-")) / "received.log"
@@ -141,18 +167,24 @@ def main() -> None:  # noqa: PLR0915  (one script, four measurements in order)
             db.session.execute(sa.text("UPDATE webhooks SET cursor = :c WHERE id = :id"),
                                {"c": json.dumps({str(location_id): first}), "id": hook["id"]})
             db.session.commit()
+            baseline = post_rate(rport, 400)
+            skip = len(received(log))
             worker = Worker(batch=50)
             start = time.perf_counter()
             while worker.run_once():
                 pass
-            delivery_rate = len(received(log)) / (time.perf_counter() - start)
+            delivery_rate = (len(received(log)) - skip) / (time.perf_counter() - start)
             db.session.execute(sa.text("DELETE FROM webhook_deliveries"))
             db.session.execute(sa.text("DELETE FROM webhooks"))
             db.session.commit()
         report(("one worker delivering to a local receiver (fan-out included, batch 50)",
-                     f"{delivery_rate:,.0f} deliveries/s", ">= 200/s", f"{len(received(log)):,} deliveries"))
+                     f"{delivery_rate:,.0f} deliveries/s", ">= 200/s",
+                     f"{len(received(log)) - skip:,} deliveries; the bare receiver, 8 threads posting the same "
+                     f"way without a database: {baseline:,.0f} POSTs/s ({delivery_rate / baseline:.2f}x)"))
         skip = len(received(log))  # the receiver keeps appending to the same file
 
+        if "3" not in args.steps:
+            return
         # 3. commit-to-delivery at 100 orders/s, the worker as its own process
         hook = client.post("/api/v1/webhooks", headers=boss,
                            json={"url": f"http://127.0.0.1:{rport}/hook", "types": ["order.created"]}).json
@@ -185,6 +217,8 @@ def main() -> None:  # noqa: PLR0915  (one script, four measurements in order)
     finally:
         receiver.terminate()
 
+    if "4" not in args.steps:
+        return
     # 4. the create path with and without the feed, ABBA
     def rate(with_feed: bool) -> float:
         hooked = sa.event.contains(Session, "before_commit", write_staged)

@@ -59,6 +59,13 @@ def headers(webhook: Webhook, msg_id: str, payload: str, now: datetime) -> dict[
             "Content-Type": "application/json", "User-Agent": USER_AGENT}
 
 
+def _connect(address: str, port: int, timeout: float | None) -> socket.socket:
+    """A TCP connection as http.client makes one (TCP_NODELAY: no Nagle delay between headers and body)."""
+    sock = socket.create_connection((address, port), timeout)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
 class PinnedHTTPConnection(http.client.HTTPConnection):
     """Connects to the address that was checked, never to a second resolution of the name."""
 
@@ -67,7 +74,7 @@ class PinnedHTTPConnection(http.client.HTTPConnection):
         self.address = address
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = _connect(self.address, self.port, self.timeout)
 
 
 class PinnedHTTPSConnection(http.client.HTTPSConnection):
@@ -76,7 +83,7 @@ class PinnedHTTPSConnection(http.client.HTTPSConnection):
         self.address = address
 
     def connect(self) -> None:
-        sock = socket.create_connection((self.address, self.port), self.timeout)
+        sock = _connect(self.address, self.port, self.timeout)
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
