@@ -96,6 +96,22 @@ def _env_bool(name: str, default: bool) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
+DEFAULT_RETRY_SCHEDULE = (5, 30, 120, 600, 3600, 21600, 86400)
+
+
+def _retry_schedule(raw: str) -> tuple[float, ...]:
+    """WEBHOOK_RETRY_SCHEDULE: comma-separated seconds between a webhook's attempts (empty: the default)."""
+    if not raw.strip():
+        return DEFAULT_RETRY_SCHEDULE
+    try:
+        delays = tuple(float(part) for part in raw.split(","))
+    except ValueError:
+        raise ConfigError(f"WEBHOOK_RETRY_SCHEDULE must be comma-separated seconds, got {raw!r}") from None
+    if any(d < 0 or d != d for d in delays):
+        raise ConfigError("WEBHOOK_RETRY_SCHEDULE delays must be >= 0")
+    return delays
+
+
 def _instance_secrets() -> dict[str, str]:
     """Secrets generated once for development and kept in instance/ (git-ignored)."""
     path = INSTANCE_DIR / "secrets.json"
@@ -130,6 +146,10 @@ class Config:
         self.DATABASE_PATRONI_URLS = [
             u.strip() for u in env.get("DATABASE_PATRONI_URLS", "").split(",") if u.strip()
         ]
+
+        # Webhooks (API.md v1.2): private destinations only for development and tests; the retry delays.
+        self.WEBHOOK_ALLOW_PRIVATE_URLS = _env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
+        self.WEBHOOK_RETRY_SCHEDULE = _retry_schedule(env.get("WEBHOOK_RETRY_SCHEDULE", ""))
         self.REDIS_URL = env.get("REDIS_URL") or None
 
         # Database pool (PostgreSQL only; SQLite uses its own defaults).

@@ -45,6 +45,7 @@ def register_extensions(app: Flask) -> None:
     from app.database import register_database_events
     from app.extensions import api, db, jwt, limiter, migrate
     from app.models import ROLES
+    from app.outbox import register_outbox
     from app.replicas import FreshnessHeadersPlugin
     from app.web.openapi import (
         API_DESCRIPTION,
@@ -57,6 +58,7 @@ def register_extensions(app: Flask) -> None:
 
     db.init_app(app)
     register_database_events(app)
+    register_outbox()
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), compare_type=True)
     jwt.init_app(app)
     register_jwt_callbacks(jwt)
@@ -86,6 +88,8 @@ def register_blueprints(app: Flask) -> None:
     from app.cash.routes import blp as cash_blp
     from app.dashboard import register_dashboard
     from app.extensions import api
+    from app.feed.openapi import document_webhooks
+    from app.feed.routes import events_blp, webhooks_blp
     from app.kitchen.page import register_kitchen_page
     from app.kitchen.routes import blp as kitchen_blp
     from app.locations.routes import blp as locations_blp
@@ -97,11 +101,12 @@ def register_blueprints(app: Flask) -> None:
     from app.tables.routes import blp as tables_blp
     from app.users.routes import blp as users_blp
 
-    for blp in (auth_blp, users_blp, locations_blp, products_blp, orders_blp, reports_blp):
+    for blp in (auth_blp, users_blp, locations_blp, products_blp, orders_blp, reports_blp, events_blp, webhooks_blp):
         api.register_blueprint(blp, url_prefix=f"/api/v1/{blp.name}")
     api.register_blueprint(tables_blp, url_prefix="/api/v1")  # /locations/{id}/tables and /tables/{id}
     api.register_blueprint(kitchen_blp, url_prefix="/api/v1")  # its paths span /locations, /orders, /kitchen
     api.register_blueprint(cash_blp, url_prefix="/api/v1")  # its paths name locations, drawers and sessions
+    document_webhooks(api.spec)
     register_ops(app)
     register_dashboard(app)
     register_kitchen_page(app)

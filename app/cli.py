@@ -99,6 +99,19 @@ def purge_tokens() -> None:
     click.echo(f"purged {count} expired revoked token(s)")
 
 
+webhooks_cli = AppGroup("webhooks", help="Deliver the change feed to webhooks.")
+
+
+@webhooks_cli.command("work")
+@click.option("--batch", type=click.IntRange(1, 500), default=20, show_default=True,
+              help="Deliveries claimed per round.")
+def webhooks_work(batch: int) -> None:
+    """Deliver webhooks until SIGTERM (several may run on PostgreSQL; one on SQLite). See docs/feed.md."""
+    from app.feed.worker import Worker
+
+    Worker(batch=batch).run()
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(idempotency_cli)
@@ -108,3 +121,4 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(seed_command)
     app.cli.add_command(reports_cli)
+    app.cli.add_command(webhooks_cli)

@@ -108,14 +108,16 @@ def all_at_once(calls: list) -> list:
 
 
 def clear_order_events(conn) -> None:
-    """Empty order_events (through a connection or a session) before deleting orders. PostgreSQL's
-    trigger refuses DELETE on it (the history is append-only); TRUNCATE, an act of the table's
-    owner, is how a test starts afresh."""
+    """Empty order_events and feed_events (through a connection or a session) before deleting orders.
+    PostgreSQL's triggers refuse DELETE on them (both are append-only); TRUNCATE, an act of the table's
+    owner, is how a test starts afresh (CASCADE: the webhook deliveries that point at feed events)."""
     dialect = conn.dialect if hasattr(conn, "dialect") else conn.get_bind().dialect
     if dialect.name == "postgresql":
-        conn.execute(sa.text("TRUNCATE order_events"))
+        conn.execute(sa.text("TRUNCATE order_events, feed_events CASCADE"))
     else:
         conn.execute(sa.text("DELETE FROM order_events"))
+        conn.execute(sa.text("DELETE FROM webhook_deliveries"))
+        conn.execute(sa.text("DELETE FROM feed_events"))
 
 
 

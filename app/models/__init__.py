@@ -4,6 +4,7 @@ from app.models.approval import ApprovalToken
 from app.models.check import EVENT_TYPES, Discount, OrderEvent, Payment, Refund, RefundItem
 from app.models.counter import LocationCounter
 from app.models.drawer import MOVEMENT_TYPES, BusinessDay, Drawer, DrawerMovement, DrawerSession
+from app.models.feed import FeedEvent, Webhook, WebhookDelivery
 from app.models.idempotency import IdempotencyKey
 from app.models.kitchen import (
     KITCHEN_STATUSES,
@@ -30,6 +31,7 @@ __all__ = [
     "MOVEMENT_TYPES",
     "Discount",
     "EVENT_TYPES",
+    "FeedEvent",
     "OrderEvent",
     "Payment",
     "Refund",
@@ -56,6 +58,8 @@ __all__ = [
     "SalesMonthly",
     "Table",
     "User",
+    "Webhook",
+    "WebhookDelivery",
     "WaiterDaily",
     "WaiterMonthly",
     "clean_name",

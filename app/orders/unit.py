@@ -91,4 +91,5 @@ def creating_many(actor: User) -> Iterator[NewOrders]:
         yield batch
         for _, new_order, _ in batch.created:
             tracked.created(new_order)
-        history.record_created(actor, [(order_id, data) for order_id, _, data in batch.created], tracked)
+        history.record_created(actor, [(order_id, data) for order_id, _, data in batch.created], tracked,
+                               [new_order.location_id for _, new_order, _ in batch.created])

@@ -42,6 +42,8 @@ from app.models import (
     Product,
     Station,
     User,
+    Webhook,
+    WebhookDelivery,
 )
 from tests.constants import LOGIN, PASSWORD, REFRESH, USERS
 
@@ -170,6 +172,18 @@ MATRIX: dict[tuple[str, str], dict[str, dict[str, int]]] = {
                                                                                       row(401, 403, 404, 201)),
     ("GET", "/api/v1/locations/<int:location_id>/days/<business_date>"): cells(row(401, 200, 200, 200),
                                                                                row(401, 404, 404, 200)),
+    # The change feed: managers and admins of their locations (away: ?location_id= names the other one).
+    ("GET", "/api/v1/events"):                        cells(row(401, 403, 200, 200), row(401, 403, 404, 200)),
+    # Webhooks are chain-wide and for admins only.
+    ("GET", "/api/v1/webhooks"):                      same(row(401, 403, 403, 200)),
+    ("POST", "/api/v1/webhooks"):                     same(row(401, 403, 403, 201)),
+    ("GET", "/api/v1/webhooks/<int:webhook_id>"):     same(row(401, 403, 403, 200)),
+    ("PATCH", "/api/v1/webhooks/<int:webhook_id>"):   same(row(401, 403, 403, 200)),
+    ("DELETE", "/api/v1/webhooks/<int:webhook_id>"):  same(row(401, 403, 403, 204)),
+    ("POST", "/api/v1/webhooks/<int:webhook_id>/rotate-secret"): same(row(401, 403, 403, 200)),
+    ("GET", "/api/v1/webhooks/<int:webhook_id>/deliveries"): same(row(401, 403, 403, 200)),
+    ("POST", "/api/v1/webhooks/<int:webhook_id>/deliveries/<int:delivery_id>/retry"): same(row(401, 403, 403, 202)),
+    ("POST", "/api/v1/webhooks/<int:webhook_id>/ping"): same(row(401, 403, 403, 202)),
 }
 WHERE = ("home", "away")
 
@@ -324,8 +338,28 @@ PATH_VALUES: dict[str, Callable[[World], Any]] = {
     "station_id": lambda w: w.station(),
     "ticket_id": lambda w: w.ticket(),
     "kitchen_asset": lambda w: kitchen_asset("kitchen.js"),
+    "webhook_id": lambda w: make_webhook(w),
+    "delivery_id": lambda w: make_delivery(w),  # of the webhook just made for webhook_id
 }
 TICKET_NUMBERS = itertools.count(1)
+
+
+def make_webhook(world: World) -> int:
+    """A webhook (made directly: the route under test may be its creation's neighbour)."""
+    webhook = Webhook(url="https://93.184.215.14/hook", types=["*"], location_ids=[], active=True,
+                      secret="whsec_" + "A" * 32, cursor={})
+    db.session.add(webhook)
+    db.session.commit()
+    world.webhook_id = webhook.id  # type: ignore[attr-defined]
+    return webhook.id
+
+
+def make_delivery(world: World) -> int:
+    delivery = WebhookDelivery(webhook_id=world.webhook_id, event_type="webhook.ping",  # type: ignore[attr-defined]
+                               subject_key=f"ping:{uuid.uuid4().hex}", payload={}, status="failed", attempts=1)
+    db.session.add(delivery)
+    db.session.commit()
+    return delivery.id
 
 # Minimal valid bodies; routes without an entry are sent without a body.
 BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
@@ -349,6 +383,8 @@ BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
     ("PATCH", "/api/v1/locations/<int:location_id>"): lambda w: {"tax_rate": "8.5"},
     ("POST", "/api/v1/products"): lambda w: {"name": f"Matrix {uuid.uuid4().hex[:8]}", "price": "9.50"},
     ("PATCH", "/api/v1/products/<int:product_id>"): lambda w: {"price": "11.00"},
+    ("POST", "/api/v1/webhooks"): lambda w: {"url": "https://93.184.215.14/hook", "types": ["order.*"]},
+    ("PATCH", "/api/v1/webhooks/<int:webhook_id>"): lambda w: {"description": "matrix"},
     ("POST", "/api/v1/orders"): lambda w: {"customer_name": "A", "items": [w.line()], **w.at()},
     ("POST", "/api/v1/orders/batch"): lambda w: {
         "orders": [{"client_order_id": uuid.uuid4().hex, "customer_name": "A", "items": [w.line()], **w.at()}]
@@ -399,6 +435,7 @@ AWAY_QUERIES = {
     ("GET", "/api/v1/orders"), ("GET", "/api/v1/reports/products"), ("GET", "/api/v1/reports/waiters"),
     ("GET", "/api/v1/reports/sales"), ("GET", "/api/v1/reports/locations"), ("GET", "/api/v1/reports/payments"),
     ("GET", "/api/v1/reports/kitchen"),
+    ("GET", "/api/v1/events"),
 }
 
 
