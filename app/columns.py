@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import BigInteger, DateTime, Integer
 from sqlalchemy.types import TypeDecorator
 
 MAX_ID = 2**31 - 1  # ids are INTEGER columns; inputs and URL ids beyond it are refused, not overflowed
+# Ids that grow with orders (orders, lines, discounts, payments, refunds, events, idempotency keys) and
+# the columns that point at them: BIGINT on PostgreSQL (0007_bigint_ids); SQLite's INTEGER is 64-bit already.
+BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
+MAX_BIG_ID = 2**63 - 1  # the range of a BIG_ID
 
 
 def utcnow() -> datetime:

@@ -157,7 +157,7 @@ class OrderBatch(MethodView):
         return {"results": batch.sync_batch(current_user(), data["orders"])}
 
 
-@blp.route("/<int:order_id>")
+@blp.route("/<bigid:order_id>")
 class OrderById(MethodView):
     @auth_required()
     @blp.response(200, OrderOut)
@@ -181,7 +181,7 @@ class OrderById(MethodView):
         return order_response(order)
 
 
-@blp.route("/<int:order_id>/items")
+@blp.route("/<bigid:order_id>/items")
 class OrderItems(MethodView):
     @auth_required()
     @idempotent
@@ -195,7 +195,7 @@ class OrderItems(MethodView):
         return order_response(services.append_items(current_user(), order_id, data["items"]), 201)
 
 
-@blp.route("/<int:order_id>/items/<int:item_id>")
+@blp.route("/<bigid:order_id>/items/<bigid:item_id>")
 class OrderLine(MethodView):
     @auth_required()
     @blp.response(200, OrderOut)
@@ -206,7 +206,7 @@ class OrderLine(MethodView):
         return order_response(services.void_item(current_user(), order_id, item_id))
 
 
-@blp.route("/<int:order_id>/close")
+@blp.route("/<bigid:order_id>/close")
 class OrderClose(MethodView):
     @auth_required()
     @idempotent
@@ -222,7 +222,7 @@ class OrderClose(MethodView):
         return order_response(order)
 
 
-@blp.route("/<int:order_id>/cancel")
+@blp.route("/<bigid:order_id>/cancel")
 class OrderCancel(MethodView):
     @auth_required()
     @idempotent
@@ -252,7 +252,7 @@ class OrderCalculate(MethodView):
         return services.calculate(current_user(), data)
 
 
-@blp.route("/<int:order_id>/discounts")
+@blp.route("/<bigid:order_id>/discounts")
 class OrderDiscounts(MethodView):
     @auth_required()
     @idempotent
@@ -269,7 +269,7 @@ class OrderDiscounts(MethodView):
         return order_response(discounts.add_discount(current_user(), order_id, data), 201)
 
 
-@blp.route("/<int:order_id>/discounts/<int:discount_id>")
+@blp.route("/<bigid:order_id>/discounts/<bigid:discount_id>")
 class OrderDiscount(MethodView):
     @auth_required()
     @blp.response(200, OrderOut)
@@ -281,7 +281,7 @@ class OrderDiscount(MethodView):
         return order_response(discounts.remove_discount(current_user(), order_id, discount_id))
 
 
-@blp.route("/<int:order_id>/payments")
+@blp.route("/<bigid:order_id>/payments")
 class OrderPayments(MethodView):
     @auth_required()
     @idempotent
@@ -296,7 +296,7 @@ class OrderPayments(MethodView):
         return order_response(settle.add_payment(current_user(), order_id, data), 201)
 
 
-@blp.route("/<int:order_id>/refunds")
+@blp.route("/<bigid:order_id>/refunds")
 class OrderRefunds(MethodView):
     @auth_required()
     @idempotent
@@ -312,7 +312,7 @@ class OrderRefunds(MethodView):
         return order_response(settle.refund(current_user(), order_id, data), 201)
 
 
-@blp.route("/<int:order_id>/events")
+@blp.route("/<bigid:order_id>/events")
 class OrderEvents(MethodView):
     @auth_required()
     @blp.arguments(PageQuery, location="query")
