@@ -21,12 +21,10 @@ from app.models import Location, Order, Product, User
 from app.money import cents_to_str
 from app.orders import discounts, services, settle
 from app.orders.schemas import DiscountIn, ItemsIn, OrderIn, PaymentIn, RefundIn
-from app.seed.shared import HOURS
+from app.seed.shared import CUSTOMERS, HOURS, MODIFIERS
 
 SEED_PREFIX = "seed-"
 DAYS = 30
-CUSTOMERS = ("Ana", "Beto", "Carmen", "Diego", "Elena", "Fer", "Gaby")
-MODIFIERS = (("Extra queso", "15.00"), ("Extra guacamole", "25.00"), ("Sin cebolla", "0.00"), ("Doble carne", "30.00"))
 
 
 @dataclass(frozen=True)
@@ -53,7 +51,7 @@ def _line(rng: random.Random, product: Product) -> dict:
     line: dict = {"product_id": product.id, "quantity": rng.choice([1, 1, 1, 2, 2, 3])}
     if rng.random() < 0.12:
         name, price = rng.choice(MODIFIERS)
-        line["modifiers"] = [{"name": name, "price": price}]
+        line["modifiers"] = [{"name": name, "price": cents_to_str(price)}]
     return line
 
 

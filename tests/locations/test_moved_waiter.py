@@ -10,11 +10,12 @@ import pytest
 
 from app.columns import clock_at
 from app.extensions import db
+from tests.constants import ORDERS, REPORTS, USERS
 from tests.locations.conftest import member
 from tests.reports.orderkit import Line, ServiceDriver
 
 DAY = {"start_date": "2026-11-21", "end_date": "2026-11-21"}
-REPORTS = ("products", "waiters", "sales", "locations", "payments")
+NAMES = ("products", "waiters", "sales", "locations", "payments")
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def moved(client, factory, main, tokyo):
     with clock_at(datetime(2026, 11, 21, 13, tzinfo=UTC)):  # paid that day: the till's report has it too
         driver.close(order_id)
     admin = factory.make_user("admin")
-    resp = client.patch(f"/api/v1/users/{luis.id}", json={"location_ids": [tokyo.id]}, headers=factory.headers(admin))
+    resp = client.patch(f"{USERS}/{luis.id}", json={"location_ids": [tokyo.id]}, headers=factory.headers(admin))
     assert resp.status_code == 200 and resp.json["location_ids"] == [tokyo.id], resp.json
     return luis
 
@@ -38,10 +39,10 @@ def test_an_order_he_changes_after_the_move_stays_at_its_location(client, factor
     moved.locations = [main]
     db.session.commit()
     body = {"customer_name": "Ana", "items": [{"product_id": taco.id, "quantity": 1}]}
-    made = client.post("/api/v1/orders", json=body, headers=factory.headers(moved)).json
+    made = client.post(ORDERS, json=body, headers=factory.headers(moved)).json
     moved.locations = [tokyo]
     db.session.commit()
-    added = client.post(f"/api/v1/orders/{made['id']}/items", json={"items": [{"product_id": taco.id, "quantity": 1}]},
+    added = client.post(f"{ORDERS}/{made['id']}/items", json={"items": [{"product_id": taco.id, "quantity": 1}]},
                         headers=factory.headers(moved))
     assert added.status_code == 201 and added.json["location_id"] == main.id, added.json
     today = {"start_date": added.json["business_date"], "end_date": added.json["business_date"]}
@@ -51,7 +52,7 @@ def test_an_order_he_changes_after_the_move_stays_at_its_location(client, factor
 
 
 def get(client, factory, user, name, **params):
-    resp = client.get(f"/api/v1/reports/{name}", query_string=DAY | params, headers=factory.headers(user))
+    resp = client.get(f"{REPORTS}/{name}", query_string=DAY | params, headers=factory.headers(user))
     assert resp.status_code == 200, resp.json
     return resp.json
 
@@ -65,7 +66,7 @@ def revenue(body: dict, name: str) -> Decimal:
 
 def test_the_old_location_keeps_the_moved_waiters_orders(client, factory, main, tokyo, moved):
     old, new = member(factory, "manager", main), member(factory, "manager", tokyo)
-    for name in REPORTS:
+    for name in NAMES:
         assert revenue(get(client, factory, old, name), name) == Decimal("50.00"), name
         assert revenue(get(client, factory, new, name), name) == 0, name
     # one waiter's report (the raw-order path) too, and the waiter's row of the waiters report
@@ -78,7 +79,7 @@ def test_the_old_location_keeps_the_moved_waiters_orders(client, factory, main, 
 
 def test_an_admin_sees_them_at_the_old_location(client, factory, main, tokyo, moved):
     admin = factory.make_user("admin")
-    for name in REPORTS:
+    for name in NAMES:
         at_main = get(client, factory, admin, name, location_id=main.id)
         assert revenue(at_main, name) == Decimal("50.00"), name
         assert revenue(get(client, factory, admin, name, location_id=tokyo.id), name) == 0, name

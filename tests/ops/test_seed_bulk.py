@@ -23,9 +23,9 @@ from app.money import cents_to_str
 from app.orders import pricing
 from app.seed import bulk, bulk_world, seed_locations, seed_products, seed_users
 from tests.conftest import delete_all_rows
+from tests.constants import API
 from tests.invariants import assert_every_order_consistent
 
-API = "/api/v1"
 COUNT, DAYS = 60, 3
 
 
