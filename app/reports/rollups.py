@@ -33,7 +33,7 @@ least one non-voided line; everything is attributed to the order's location, `bu
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -95,22 +95,23 @@ class Contribution:
 EMPTY = Contribution()
 
 
-def _named(names: tuple[str, ...], figures: dict[str, int]) -> Values:
-    """Figures given by name as a rollup's values (0 where not given); an unknown name is a bug."""
-    unknown = figures.keys() - set(names)
-    if unknown:
-        raise KeyError(f"not a value column of this rollup: {sorted(unknown)}")
-    return tuple(figures.get(name, 0) for name in names)
+def _maker(names: tuple[str, ...]) -> Callable[..., Values]:
+    """A function taking figures by name and answering them as a rollup's values, in the declared
+    order, 0 where not given; an unknown name is a KeyError (a figure without a column is a bug)."""
+    index = {name: i for i, name in enumerate(names)}
+    zeros = [0] * len(names)
+
+    def values(**figures: int) -> Values:
+        row = zeros.copy()
+        for name, value in figures.items():
+            row[index[name]] = value
+        return tuple(row)
+
+    return values
 
 
-def product_figures(**figures: int) -> Values:
-    """A product rollup row's values, by column name (PRODUCT_VALUES)."""
-    return _named(PRODUCT_VALUES, figures)
-
-
-def sales_figures(**figures: int) -> Values:
-    """A waiter or hour rollup row's values, by column name (SALES_VALUES)."""
-    return _named(SALES_VALUES, figures)
+product_figures = _maker(PRODUCT_VALUES)  # a product rollup row's values, by column name
+sales_figures = _maker(SALES_VALUES)  # a waiter or hour rollup row's values, by column name
 
 
 def _add(acc: dict, key: Any, values: Values) -> None:
@@ -162,10 +163,11 @@ def contribution(order: Order | None) -> Contribution:
     per_product = {pid: (*v[:flag], 1, *v[flag + 1:]) for pid, v in per_product.items()}  # a 0/1 flag
     closed = order.status == "closed"
     day, location = order.business_date, order.location_id
-    total = {name: sum(v[i] for v in per_product.values()) for i, name in enumerate(PRODUCT_VALUES)}
-    order_values = sales_figures(orders=1 if per_product else 0, items=total["quantity"],
-                                 revenue_cents=total["revenue_cents"], gross_cents=total["gross_cents"],
-                                 discount_cents=total["discount_cents"], tax_cents=total["tax_cents"],
+    columns = zip(*per_product.values(), strict=True)
+    total = dict(zip(PRODUCT_VALUES, map(sum, columns), strict=True)) if per_product else {}
+    order_values = sales_figures(orders=1 if per_product else 0, items=total.get("quantity", 0),
+                                 revenue_cents=total.get("revenue_cents", 0), gross_cents=total.get("gross_cents", 0),
+                                 discount_cents=total.get("discount_cents", 0), tax_cents=total.get("tax_cents", 0),
                                  tip_cents=tips)
     products: dict[ProductKey, Values] = {(day, location, pid, closed): values for pid, values in per_product.items()}
     waiters: dict[WaiterKey, Values] = {(day, location, order.waiter_id, closed): order_values}
