@@ -84,13 +84,13 @@ MATRIX: dict[tuple[str, str], dict[str, dict[str, int]]] = {
     ("GET", "/api/v1/orders"):                        cells(row(401, 200, 200, 200), row(401, 404, 404, 200)),
     ("POST", "/api/v1/orders"):                       cells(row(401, 201, 201, 201), row(401, 422, 422, 201)),
     ("POST", "/api/v1/orders/batch"):                 same(row(401, 200, 200, 200)),
-    ("GET", "/api/v1/orders/<int:order_id>"):         cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
-    ("PATCH", "/api/v1/orders/<int:order_id>"):       cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
-    ("POST", "/api/v1/orders/<int:order_id>/items"):  cells(row(401, 404, 201, 201), row(401, 404, 404, 201)),
-    ("DELETE", "/api/v1/orders/<int:order_id>/items/<int:item_id>"): cells(row(401, 404, 200, 200),
+    ("GET", "/api/v1/orders/<bigid:order_id>"):         cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
+    ("PATCH", "/api/v1/orders/<bigid:order_id>"):       cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
+    ("POST", "/api/v1/orders/<bigid:order_id>/items"):  cells(row(401, 404, 201, 201), row(401, 404, 404, 201)),
+    ("DELETE", "/api/v1/orders/<bigid:order_id>/items/<bigid:item_id>"): cells(row(401, 404, 200, 200),
                                                                            row(401, 404, 404, 200)),
-    ("POST", "/api/v1/orders/<int:order_id>/close"):  cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
-    ("POST", "/api/v1/orders/<int:order_id>/cancel"): cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
+    ("POST", "/api/v1/orders/<bigid:order_id>/close"):  cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
+    ("POST", "/api/v1/orders/<bigid:order_id>/cancel"): cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
     # Reports: every role; a waiter's report covers only their own orders. Away: ?location_id= names the
     # other location, which is 404 to anyone who does not belong to it.
     ("GET", "/api/v1/reports/products"):              cells(row(401, 200, 200, 200), row(401, 404, 404, 200)),
@@ -99,13 +99,13 @@ MATRIX: dict[tuple[str, str], dict[str, dict[str, int]]] = {
     ("GET", "/api/v1/reports/locations"):             cells(row(401, 403, 200, 200), row(401, 403, 404, 200)),
     ("GET", "/api/v1/reports/payments"):              cells(row(401, 403, 200, 200), row(401, 403, 404, 200)),
     ("POST", "/api/v1/orders/calculate"):             cells(row(401, 200, 200, 200), row(401, 422, 422, 200)),
-    ("POST", "/api/v1/orders/<int:order_id>/payments"): cells(row(401, 404, 201, 201), row(401, 404, 404, 201)),
-    ("GET", "/api/v1/orders/<int:order_id>/events"):  cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
+    ("POST", "/api/v1/orders/<bigid:order_id>/payments"): cells(row(401, 404, 201, 201), row(401, 404, 404, 201)),
+    ("GET", "/api/v1/orders/<bigid:order_id>/events"):  cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
     # Discounts and refunds are for managers and admins: a waiter is 403 whoever's order it is.
-    ("POST", "/api/v1/orders/<int:order_id>/discounts"): cells(row(401, 403, 201, 201), row(401, 403, 404, 201)),
-    ("DELETE", "/api/v1/orders/<int:order_id>/discounts/<int:discount_id>"): cells(row(401, 403, 200, 200),
+    ("POST", "/api/v1/orders/<bigid:order_id>/discounts"): cells(row(401, 403, 201, 201), row(401, 403, 404, 201)),
+    ("DELETE", "/api/v1/orders/<bigid:order_id>/discounts/<bigid:discount_id>"): cells(row(401, 403, 200, 200),
                                                                                    row(401, 403, 404, 200)),
-    ("POST", "/api/v1/orders/<int:order_id>/refunds"): cells(row(401, 403, 201, 201),  # on a closed order
+    ("POST", "/api/v1/orders/<bigid:order_id>/refunds"): cells(row(401, 403, 201, 201),  # on a closed order
                                                              row(401, 403, 404, 201)),
 }
 WHERE = ("home", "away")
@@ -183,21 +183,22 @@ BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
     ("POST", "/api/v1/orders/batch"): lambda w: {
         "orders": [{"client_order_id": uuid.uuid4().hex, "customer_name": "A", "items": [w.line()], **w.at()}]
     },
-    ("PATCH", "/api/v1/orders/<int:order_id>"): lambda w: {"table": "9"},
-    ("POST", "/api/v1/orders/<int:order_id>/items"): lambda w: {"items": [{"product_id": w.product.id, "quantity": 2}]},
-    ("POST", "/api/v1/orders/<int:order_id>/close"): lambda w: {"payment_method": "cash"},
-    ("POST", "/api/v1/orders/<int:order_id>/cancel"): lambda w: {"reason": "matrix"},
+    ("PATCH", "/api/v1/orders/<bigid:order_id>"): lambda w: {"table": "9"},
+    ("POST", "/api/v1/orders/<bigid:order_id>/items"):
+        lambda w: {"items": [{"product_id": w.product.id, "quantity": 2}]},
+    ("POST", "/api/v1/orders/<bigid:order_id>/close"): lambda w: {"payment_method": "cash"},
+    ("POST", "/api/v1/orders/<bigid:order_id>/cancel"): lambda w: {"reason": "matrix"},
     ("POST", "/api/v1/orders/calculate"): lambda w: {"items": [w.line()], **w.at()},
-    ("POST", "/api/v1/orders/<int:order_id>/payments"): lambda w: {"method": "cash", "amount": "1.00"},
-    ("POST", "/api/v1/orders/<int:order_id>/discounts"): lambda w: {"percent": "10", "reason": "matrix"},
-    ("POST", "/api/v1/orders/<int:order_id>/refunds"): lambda w: {
+    ("POST", "/api/v1/orders/<bigid:order_id>/payments"): lambda w: {"method": "cash", "amount": "1.00"},
+    ("POST", "/api/v1/orders/<bigid:order_id>/discounts"): lambda w: {"percent": "10", "reason": "matrix"},
+    ("POST", "/api/v1/orders/<bigid:order_id>/refunds"): lambda w: {
         "items": [{"item_id": w.order.items[0].id, "quantity": 1}], "reason": "matrix"
     },
 }
 
 # Extra headers some routes need to be otherwise valid.
 HEADERS: dict[tuple[str, str], dict[str, str]] = {
-    ("PATCH", "/api/v1/orders/<int:order_id>"): {"If-Match": '"1"'},
+    ("PATCH", "/api/v1/orders/<bigid:order_id>"): {"If-Match": '"1"'},
 }
 
 # Routes that authenticate with the refresh token instead of the access token.
