@@ -54,7 +54,7 @@ def register_extensions(app: Flask) -> None:
         SchemaExtrasPlugin,
         id_converter_schema,
     )
-    from app.web.routing import IdConverter
+    from app.web.routing import BigIdConverter, IdConverter
 
     db.init_app(app)
     register_database_events(app)
@@ -68,6 +68,7 @@ def register_extensions(app: Flask) -> None:
     api.init_app(app, spec_kwargs={"info": {"description": API_DESCRIPTION}, "extra_plugins": plugins})
     api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
     api.register_converter(IdConverter, id_converter_schema)
+    api.register_converter(BigIdConverter, id_converter_schema)
 
 
 def register_request_hooks(app: Flask) -> None:

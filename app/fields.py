@@ -10,7 +10,7 @@ from typing import Any
 
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
-from app.columns import MAX_ID
+from app.columns import MAX_BIG_ID, MAX_ID
 from app.errors import ErrorCode
 from app.money import CENT, MAX_UNIT_PRICE, PLAIN_DECIMAL, cents_to_str, to_cents
 from app.percent import MAX_PERCENT_LENGTH, from_thousandths, parse_percent, percent_str, to_thousandths
@@ -131,9 +131,10 @@ class StrictBoolean(fields.Boolean):
         return value
 
 
-def id_field(*, strict: bool = False, **kwargs: Any) -> fields.Integer:
-    """A reference to a row: 1..2^31-1, so an absurd number is a clean 422, not a database overflow."""
-    return fields.Integer(strict=strict, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+def id_field(*, strict: bool = False, big: bool = False, **kwargs: Any) -> fields.Integer:
+    """A reference to a row: 1..2^31-1 (`big`: 1..2^63-1, an id that grows with orders), so an absurd
+    number is a clean 422, not a database overflow."""
+    return fields.Integer(strict=strict, validate=validate.Range(min=1, max=MAX_BIG_ID if big else MAX_ID), **kwargs)
 
 
 MAX_AMOUNT_LENGTH = 16  # "999999.99" with room for leading zeros; longer strings are refused

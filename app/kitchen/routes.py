@@ -163,7 +163,7 @@ class TicketRecall(MethodView):
         return tickets.recall(current_user(), ticket_id)
 
 
-@blp.route("/orders/<int:order_id>/fire")
+@blp.route("/orders/<bigid:order_id>/fire")
 class OrderFire(MethodView):
     @auth_required()
     @idempotent
@@ -177,7 +177,7 @@ class OrderFire(MethodView):
         return order_response(courses.fire(current_user(), order_id, data.get("course")))
 
 
-@blp.route("/orders/<int:order_id>/served")
+@blp.route("/orders/<bigid:order_id>/served")
 class OrderServed(MethodView):
     @auth_required()
     @idempotent

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.columns import UTCTimestamp, utcnow
+from app.columns import BIG_ID, UTCTimestamp, utcnow
 from app.extensions import db
 
 EVENT_TYPES = (
@@ -42,9 +42,9 @@ class Discount(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy buil
         CheckConstraint("amount_cents IS NULL OR amount_cents > 0", name="amount_positive"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
-    item_id: Mapped[int | None] = mapped_column(ForeignKey("order_items.id", ondelete="CASCADE"))
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    order_id: Mapped[int] = mapped_column(BIG_ID, ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int | None] = mapped_column(BIG_ID, ForeignKey("order_items.id", ondelete="CASCADE"))
     percent_thousandths: Mapped[int | None] = mapped_column(Integer)  # thousandths of a percent: 12.5% = 12500
     amount_cents: Mapped[int | None] = mapped_column(BigInteger)
     applied_cents: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -70,8 +70,8 @@ class Payment(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy build
         CheckConstraint("amount_cents >= 0 AND tip_cents >= 0", name="not_negative"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    order_id: Mapped[int] = mapped_column(BIG_ID, ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     method: Mapped[str] = mapped_column(String(16))
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     tip_cents: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -92,8 +92,8 @@ class Refund(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds
     __tablename__ = "refunds"
     __table_args__ = (CheckConstraint("method IN ('cash', 'card', 'other')", name="method"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    order_id: Mapped[int] = mapped_column(BIG_ID, ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     amount_cents: Mapped[int] = mapped_column(BigInteger)  # tax included, tip not
     tax_cents: Mapped[int] = mapped_column(BigInteger)
     tip_cents: Mapped[int] = mapped_column(BigInteger, default=0)  # only a cancel returns tips
@@ -118,9 +118,9 @@ class RefundItem(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy bu
     __tablename__ = "refund_items"
     __table_args__ = (CheckConstraint("quantity >= 1", name="quantity_positive"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    refund_id: Mapped[int] = mapped_column(ForeignKey("refunds.id", ondelete="CASCADE"), index=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("order_items.id", ondelete="CASCADE"), index=True)
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    refund_id: Mapped[int] = mapped_column(BIG_ID, ForeignKey("refunds.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(BIG_ID, ForeignKey("order_items.id", ondelete="CASCADE"), index=True)
     quantity: Mapped[int] = mapped_column(Integer)
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     tax_cents: Mapped[int] = mapped_column(BigInteger)
@@ -132,8 +132,8 @@ class OrderEvent(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy bu
     __tablename__ = "order_events"
     __table_args__ = (Index("ix_order_events_order_id_id", "order_id", "id"),)
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    order_id: Mapped[int] = mapped_column(BIG_ID, ForeignKey("orders.id"))
     type: Mapped[str] = mapped_column(String(32))
     actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(UTCTimestamp, default=utcnow)

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.columns import UTCTimestamp, utcnow
+from app.columns import BIG_ID, UTCTimestamp, utcnow
 from app.extensions import db
 
 ORDER_STATUSES = ("open", "closed", "cancelled", "merged")
@@ -43,7 +43,7 @@ class Order(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds 
         Index("uq_orders_location_folio", "location_id", "folio", unique=True),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
     client_order_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     customer_name: Mapped[str] = mapped_column(String(120))
     table_label: Mapped[str | None] = mapped_column(String(32))
@@ -118,8 +118,8 @@ class OrderItem(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy bui
         CheckConstraint("seat BETWEEN 0 AND 99", name="seat_range"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    order_id: Mapped[int] = mapped_column(BIG_ID, ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
     product_name: Mapped[str] = mapped_column(String(120))
     unit_price_cents: Mapped[int] = mapped_column(BigInteger)

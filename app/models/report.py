@@ -19,14 +19,50 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Boolean, Date, DateTime, Index, Integer, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.columns import BIG_ID
 from app.extensions import db
 
-ID = BigInteger().with_variant(Integer, "sqlite")
+ID = BIG_ID
+
+
+def _figure(*, v1: bool = False) -> Mapped[int]:
+    """A value column: v1's figures have no default; v1.1's (0004_report_money) default to 0."""
+    return mapped_column(BigInteger) if v1 else mapped_column(BigInteger, default=0, server_default=text("0"))
+
+
+# The value columns of each kind of rollup, declared once here: the tables below, the rollups' business
+# definition (app/reports/rollups.py), the report queries and the writers all take their lists from these.
+# v1.1 money figures: gross, discounts, tax (less refunds' tax), refunds; revenue is net.
+class ProductFigures:
+    """Per product: units, net revenue, orders with the product (0/1 per order), money, units refunded."""
+
+    quantity: Mapped[int] = _figure(v1=True)
+    revenue_cents: Mapped[int] = _figure(v1=True)
+    orders: Mapped[int] = _figure(v1=True)
+    gross_cents: Mapped[int] = _figure()
+    discount_cents: Mapped[int] = _figure()
+    tax_cents: Mapped[int] = _figure()
+    refund_cents: Mapped[int] = _figure()
+    quantity_refunded: Mapped[int] = _figure()
+
+
+class SalesFigures:
+    """Per waiter or hour: counted orders, units, net revenue, money, tips."""
+
+    orders: Mapped[int] = _figure(v1=True)
+    items: Mapped[int] = _figure(v1=True)
+    revenue_cents: Mapped[int] = _figure(v1=True)
+    gross_cents: Mapped[int] = _figure()
+    discount_cents: Mapped[int] = _figure()
+    tax_cents: Mapped[int] = _figure()
+    refund_cents: Mapped[int] = _figure()
+    tip_cents: Mapped[int] = _figure()
+
+
+PRODUCT_VALUES: tuple[str, ...] = tuple(ProductFigures.__annotations__)
+SALES_VALUES: tuple[str, ...] = tuple(SalesFigures.__annotations__)
 # The key indexes carry the values too (PostgreSQL INCLUDE): report reads are index-only scans.
-# v1.1 money figures (0004_report_money): gross, discounts, tax (less refunds' tax), refunds; revenue is net.
-MONEY = ["gross_cents", "discount_cents", "tax_cents", "refund_cents"]
-VALUES_P = ["quantity", "revenue_cents", "orders", *MONEY, "quantity_refunded"]
-VALUES_S = ["orders", "items", "revenue_cents", *MONEY, "tip_cents"]
+VALUES_P, VALUES_S = list(PRODUCT_VALUES), list(SALES_VALUES)
 
 
 def _unfolded_index(table: str) -> Index:
@@ -35,7 +71,7 @@ def _unfolded_index(table: str) -> Index:
                  sqlite_where=text("NOT folded"))
 
 
-class ProductDaily(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds db.Model at runtime
+class ProductDaily(ProductFigures, db.Model):  # type: ignore[name-defined]  # db.Model is built at runtime
     """Per business day, location, product and open/closed bucket: quantity, revenue, orders with the product."""
 
     __tablename__ = "report_product_daily"
@@ -50,18 +86,10 @@ class ProductDaily(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy 
     location_id: Mapped[int] = mapped_column(Integer)
     product_id: Mapped[int] = mapped_column(Integer)
     closed: Mapped[bool] = mapped_column(Boolean)
-    quantity: Mapped[int] = mapped_column(BigInteger)
-    revenue_cents: Mapped[int] = mapped_column(BigInteger)
-    orders: Mapped[int] = mapped_column(BigInteger)
-    gross_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
-    discount_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
-    tax_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
-    refund_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
-    quantity_refunded: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
     folded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
-class WaiterDaily(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds db.Model at runtime
+class WaiterDaily(SalesFigures, db.Model):  # type: ignore[name-defined]  # db.Model is built at runtime
     """Per business day, location, waiter and bucket: orders, items, revenue."""
 
     __tablename__ = "report_waiter_daily"
@@ -76,18 +104,10 @@ class WaiterDaily(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy b
     location_id: Mapped[int] = mapped_column(Integer)
     waiter_id: Mapped[int] = mapped_column(Integer)
     closed: Mapped[bool] = mapped_column(Boolean)
-    orders: Mapped[int] = mapped_column(BigInteger)
-    items: Mapped[int] = mapped_column(BigInteger)
-    revenue_cents: Mapped[int] = mapped_column(BigInteger)
-    gross_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
-    discount_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
-    tax_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
-    refund_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
-    tip_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
     folded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
-class SalesHourly(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds db.Model at runtime
+class SalesHourly(SalesFigures, db.Model):  # type: ignore[name-defined]  # db.Model is built at runtime
     """Per business day, location, local hour and bucket: orders, items, revenue (all waiters)."""
 
     __tablename__ = "report_sales_hourly"
@@ -102,18 +122,10 @@ class SalesHourly(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy b
     location_id: Mapped[int] = mapped_column(Integer)
     local_hour: Mapped[datetime] = mapped_column(DateTime(timezone=False))
     closed: Mapped[bool] = mapped_column(Boolean)
-    orders: Mapped[int] = mapped_column(BigInteger)
-    items: Mapped[int] = mapped_column(BigInteger)
-    revenue_cents: Mapped[int] = mapped_column(BigInteger)
-    gross_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
-    discount_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
-    tax_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
-    refund_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
-    tip_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
     folded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
-class ProductMonthly(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds db.Model at runtime
+class ProductMonthly(ProductFigures, db.Model):  # type: ignore[name-defined]  # db.Model is built at runtime
     """The folded product rows of a month (`month` is its first day); written only by maintenance."""
 
     __tablename__ = "report_product_monthly"
@@ -127,17 +139,9 @@ class ProductMonthly(db.Model):  # type: ignore[name-defined]  # flask-sqlalchem
     location_id: Mapped[int] = mapped_column(Integer)
     product_id: Mapped[int] = mapped_column(Integer)
     closed: Mapped[bool] = mapped_column(Boolean)
-    quantity: Mapped[int] = mapped_column(BigInteger)
-    revenue_cents: Mapped[int] = mapped_column(BigInteger)
-    orders: Mapped[int] = mapped_column(BigInteger)
-    gross_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
-    discount_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
-    tax_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
-    refund_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
-    quantity_refunded: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
 
 
-class WaiterMonthly(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds db.Model at runtime
+class WaiterMonthly(SalesFigures, db.Model):  # type: ignore[name-defined]  # db.Model is built at runtime
     """The folded waiter rows of a month."""
 
     __tablename__ = "report_waiter_monthly"
@@ -151,17 +155,9 @@ class WaiterMonthly(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy
     location_id: Mapped[int] = mapped_column(Integer)
     waiter_id: Mapped[int] = mapped_column(Integer)
     closed: Mapped[bool] = mapped_column(Boolean)
-    orders: Mapped[int] = mapped_column(BigInteger)
-    items: Mapped[int] = mapped_column(BigInteger)
-    revenue_cents: Mapped[int] = mapped_column(BigInteger)
-    gross_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
-    discount_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
-    tax_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
-    refund_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
-    tip_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
 
 
-class SalesMonthly(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy builds db.Model at runtime
+class SalesMonthly(SalesFigures, db.Model):  # type: ignore[name-defined]  # db.Model is built at runtime
     """The folded sales rows of a month (hours summed up)."""
 
     __tablename__ = "report_sales_monthly"
@@ -172,11 +168,3 @@ class SalesMonthly(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy 
     month: Mapped[date] = mapped_column(Date)
     location_id: Mapped[int] = mapped_column(Integer)
     closed: Mapped[bool] = mapped_column(Boolean)
-    orders: Mapped[int] = mapped_column(BigInteger)
-    items: Mapped[int] = mapped_column(BigInteger)
-    revenue_cents: Mapped[int] = mapped_column(BigInteger)
-    gross_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
-    discount_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
-    tax_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
-    refund_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
-    tip_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))

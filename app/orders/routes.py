@@ -180,7 +180,7 @@ class OrderBatch(MethodView):
         return {"results": batch.sync_batch(current_user(), data["orders"])}
 
 
-@blp.route("/<int:order_id>")
+@blp.route("/<bigid:order_id>")
 class OrderById(MethodView):
     @auth_required()
     @blp.response(200, OrderOut)
@@ -204,7 +204,7 @@ class OrderById(MethodView):
         return order_response(order)
 
 
-@blp.route("/<int:order_id>/items")
+@blp.route("/<bigid:order_id>/items")
 class OrderItems(MethodView):
     @auth_required()
     @idempotent
@@ -218,7 +218,7 @@ class OrderItems(MethodView):
         return order_response(services.append_items(current_user(), order_id, data["items"], hold=data["hold"]), 201)
 
 
-@blp.route("/<int:order_id>/items/<int:item_id>")
+@blp.route("/<bigid:order_id>/items/<bigid:item_id>")
 class OrderLine(MethodView):
     @auth_required()
     @blp.response(200, OrderOut)
@@ -233,7 +233,7 @@ class OrderLine(MethodView):
         return order_response(services.void_item(current_user(), order_id, item_id))
 
 
-@blp.route("/<int:order_id>/close")
+@blp.route("/<bigid:order_id>/close")
 class OrderClose(MethodView):
     @auth_required()
     @idempotent
@@ -251,7 +251,7 @@ class OrderClose(MethodView):
         return order_response(order)
 
 
-@blp.route("/<int:order_id>/cancel")
+@blp.route("/<bigid:order_id>/cancel")
 class OrderCancel(MethodView):
     @auth_required()
     @idempotent
@@ -283,7 +283,7 @@ class OrderCalculate(MethodView):
         return services.calculate(current_user(), data)
 
 
-@blp.route("/<int:order_id>/discounts")
+@blp.route("/<bigid:order_id>/discounts")
 class OrderDiscounts(MethodView):
     @auth_required()
     @idempotent
@@ -300,7 +300,7 @@ class OrderDiscounts(MethodView):
         return order_response(discounts.add_discount(current_user(), order_id, data), 201)
 
 
-@blp.route("/<int:order_id>/discounts/<int:discount_id>")
+@blp.route("/<bigid:order_id>/discounts/<bigid:discount_id>")
 class OrderDiscount(MethodView):
     @auth_required()
     @blp.response(200, OrderOut)
@@ -313,7 +313,7 @@ class OrderDiscount(MethodView):
         return order_response(discounts.remove_discount(current_user(), order_id, discount_id))
 
 
-@blp.route("/<int:order_id>/payments")
+@blp.route("/<bigid:order_id>/payments")
 class OrderPayments(MethodView):
     @auth_required()
     @idempotent
@@ -330,7 +330,7 @@ class OrderPayments(MethodView):
         return order_response(settle.add_payment(current_user(), order_id, data), 201)
 
 
-@blp.route("/<int:order_id>/refunds")
+@blp.route("/<bigid:order_id>/refunds")
 class OrderRefunds(MethodView):
     @auth_required()
     @idempotent
@@ -346,7 +346,7 @@ class OrderRefunds(MethodView):
         return order_response(settle.refund(current_user(), order_id, data), 201)
 
 
-@blp.route("/<int:order_id>/events")
+@blp.route("/<bigid:order_id>/events")
 class OrderEvents(MethodView):
     @auth_required()
     @blp.arguments(PageQuery, location="query")
@@ -375,7 +375,7 @@ def _with_preconditions(view):
     return view
 
 
-@blp.route("/<int:order_id>/transfer")
+@blp.route("/<bigid:order_id>/transfer")
 class OrderTransfer(MethodView):
     @auth_required()
     @idempotent
@@ -400,7 +400,7 @@ class OrderTransfer(MethodView):
         return order_response(floor.transfer(current_user(), order_id, data, expected))
 
 
-@blp.route("/<int:order_id>/merge")
+@blp.route("/<bigid:order_id>/merge")
 class OrderMerge(MethodView):
     @auth_required()
     @idempotent
@@ -423,7 +423,7 @@ class OrderMerge(MethodView):
         return order_response(floor.merge(current_user(), order_id, data["from_order_id"], expected))
 
 
-@blp.route("/<int:order_id>/split")
+@blp.route("/<bigid:order_id>/split")
 class OrderSplit(MethodView):
     @auth_required()
     @idempotent
@@ -450,7 +450,7 @@ class OrderSplit(MethodView):
         return {"source": source, "orders": orders}, 201, {"ETag": etag(source)}
 
 
-@blp.route("/<int:order_id>/shares")
+@blp.route("/<bigid:order_id>/shares")
 class OrderShares(MethodView):
     @auth_required()
     @blp.arguments(SharesQuery, location="query")

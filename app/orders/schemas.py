@@ -202,7 +202,7 @@ def _positive_money(**kwargs) -> Money:
 class DiscountIn(Schema):
     """Exactly one of `percent` and `amount`; with `item_id` on that line, else on the whole order."""
 
-    item_id = id_field(strict=True, metadata={"example": 7})
+    item_id = id_field(strict=True, big=True, metadata={"example": 7})
     percent = Percent(metadata={"example": "10"})
     amount = _positive_money(metadata={"example": "15.00"})
     reason = trimmed(1, 200, required=True, metadata={"example": "Birthday"})
@@ -271,7 +271,7 @@ class PaymentIn(Schema):
 
 
 class RefundLineIn(Schema):
-    item_id = id_field(strict=True, required=True, metadata={"example": 7})
+    item_id = id_field(strict=True, big=True, required=True, metadata={"example": 7})
     quantity = strict_int(required=True, validate=validate.Range(min=1, max=999), metadata={"example": 1})
 
 

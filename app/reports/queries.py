@@ -39,7 +39,7 @@ from sqlalchemy.sql.elements import BindParameter
 from app.models import Location, Order, OrderItem, Payment, Product, Refund, RefundItem, User
 from app.replicas import report_session
 from app.reports.periods import next_month, split_months
-from app.reports.rollups import BY_NAME, Rollup
+from app.reports.rollups import BY_NAME, PRODUCT_VALUES, SALES_VALUES, Rollup
 
 
 @dataclass(frozen=True)
@@ -152,21 +152,29 @@ def counted_refunds_where(scope: Scope) -> list[ColumnElement]:
 
 
 ZERO = literal(0, BigInteger)
-MONEY_NAMES = ("gross_cents", "discount_cents", "tax_cents", "refund_cents")
-PRODUCT_NAMES = ("quantity", "revenue_cents", "orders", *MONEY_NAMES, "quantity_refunded")
-SALES_NAMES = ("orders", "items", "revenue_cents", *MONEY_NAMES, "tip_cents")
+# The value columns, as declared once (app/models/report.py); every list of figures below follows them.
+PRODUCT_NAMES, SALES_NAMES = PRODUCT_VALUES, SALES_VALUES
+
+
+def _figures_as(names: tuple[str, ...], exprs: dict[str, Any], skip: tuple[str, ...] = ()) -> list:
+    """`exprs` labelled, in the order of the value columns `names` (0 where a figure has no expression)."""
+    unknown = exprs.keys() - set(names)
+    if unknown:
+        raise KeyError(f"not a value column: {sorted(unknown)}")
+    return [exprs.get(name, ZERO).label(name) for name in names if name not in skip]
 
 
 def counted_orders(scope: Scope) -> Subquery:
     """One row per counted order (>= 1 non-voided line) with its lines' figures (SALES_NAMES but `orders`;
     tips are order_tips())."""
     keys = (Order.id, Order.business_date, Order.location_id, Order.local_hour, Order.waiter_id, Order.status)
+    figures = _figures_as(SALES_NAMES, {
+        "items": func.sum(OrderItem.quantity), "revenue_cents": func.sum(OrderItem.net_cents),
+        "gross_cents": func.sum(OrderItem.quantity * OrderItem.unit_price_cents),
+        "discount_cents": func.sum(OrderItem.discount_cents), "tax_cents": func.sum(OrderItem.tax_cents)},
+        skip=("orders",))
     return (
-        select(*keys, func.sum(OrderItem.quantity).label("items"), func.sum(OrderItem.net_cents).label("revenue_cents"),
-               func.sum(OrderItem.quantity * OrderItem.unit_price_cents).label("gross_cents"),
-               func.sum(OrderItem.discount_cents).label("discount_cents"),
-               func.sum(OrderItem.tax_cents).label("tax_cents"), ZERO.label("refund_cents"),
-               ZERO.label("tip_cents"))
+        select(*keys, *figures)
         .select_from(Order)
         .join(OrderItem, OrderItem.order_id == Order.id)
         .where(*counted_lines_where(scope))
@@ -179,10 +187,8 @@ def counted_refunds(scope: Scope) -> Subquery:
     """One row per counted refund, on its own business date and local hour, as SALES_NAMES figures."""
     return (
         select(Refund.id, Refund.business_date, Order.location_id, Refund.local_hour, Order.waiter_id, Order.status,
-               ZERO.label("orders"), ZERO.label("items"),
-               (Refund.tax_cents - Refund.amount_cents).label("revenue_cents"), ZERO.label("gross_cents"),
-               ZERO.label("discount_cents"), (-Refund.tax_cents).label("tax_cents"),
-               Refund.amount_cents.label("refund_cents"), ZERO.label("tip_cents"))
+               *_figures_as(SALES_NAMES, {"revenue_cents": Refund.tax_cents - Refund.amount_cents,
+                                          "tax_cents": -Refund.tax_cents, "refund_cents": Refund.amount_cents}))
         .select_from(Refund)
         .join(Order, Order.id == Refund.order_id)
         .where(*counted_refunds_where(scope))
@@ -195,7 +201,7 @@ def order_tips(scope: Scope) -> Subquery:
     a tip-only close), on the order's business date and local hour."""
     keys = (Order.id, Order.business_date, Order.location_id, Order.local_hour, Order.waiter_id, Order.status)
     return (
-        select(*keys, *(ZERO.label(n) for n in SALES_NAMES[:-1]), func.sum(Payment.tip_cents).label("tip_cents"))
+        select(*keys, *_figures_as(SALES_NAMES, {"tip_cents": func.sum(Payment.tip_cents)}))
         .select_from(Order)
         .join(Payment, Payment.order_id == Order.id)
         .where(Order.business_date.between(scope.start, scope.end), Order.status.in_(scope.statuses),
@@ -211,7 +217,7 @@ def sales_parts(scope: Scope) -> Subquery:
 
     def part(q: Subquery, orders: ColumnElement) -> Select:
         return select(q.c.business_date, q.c.location_id, q.c.local_hour, q.c.waiter_id, q.c.status,
-                      orders.label("orders"), *(q.c[n] for n in SALES_NAMES[1:]))
+                      *(orders.label(n) if n == "orders" else q.c[n] for n in SALES_NAMES))
 
     return union_all(part(o, literal(1, BigInteger)), part(t, t.c.orders), part(r, r.c.orders)).subquery(
         "sales_parts")
@@ -219,28 +225,19 @@ def sales_parts(scope: Scope) -> Subquery:
 
 def _line_sums() -> tuple[ColumnElement, ...]:
     """PRODUCT_NAMES over raw lines (refund figures zero)."""
-    return (
-        func.sum(OrderItem.quantity).label("quantity"),
-        func.sum(OrderItem.net_cents).label("revenue_cents"),
-        func.count(func.distinct(Order.id)).label("orders"),
-        func.sum(OrderItem.quantity * OrderItem.unit_price_cents).label("gross_cents"),
-        func.sum(OrderItem.discount_cents).label("discount_cents"),
-        func.sum(OrderItem.tax_cents).label("tax_cents"),
-        ZERO.label("refund_cents"),
-        ZERO.label("quantity_refunded"),
-    )
+    return tuple(_figures_as(PRODUCT_NAMES, {
+        "quantity": func.sum(OrderItem.quantity), "revenue_cents": func.sum(OrderItem.net_cents),
+        "orders": func.count(func.distinct(Order.id)),
+        "gross_cents": func.sum(OrderItem.quantity * OrderItem.unit_price_cents),
+        "discount_cents": func.sum(OrderItem.discount_cents), "tax_cents": func.sum(OrderItem.tax_cents)}))
 
 
 def _refund_item_sums() -> tuple[ColumnElement, ...]:
     """PRODUCT_NAMES over refund parts."""
-    return (
-        ZERO.label("quantity"),
-        func.sum(RefundItem.tax_cents - RefundItem.amount_cents).label("revenue_cents"),
-        ZERO.label("orders"), ZERO.label("gross_cents"), ZERO.label("discount_cents"),
-        func.sum(-RefundItem.tax_cents).label("tax_cents"),
-        func.sum(RefundItem.amount_cents).label("refund_cents"),
-        func.sum(RefundItem.quantity).label("quantity_refunded"),
-    )
+    return tuple(_figures_as(PRODUCT_NAMES, {
+        "revenue_cents": func.sum(RefundItem.tax_cents - RefundItem.amount_cents),
+        "tax_cents": func.sum(-RefundItem.tax_cents), "refund_cents": func.sum(RefundItem.amount_cents),
+        "quantity_refunded": func.sum(RefundItem.quantity)}))
 
 
 def _refund_items_from(stmt: Select) -> Select:

@@ -1,4 +1,6 @@
-"""Rollup maintenance: what an order contributes to the reports, and the delta rows that keep them exact.
+"""The business definition of the rollups: what an order contributes to the reports, and the delta rows
+that keep them exact. (The bulk seed's packing lives in app/seed/packing.py, the multi-table writer in
+app/multi_insert.py; the value columns are declared once, in app/models/report.py.)
 
 Every change to an order goes through one context manager, in the transaction that changes it:
 
@@ -31,22 +33,26 @@ least one non-voided line; everything is attributed to the order's location, `bu
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, insert
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Table
 
 from app.extensions import db
 from app.models import ProductDaily, ProductMonthly, SalesHourly, SalesMonthly, WaiterDaily, WaiterMonthly
+from app.models.report import PRODUCT_VALUES, SALES_VALUES
+from app.multi_insert import insert_all
+
+if TYPE_CHECKING:
+    from app.models import Order
 
 ProductKey = tuple[date, int, int, bool]  # business_date, location_id, product_id, closed
 WaiterKey = tuple[date, int, int, bool]  # business_date, location_id, waiter_id, closed
 HourKey = tuple[date, int, datetime, bool]  # business_date, location_id, local_hour (naive), closed
-Values = tuple[int, ...]
+Values = tuple[int, ...]  # a rollup's value columns, in their declared order (app/models/report.py)
 
 
 @dataclass(frozen=True)
@@ -61,10 +67,6 @@ class Rollup:
     monthly: Table
     monthly_keys: tuple[str, ...]
 
-
-MONEY = ("gross_cents", "discount_cents", "tax_cents", "refund_cents")
-PRODUCT_VALUES = ("quantity", "revenue_cents", "orders", *MONEY, "quantity_refunded")
-SALES_VALUES = ("orders", "items", "revenue_cents", *MONEY, "tip_cents")
 
 ROLLUPS = (
     Rollup("products", ProductDaily.__table__, ("business_date", "location_id", "product_id", "closed"),
@@ -93,57 +95,93 @@ class Contribution:
 EMPTY = Contribution()
 
 
-def _add(acc: dict, key: tuple, values: tuple[int, ...]) -> None:
+def _maker(names: tuple[str, ...]) -> Callable[..., Values]:
+    """A function taking figures by name and answering them as a rollup's values, in the declared
+    order, 0 where not given; an unknown name is a KeyError (a figure without a column is a bug)."""
+    index = {name: i for i, name in enumerate(names)}
+    zeros = [0] * len(names)
+
+    def values(**figures: int) -> Values:
+        row = zeros.copy()
+        for name, value in figures.items():
+            row[index[name]] = value
+        return tuple(row)
+
+    return values
+
+
+product_figures = _maker(PRODUCT_VALUES)  # a product rollup row's values, by column name
+sales_figures = _maker(SALES_VALUES)  # a waiter or hour rollup row's values, by column name
+
+
+def _add(acc: dict, key: Any, values: Values) -> None:
     total = acc.get(key)
     acc[key] = values if total is None else tuple(a + b for a, b in zip(total, values, strict=True))
 
 
-def contribution(order) -> Contribution:
+def line_figures(line: Any) -> Values:
+    """What a counted (not voided) line adds to its product's row: its units, net revenue, the order
+    (0/1: summed per product it stays 1, see below), gross (units x unit price), discounts and tax."""
+    return product_figures(quantity=line.quantity, revenue_cents=line.net_cents, orders=1,
+                           gross_cents=line.quantity * line.unit_price_cents, discount_cents=line.discount_cents,
+                           tax_cents=line.tax_cents)
+
+
+def refund_part_figures(part: Any) -> Values:
+    """What a refunded part of a line takes off its product's row on the refund's date: its net off
+    revenue, its tax off tax; it adds its amount to refunds and its units to quantity_refunded."""
+    return product_figures(revenue_cents=part.tax_cents - part.amount_cents, tax_cents=-part.tax_cents,
+                           refund_cents=part.amount_cents, quantity_refunded=part.quantity)
+
+
+def refund_figures(refund: Any) -> Values:
+    """What a refund does to its waiter's and hour's rows on its own date (as its parts, by amount)."""
+    return sales_figures(revenue_cents=refund.tax_cents - refund.amount_cents, tax_cents=-refund.tax_cents,
+                         refund_cents=refund.amount_cents)
+
+
+def contribution(order: Order | None) -> Contribution:
     """The order's contribution now: EMPTY when it is None, cancelled, or has no counted line and no tip.
 
     Lines count on the order's business date and local hour: quantity, gross (line_total), discounts,
     tax, revenue (the line's net). Tips (its payments' tips) count there too. Each refund counts on its
     own business date and local hour (its location's clock when it was made): it takes its net
     (amount - tax) off revenue and its tax off tax, and adds its amount to refunds and its units to
-    quantity_refunded.
+    quantity_refunded. An order counts in `orders` with a counted line; its tips count whatever (a
+    tip-only close). `order` is an Order or anything with its attributes (the bulk seed's templates).
     """
     if order is None or order.status == "cancelled":
         return EMPTY
-    # per product: quantity, revenue, orders (0/1), gross, discounts, tax, refunds, quantity refunded
-    per_product: dict[int, tuple[int, ...]] = {}
+    per_product: dict[int, Values] = {}
     for line in order.items:
-        if line.voided:
-            continue
-        figures = (line.quantity, line.net_cents, 1, line.quantity * line.unit_price_cents, line.discount_cents,
-                   line.tax_cents, 0, 0)
-        _add(per_product, line.product_id, figures)
+        if not line.voided:
+            _add(per_product, line.product_id, line_figures(line))
     tips = sum(payment.tip_cents for payment in getattr(order, "payments", ()))
     if not per_product and not tips:
         return EMPTY  # refunds need a counted line: an order without one has none
-    per_product = {pid: (*v[:2], 1, *v[3:]) for pid, v in per_product.items()}  # orders is a 0/1 flag
+    flag = PRODUCT_VALUES.index("orders")
+    per_product = {pid: (*v[:flag], 1, *v[flag + 1:]) for pid, v in per_product.items()}  # a 0/1 flag
     closed = order.status == "closed"
     day, location = order.business_date, order.location_id
-    items = sum(v[0] for v in per_product.values())
-    revenue, gross, discounts, tax = (sum(v[i] for v in per_product.values()) for i in (1, 3, 4, 5))
-    # An order counts in `orders` with a counted line; its tips count whatever (a tip-only close).
-    order_values = (1 if per_product else 0, items, revenue, gross, discounts, tax, 0, tips)
-    products: dict[ProductKey, tuple[int, ...]] = {
-        (day, location, pid, closed): values for pid, values in per_product.items()}
-    waiters: dict[WaiterKey, tuple[int, ...]] = {(day, location, order.waiter_id, closed): order_values}
-    hours: dict[HourKey, tuple[int, ...]] = {(day, location, order.local_hour, closed): order_values}
+    columns = zip(*per_product.values(), strict=True)
+    total = dict(zip(PRODUCT_VALUES, map(sum, columns), strict=True)) if per_product else {}
+    order_values = sales_figures(orders=1 if per_product else 0, items=total.get("quantity", 0),
+                                 revenue_cents=total.get("revenue_cents", 0), gross_cents=total.get("gross_cents", 0),
+                                 discount_cents=total.get("discount_cents", 0), tax_cents=total.get("tax_cents", 0),
+                                 tip_cents=tips)
+    products: dict[ProductKey, Values] = {(day, location, pid, closed): values for pid, values in per_product.items()}
+    waiters: dict[WaiterKey, Values] = {(day, location, order.waiter_id, closed): order_values}
+    hours: dict[HourKey, Values] = {(day, location, order.local_hour, closed): order_values}
     refunds = getattr(order, "refunds", ())
     if refunds:
         product_of = {line.id: line.product_id for line in order.items}
         for refund in refunds:
-            when, hour = refund.business_date, refund.local_hour
+            when = refund.business_date
             for part in refund.items:
-                net = part.amount_cents - part.tax_cents
-                _add(products, (when, location, product_of[part.item_id], closed),
-                     (0, -net, 0, 0, 0, -part.tax_cents, part.amount_cents, part.quantity))
-            net = refund.amount_cents - refund.tax_cents
-            values = (0, 0, -net, 0, 0, -refund.tax_cents, refund.amount_cents, 0)
+                _add(products, (when, location, product_of[part.item_id], closed), refund_part_figures(part))
+            values = refund_figures(refund)
             _add(waiters, (when, location, order.waiter_id, closed), values)
-            _add(hours, (when, location, hour, closed), values)
+            _add(hours, (when, location, refund.local_hour, closed), values)
     return Contribution(
         products=tuple(sorted(products.items())),
         waiters=tuple(waiters.items()),
@@ -151,83 +189,11 @@ def contribution(order) -> Contribution:
     )
 
 
-SLOT = 64  # bits per figure when Totals packs an order's figures into one integer
-
-
-def _pack(values: Values) -> int:
-    return sum(value << (SLOT * i) for i, value in enumerate(values))
-
-
-def _unpack(packed: int, width: int) -> Values:
-    mask = (1 << SLOT) - 1
-    return tuple((packed >> (SLOT * i)) & mask for i in range(width))
-
-
-@dataclass(frozen=True)
-class Shape:
-    """An order's contribution without its where and when, for bulk loads (app/seed/bulk.py): orders
-    with the same lines and story contribute the same figures, each on its own keys. Whether it counts
-    as closed, per product (id, figures) and the order's figures (None: it counts nowhere), each
-    tuple of figures packed into one integer for Totals."""
-
-    closed: bool
-    products: tuple[tuple[int, int], ...]
-    order: int | None
-
-
-def shape(order) -> Shape:
-    """The shape of `order`'s contribution. Only for an order without refunds (they count on their
-    own dates), whose figures are therefore never negative."""
-    if getattr(order, "refunds", ()):
-        raise ValueError("an order with refunds has no shape")
-    found = contribution(order)
-    if not found:
-        return Shape(False, (), None)
-    products = tuple((key[2], values) for key, values in found.products)
-    order_values = found.waiters[0][1]
-    if any(v < 0 for _, values in products for v in values) or any(v < 0 for v in order_values):
-        raise ValueError("a shape's figures are never negative")
-    return Shape(order.status == "closed", tuple((pid, _pack(values)) for pid, values in products),
-                 _pack(order_values))
-
-
-@dataclass
-class Totals:
-    """The sum of many new orders' contributions, added shape by shape on each order's keys, then written
-    as delta rows by `record()` (the bulk seed's one way into the rollups). Each key's figures are summed
-    as one packed integer (one addition per key and order, exact while every total stays below 2**64)."""
-
-    sums: dict[str, dict[tuple, int]] = field(default_factory=lambda: {r.name: {} for r in ROLLUPS})
-
-    def add(self, shape: Shape, business_date: date, location_id: int, waiter_id: int, local_hour: datetime) -> None:
-        if shape.order is None:
-            return
-        products, closed = self.sums["products"], shape.closed
-        for product_id, packed in shape.products:
-            product_key = (business_date, location_id, product_id, closed)
-            products[product_key] = products.get(product_key, 0) + packed
-        keys: tuple[tuple[str, tuple], ...] = (("waiters", (business_date, location_id, waiter_id, closed)),
-                                               ("hours", (business_date, location_id, local_hour, closed)))
-        for name, key in keys:
-            sums = self.sums[name]
-            sums[key] = sums.get(key, 0) + shape.order
-
-    def record(self) -> None:
-        """The totals as delta rows, as `record()` writes new orders' contributions (one statement)."""
-        record([(None, self.contribution())])
-
-    def contribution(self) -> Contribution:
-        return Contribution(**{
-            rollup.name: tuple((key, _unpack(packed, len(rollup.values)))
-                               for key, packed in self.sums[rollup.name].items())
-            for rollup in ROLLUPS})
-
-
 @dataclass
 class Changes:
     """The orders a block changes, each with its contribution before the change."""
 
-    pairs: list[tuple[object, Contribution]] = field(default_factory=list)
+    pairs: list[tuple[Any, Contribution]] = field(default_factory=list)
     riders: list[tuple[Table, list[dict]]] = field(default_factory=list)
 
     def watch(self, order) -> None:
@@ -283,58 +249,8 @@ def deltas(changes: Iterable[tuple[Contribution | None, Contribution | None]]) -
 
 def record(changes: list[tuple[Contribution | None, Contribution | None]],
            riders: Sequence[tuple[Table, list[dict]]] = ()) -> None:
-    """Insert the delta rows for [(before, after), ...], and the append-only `riders` rows with them.
-
-    PostgreSQL: one statement for every table and row (each table's rows travel as arrays through
-    unnest), so maintaining the rollups costs one round trip per order change. SQLite: at most one
-    executemany INSERT per table. The statement count never grows with the number of lines or orders.
-    """
+    """Insert the delta rows for [(before, after), ...], and the append-only `riders` rows with them,
+    through the one multi-table writer (app/multi_insert.py: one statement on PostgreSQL, so keeping
+    the rollups costs one round trip per order change)."""
     rows = deltas(changes)
-    parts = [(rollup.table, rollup.name, rows[rollup.name]) for rollup in ROLLUPS if rows[rollup.name]]
-    parts += [(table, f"rider{n}", table_rows) for n, (table, table_rows) in enumerate(riders)]
-    if not parts:
-        return
-    if db.session.get_bind().dialect.name != "postgresql":
-        for table, _, table_rows in parts:
-            db.session.execute(insert(table), table_rows)
-        return
-    shapes = tuple((table, prefix, tuple(table_rows[0])) for table, prefix, table_rows in parts)
-    sql = _one_statement(shapes)
-    params = {k: v for (table, prefix, table_rows), (_, _, cols) in zip(parts, shapes, strict=True)
-              for k, v in _arrays(table, prefix, cols, table_rows).items()}
-    # Straight to the driver (still through the session's connection and transaction): this runs on
-    # every order change, and SQLAlchemy's statement handling was a third of its cost.
-    db.session.connection().exec_driver_sql(sql, params)
-
-
-@cache
-def _one_statement(shapes: tuple[tuple[Table, str, tuple[str, ...]], ...]) -> str:
-    """WITH ... one `INSERT ... SELECT * FROM unnest(arrays)` per table (PostgreSQL, psycopg2
-    parameter style), built from the table metadata once per combination of tables and columns."""
-    *firsts, last = (_unnest_insert_sql(*shape) for shape in shapes)
-    with_clause = ", ".join(f"delta_{n} AS ({sql})" for n, sql in enumerate(firsts))
-    return f"WITH {with_clause} {last}" if firsts else last
-
-
-def _unnest_insert_sql(table: Table, prefix: str, cols: tuple[str, ...]) -> str:
-    """INSERT INTO <table> (cols) SELECT * FROM unnest(:col1, :col2, ...), one typed array per column."""
-    dialect = postgresql.dialect()
-    arrays = ", ".join(f"CAST(%({prefix}_{c})s AS {table.c[c].type.compile(dialect=dialect)}[])" for c in cols)
-    # Identifiers and types come from our own table metadata; every value is a bound parameter.
-    return f"INSERT INTO {table.name} ({', '.join(cols)}) SELECT * FROM unnest({arrays})"  # noqa: S608
-
-
-def _arrays(table: Table, prefix: str, cols: tuple[str, ...], rows: list[dict]) -> dict[str, list]:
-    """One array per column, each value as the column's type binds it (JSON serialized, UTC timestamps)."""
-    dialect = db.session.get_bind().dialect
-    arrays = {}
-    for col in cols:
-        process = _bind_processor(table.c[col].type, dialect)
-        values = [row[col] for row in rows]
-        arrays[f"{prefix}_{col}"] = [process(v) for v in values] if process else values
-    return arrays
-
-
-@cache
-def _bind_processor(type_, dialect):
-    return type_.bind_processor(dialect)
+    insert_all([*((rollup.table, rows[rollup.name]) for rollup in ROLLUPS), *riders])

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import random
-from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from app.business_time import local_time
-from app.columns import utcnow
 from app.extensions import db
-from app.models import Location, Payment, Product, User, location_name_key, normalize_name
-from app.seed.shared import HOURS, has_orders_from
+from app.models import Location, Product, User, location_name_key, normalize_name
+from app.seed.demo import SEED_PREFIX, Staff, seed_orders
+from app.seed.shared import has_orders_from
 
 # The default location (made by the migration from BUSINESS_TIMEZONE) plus two more: Monterrey shares
 # Mexico City's clock, Tijuana is two hours behind it. Menu prices include 16 % / 8 % VAT there.
@@ -58,9 +55,6 @@ MENU = [
     ("Flan napolitano", "55.00", "Postres"), ("Churros con chocolate", "60.00", "Postres"),
 ]  # fmt: skip
 
-SEED_PREFIX = "seed-"
-DAYS = 30
-
 
 def seed_locations() -> dict[str | None, Location]:
     """The default location and the seeded ones, by name (None: the default)."""
@@ -101,60 +95,25 @@ def seed_products() -> list[Product]:
     return products
 
 
-def _moment(rng: random.Random, day: int, location: Location) -> datetime:
-    """A UTC moment `day` days ago at a weighted local hour of the location."""
-    hours, weights = zip(*HOURS, strict=True)
-    local_now = local_time(utcnow(), location.timezone)
-    local_day = (local_now - timedelta(days=day)).date()
-    local = datetime.combine(local_day, time(rng.choices(hours, weights)[0], rng.randrange(60), rng.randrange(60)))
-    moment = local.replace(tzinfo=local_now.tzinfo).astimezone(UTC)
-    return moment if moment <= utcnow() else moment - timedelta(days=1)  # today's later hours: yesterday
+def staff_by_location(users: list[User]) -> dict[int, Staff]:
+    """Each location's waiters and its manager (the demo stories' cast)."""
+    found: dict[int, Staff] = {}
+    for user in users:
+        if user.role in ("waiter", "manager"):
+            location_id = user.locations[0].id
+            staff = found.setdefault(location_id, Staff([], user))
+            if user.role == "waiter":
+                staff.waiters.append(user)
+            else:
+                found[location_id] = Staff(staff.waiters, user)
+    return found
 
 
-def seed_orders(waiters: list[User], products: list[Product], count: int = 400) -> int:
-    """A month of orders at each waiter's location, built through the same code as the API (totals,
-    business dates from the location's clock, rollups)."""
-    from app.orders.lines import Line
-    from app.orders.services import build_order, recompute_totals
-    from app.reports import rollups
-
-    if has_orders_from(SEED_PREFIX):
-        return 0
-    rng = random.Random(481)  # reproducible demo data
-    popularity = [1 / (rank + 1) ** 0.9 for rank in range(len(products))]  # a few favourites, a long tail
-    changes = []
-    for n in range(count):
-        waiter = rng.choice(waiters)
-        location = waiter.locations[0]
-        created_at = _moment(rng, rng.randrange(DAYS), location)
-        picks = rng.choices(products, popularity, k=rng.randint(1, 5))
-        lines = [Line(p.id, p.name, p.price_cents, rng.choice([1, 1, 1, 2, 2, 3]), None) for p in picks]
-        data = {
-            "customer_name": rng.choice(["Ana", "Beto", "Carmen", "Diego", "Elena", "Fer", "Gaby"]),
-            "table": str(rng.randint(1, 20)),
-            "client_order_id": f"{SEED_PREFIX}{n:05d}",
-        }
-        order = build_order(waiter, data, lines, created_at, location)
-        roll = rng.random()
-        if roll < 0.05:
-            order.status, order.cancelled_at, order.cancel_reason = "cancelled", created_at, "Customer left"
-        elif roll < 0.95:
-            order.status, order.payment_method = "closed", rng.choice(["cash", "card", "card", "other"])
-            order.closed_at = min(created_at + timedelta(minutes=rng.randint(20, 90)), utcnow())
-        if len(order.items) > 1 and rng.random() < 0.08:
-            order.items[0].voided, order.items[0].voided_at = True, created_at
-        recompute_totals(order)
-        if order.status == "closed":  # closed as v1's close does: one payment of the whole balance
-            order.payments.append(Payment(method=order.payment_method, amount_cents=order.total_cents, tip_cents=0,
-                                          business_date=order.business_date, created_by_id=order.waiter.id,
-                                          created_at=order.closed_at))
-            order.paid_total_cents = order.total_cents
-        db.session.add(order)
-        changes.append(order)
-    with rollups.tracking() as tracked:
-        for order in changes:
-            tracked.created(order)
-    return count
+def staff_list(locations: dict[str | None, Location]) -> list[str]:
+    """The demo users, one line each: email, role, where (what `flask seed` prints)."""
+    default = locations[None].name
+    return [f"  {email:<28} {role:<8} {'every location' if role == 'admin' else where or default}"
+            for email, _, role, where in STAFF]
 
 
 def bulk_world(locations: dict[str | None, Location], users: list[User], products: list[Product]):
@@ -184,12 +143,12 @@ def seed_command(orders: int | None, days: int) -> None:
     users = seed_users(locations)
     products = seed_products()
     if orders is None:
-        created = seed_orders([u for u in users if u.role == "waiter"], products)
         db.session.commit()
-        click.echo(
-            f"seeded {len(locations)} locations, {len(users)} users (password {DEMO_PASSWORD!r}), "
-            f"{len(products)} products, {created} new orders"
-        )
+        created = 0 if has_orders_from(SEED_PREFIX) else seed_orders(staff_by_location(users), products)
+        click.echo(f"seeded {len(locations)} locations, {len(users)} users, {len(products)} products, "
+                   f"{created} new orders")
+        click.echo(f"demo users (password {DEMO_PASSWORD!r} for every one):")
+        click.echo("\n".join(staff_list(locations)))
         return
     world = bulk_world(locations, users, products)
     db.session.commit()

@@ -11,8 +11,8 @@ replays the same plans through the HTTP API and compares every order, event and 
 The load is fast because tickets repeat: the schedule draws each order's ticket from a pool of 1,500
 per location (300 more for today's orders), `build()` runs once per ticket on sentinel ids, times
 and waiter, and each order is that template with its own ids, waiter, times and business dates
-patched in; its report figures are the ticket's `rollups.Shape` added on the order's keys
-(`rollups.Totals`, one `record()` at the end). On PostgreSQL each table's rows of 10,000 orders go
+patched in; its report figures are the ticket's `packing.Shape` added on the order's keys
+(`packing.Totals`, one `record()` at the end). On PostgreSQL each table's rows of 10,000 orders go
 in one `COPY` (a second thread builds the next chunk meanwhile), with the secondary indexes rebuilt
 after big loads and, for a superuser, foreign-key triggers off (the ids are ours and consistent); on
 SQLite one executemany `INSERT` each.
@@ -53,15 +53,14 @@ from app.orders.lines import Line
 from app.orders.services import order_row
 from app.orders.settle import describe_payment
 from app.percent import from_thousandths
-from app.reports import maintenance, rollups
-from app.seed.shared import HOURS
+from app.reports import maintenance
+from app.seed import packing
+from app.seed.shared import CUSTOMERS, HOURS, MODIFIERS
 
 BULK_PREFIX = "bulk-"
 CHUNK_ORDERS = 10_000
 POOL_TICKETS = 1_500  # tickets per location, and a fifth as many for its orders of today
 REBUILD_INDEXES_FROM = 100_000  # orders: below this, COPY into the indexes as they are
-MODIFIERS = (("Extra queso", 1500), ("Extra guacamole", 2500), ("Sin cebolla", 0), ("Doble carne", 3000))
-CUSTOMERS = ("Ana", "Beto", "Carmen", "Diego", "Elena", "Fer", "Gaby", "Hugo", "Inés", "Javier")
 COMP, LOYALTY, PROMO = "Cortesía de la casa", "Cliente frecuente", "Promoción del día"
 CANCEL_REASON = "El cliente se retiró"
 TABLES = (Order.__table__, OrderItem.__table__, Discount.__table__, Payment.__table__, OrderEvent.__table__)
@@ -251,7 +250,7 @@ class Ids:
 @dataclass(frozen=True)
 class Built:
     tables: dict[str, list[dict[str, Any]]]
-    shape: rollups.Shape
+    shape: packing.Shape
 
 
 def _new_line(planned: PlannedLine) -> Line:
@@ -343,7 +342,7 @@ def build(plan: Plan, world: World, ids: Ids) -> Built:
     view = SimpleNamespace(status=order["status"], items=priced, payments=[SimpleNamespace(**p) for p in payments],
                            business_date=order["business_date"], location_id=story.location_id,
                            waiter_id=plan.waiter_id, local_hour=order["local_hour"])
-    return Built(tables, rollups.shape(view))
+    return Built(tables, packing.shape(view))
 
 
 # -- templates: a ticket's rows with the order's own values left open --------------------------------------
@@ -374,7 +373,7 @@ class Template:
     columns: dict[str, tuple[str, ...]]
     rows: dict[str, tuple[tuple[Any, ...], ...]]
     csv: dict[str, tuple[tuple[str, ...], tuple[int, ...]]]  # table -> (text between markers, spec indexes)
-    shape: rollups.Shape
+    shape: packing.Shape
 
 
 @cache
@@ -478,7 +477,7 @@ class Loader:
     clock: Clock
     ids: dict[str, int]
     as_csv: bool
-    totals: rollups.Totals = field(default_factory=rollups.Totals)
+    totals: packing.Totals = field(default_factory=packing.Totals)
 
     def own_values(self, found: Template, n: int, waiter_id: int, created: int) -> tuple[list[Any], date, datetime]:
         """The values of the template's specs for this order, its business date and local hour."""

@@ -7,6 +7,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Order
 
+CUSTOMERS = ("Ana", "Beto", "Carmen", "Diego", "Elena", "Fer", "Gaby", "Hugo", "Inés", "Javier")
+MODIFIERS = (("Extra queso", 1500), ("Extra guacamole", 2500), ("Sin cebolla", 0), ("Doble carne", 3000))  # cents
 # Local hours a table sits down, weighted: breakfast, a lunch peak (14-16 h) and a dinner peak (20-22 h).
 HOURS = ((8, 2), (9, 3), (10, 2), (13, 5), (14, 9), (15, 8), (16, 4), (19, 5), (20, 9), (21, 8), (22, 4), (23, 1))
 

@@ -207,8 +207,9 @@ def _integer_format(self: Any, field: fields.Field, ret: dict[str, Any], **kwarg
 
 
 def id_converter_schema(converter: Any) -> dict[str, Any]:
-    """The path parameter of an `<int:...>` id (app/web/routing.py IdConverter)."""
-    return {"type": "integer", "format": "int32", "minimum": converter.min, "maximum": converter.max}
+    """The path parameter of an `<int:...>` or `<bigid:...>` id (app/web/routing.py)."""
+    return {"type": "integer", "format": "int32" if converter.max <= MAX_INT32 else "int64",
+            "minimum": converter.min, "maximum": converter.max}
 
 
 class ProblemResponsesPlugin(BasePlugin):

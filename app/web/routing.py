@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from app.columns import MAX_ID
+from app.columns import MAX_BIG_ID, MAX_ID
 
 
 class IdConverter(IntegerConverter):
@@ -17,5 +17,14 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+class BigIdConverter(IdConverter):
+    """`<bigid:...>`: an id that grows with orders (order, line, discount), 1..2^63-1 (BIGINT columns)."""
+
+    def __init__(self, url_map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", MAX_BIG_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def register_converters(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
+    app.url_map.converters["bigid"] = BigIdConverter

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0009a_floor'
-down_revision = '0006_location_counters'
+down_revision = '0007_bigint_ids'
 branch_labels = None
 depends_on = None
 

@@ -104,13 +104,13 @@ MATRIX: dict[tuple[str, str], dict[str, dict[str, int]]] = {
     ("GET", "/api/v1/orders"):                        cells(row(401, 200, 200, 200), row(401, 404, 404, 200)),
     ("POST", "/api/v1/orders"):                       cells(row(401, 201, 201, 201), row(401, 422, 422, 201)),
     ("POST", "/api/v1/orders/batch"):                 same(row(401, 200, 200, 200)),
-    ("GET", "/api/v1/orders/<int:order_id>"):         cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
-    ("PATCH", "/api/v1/orders/<int:order_id>"):       cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
-    ("POST", "/api/v1/orders/<int:order_id>/items"):  cells(row(401, 404, 201, 201), row(401, 404, 404, 201)),
-    ("DELETE", "/api/v1/orders/<int:order_id>/items/<int:item_id>"): cells(row(401, 404, 200, 200),
+    ("GET", "/api/v1/orders/<bigid:order_id>"):         cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
+    ("PATCH", "/api/v1/orders/<bigid:order_id>"):       cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
+    ("POST", "/api/v1/orders/<bigid:order_id>/items"):  cells(row(401, 404, 201, 201), row(401, 404, 404, 201)),
+    ("DELETE", "/api/v1/orders/<bigid:order_id>/items/<bigid:item_id>"): cells(row(401, 404, 200, 200),
                                                                            row(401, 404, 404, 200)),
-    ("POST", "/api/v1/orders/<int:order_id>/close"):  cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
-    ("POST", "/api/v1/orders/<int:order_id>/cancel"): cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
+    ("POST", "/api/v1/orders/<bigid:order_id>/close"):  cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
+    ("POST", "/api/v1/orders/<bigid:order_id>/cancel"): cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
     # Reports: every role; a waiter's report covers only their own orders. Away: ?location_id= names the
     # other location, which is 404 to anyone who does not belong to it.
     ("GET", "/api/v1/reports/products"):              cells(row(401, 200, 200, 200), row(401, 404, 404, 200)),
@@ -119,23 +119,23 @@ MATRIX: dict[tuple[str, str], dict[str, dict[str, int]]] = {
     ("GET", "/api/v1/reports/locations"):             cells(row(401, 403, 200, 200), row(401, 403, 404, 200)),
     ("GET", "/api/v1/reports/payments"):              cells(row(401, 403, 200, 200), row(401, 403, 404, 200)),
     ("POST", "/api/v1/orders/calculate"):             cells(row(401, 200, 200, 200), row(401, 422, 422, 200)),
-    ("POST", "/api/v1/orders/<int:order_id>/payments"): cells(row(401, 404, 201, 201), row(401, 404, 404, 201)),
-    ("GET", "/api/v1/orders/<int:order_id>/events"):  cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
+    ("POST", "/api/v1/orders/<bigid:order_id>/payments"): cells(row(401, 404, 201, 201), row(401, 404, 404, 201)),
+    ("GET", "/api/v1/orders/<bigid:order_id>/events"):  cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
     # Discounts and refunds are for managers and admins: a waiter is 403 whoever's order it is.
-    ("POST", "/api/v1/orders/<int:order_id>/discounts"): cells(row(401, 403, 201, 201), row(401, 403, 404, 201)),
-    ("DELETE", "/api/v1/orders/<int:order_id>/discounts/<int:discount_id>"): cells(row(401, 403, 200, 200),
+    ("POST", "/api/v1/orders/<bigid:order_id>/discounts"): cells(row(401, 403, 201, 201), row(401, 403, 404, 201)),
+    ("DELETE", "/api/v1/orders/<bigid:order_id>/discounts/<bigid:discount_id>"): cells(row(401, 403, 200, 200),
                                                                                    row(401, 403, 404, 200)),
-    ("POST", "/api/v1/orders/<int:order_id>/refunds"): cells(row(401, 403, 201, 201),  # on a closed order
+    ("POST", "/api/v1/orders/<bigid:order_id>/refunds"): cells(row(401, 403, 201, 201),  # on a closed order
                                                              row(401, 403, 404, 201)),
     # v1.2 floor. Tables: members look, managers of the location and admins change.
     ("GET", "/api/v1/locations/<int:location_id>/tables"): cells(row(401, 200, 200, 200), row(401, 404, 404, 200)),
     ("POST", "/api/v1/locations/<int:location_id>/tables"): cells(row(401, 403, 201, 201), row(401, 404, 404, 201)),
     ("PATCH", "/api/v1/tables/<int:table_id>"):        cells(row(401, 403, 200, 200), row(401, 404, 404, 200)),
     # Transfer, merge, split, shares: whoever may change (see) the target's order.
-    ("POST", "/api/v1/orders/<int:order_id>/transfer"): cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
-    ("POST", "/api/v1/orders/<int:order_id>/merge"):   cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
-    ("POST", "/api/v1/orders/<int:order_id>/split"):   cells(row(401, 404, 201, 201), row(401, 404, 404, 201)),
-    ("GET", "/api/v1/orders/<int:order_id>/shares"):   cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
+    ("POST", "/api/v1/orders/<bigid:order_id>/transfer"): cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
+    ("POST", "/api/v1/orders/<bigid:order_id>/merge"):   cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
+    ("POST", "/api/v1/orders/<bigid:order_id>/split"):   cells(row(401, 404, 201, 201), row(401, 404, 404, 201)),
+    ("GET", "/api/v1/orders/<bigid:order_id>/shares"):   cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
     # The kitchen: members see stations and tickets, bump and recall; managers and admins configure stations.
     ("GET", "/kitchen"):                              same(row(200, 200, 200, 200)),
     ("GET", "/kitchen/assets/<kitchen_asset>"):       same(row(200, 200, 200, 200)),
@@ -150,8 +150,8 @@ MATRIX: dict[tuple[str, str], dict[str, dict[str, int]]] = {
                                                                      row(401, 404, 404, 200)),
     ("POST", "/api/v1/kitchen/tickets/<int:ticket_id>/recall"): cells(row(401, 200, 200, 200),  # a ready ticket
                                                                       row(401, 404, 404, 200)),
-    ("POST", "/api/v1/orders/<int:order_id>/fire"):   cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
-    ("POST", "/api/v1/orders/<int:order_id>/served"): cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
+    ("POST", "/api/v1/orders/<bigid:order_id>/fire"):   cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
+    ("POST", "/api/v1/orders/<bigid:order_id>/served"): cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
     ("GET", "/api/v1/reports/kitchen"):               cells(row(401, 403, 200, 200), row(401, 403, 404, 200)),
     # The cash drawer: members of the location; drawers and the day close for managers and admins; the
     # live X for managers and admins. Another location's drawer, session or day is 404.
@@ -370,9 +370,9 @@ BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
     ("PATCH", "/api/v1/users/<int:user_id>"): lambda w: {"name": "Renamed"},
     ("POST", "/api/v1/locations/<int:location_id>/tables"): lambda w: {"name": f"T{uuid.uuid4().hex[:6]}"},
     ("PATCH", "/api/v1/tables/<int:table_id>"): lambda w: {"seats": 6},
-    ("POST", "/api/v1/orders/<int:order_id>/transfer"): lambda w: {"table_id": w.table()},
-    ("POST", "/api/v1/orders/<int:order_id>/merge"): lambda w: {"from_order_id": w.other_order()},
-    ("POST", "/api/v1/orders/<int:order_id>/split"): lambda w: {
+    ("POST", "/api/v1/orders/<bigid:order_id>/transfer"): lambda w: {"table_id": w.table()},
+    ("POST", "/api/v1/orders/<bigid:order_id>/merge"): lambda w: {"from_order_id": w.other_order()},
+    ("POST", "/api/v1/orders/<bigid:order_id>/split"): lambda w: {
         "by": "items", "items": [{"item_id": w.order.items[0].id, "quantity": 1}]
     },
     ("PUT", "/api/v1/auth/me/pin"): lambda w: {"current_password": PASSWORD, "pin": None},
@@ -389,18 +389,19 @@ BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
     ("POST", "/api/v1/orders/batch"): lambda w: {
         "orders": [{"client_order_id": uuid.uuid4().hex, "customer_name": "A", "items": [w.line()], **w.at()}]
     },
-    ("PATCH", "/api/v1/orders/<int:order_id>"): lambda w: {"table": "9"},
+    ("PATCH", "/api/v1/orders/<bigid:order_id>"): lambda w: {"table": "9"},
     ("POST", "/api/v1/locations/<int:location_id>/stations"): lambda w: {"name": f"Matrix {uuid.uuid4().hex[:8]}"},
     ("PATCH", "/api/v1/stations/<int:station_id>"): lambda w: {"alert_minutes": 9},
-    ("POST", "/api/v1/orders/<int:order_id>/fire"): lambda w: {},
-    ("POST", "/api/v1/orders/<int:order_id>/served"): lambda w: {},
-    ("POST", "/api/v1/orders/<int:order_id>/items"): lambda w: {"items": [{"product_id": w.product.id, "quantity": 2}]},
-    ("POST", "/api/v1/orders/<int:order_id>/close"): lambda w: {"payment_method": "cash"},
-    ("POST", "/api/v1/orders/<int:order_id>/cancel"): lambda w: {"reason": "matrix"},
+    ("POST", "/api/v1/orders/<bigid:order_id>/fire"): lambda w: {},
+    ("POST", "/api/v1/orders/<bigid:order_id>/served"): lambda w: {},
+    ("POST", "/api/v1/orders/<bigid:order_id>/items"):
+        lambda w: {"items": [{"product_id": w.product.id, "quantity": 2}]},
+    ("POST", "/api/v1/orders/<bigid:order_id>/close"): lambda w: {"payment_method": "cash"},
+    ("POST", "/api/v1/orders/<bigid:order_id>/cancel"): lambda w: {"reason": "matrix"},
     ("POST", "/api/v1/orders/calculate"): lambda w: {"items": [w.line()], **w.at()},
-    ("POST", "/api/v1/orders/<int:order_id>/payments"): lambda w: {"method": "cash", "amount": "1.00"},
-    ("POST", "/api/v1/orders/<int:order_id>/discounts"): lambda w: {"percent": "10", "reason": "matrix"},
-    ("POST", "/api/v1/orders/<int:order_id>/refunds"): lambda w: {
+    ("POST", "/api/v1/orders/<bigid:order_id>/payments"): lambda w: {"method": "cash", "amount": "1.00"},
+    ("POST", "/api/v1/orders/<bigid:order_id>/discounts"): lambda w: {"percent": "10", "reason": "matrix"},
+    ("POST", "/api/v1/orders/<bigid:order_id>/refunds"): lambda w: {
         "items": [{"item_id": w.order.items[0].id, "quantity": 1}], "reason": "matrix"
     },
     ("POST", "/api/v1/locations/<int:location_id>/drawers"): lambda w: {"name": "Caja"},
@@ -412,15 +413,15 @@ BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
 
 # Extra headers some routes need to be otherwise valid.
 HEADERS: dict[tuple[str, str], dict[str, str]] = {
-    ("PATCH", "/api/v1/orders/<int:order_id>"): {"If-Match": '"1"'},
-    ("POST", "/api/v1/orders/<int:order_id>/transfer"): {"If-Match": '"1"'},
-    ("POST", "/api/v1/orders/<int:order_id>/merge"): {"If-Match": '"1"'},
-    ("POST", "/api/v1/orders/<int:order_id>/split"): {"If-Match": '"1"'},
+    ("PATCH", "/api/v1/orders/<bigid:order_id>"): {"If-Match": '"1"'},
+    ("POST", "/api/v1/orders/<bigid:order_id>/transfer"): {"If-Match": '"1"'},
+    ("POST", "/api/v1/orders/<bigid:order_id>/merge"): {"If-Match": '"1"'},
+    ("POST", "/api/v1/orders/<bigid:order_id>/split"): {"If-Match": '"1"'},
 }
 
 # Query strings some routes need to be otherwise valid.
 QUERIES: dict[tuple[str, str], dict[str, Any]] = {
-    ("GET", "/api/v1/orders/<int:order_id>/shares"): {"parts": 2},
+    ("GET", "/api/v1/orders/<bigid:order_id>/shares"): {"parts": 2},
     ("POST", "/api/v1/drawer-sessions/<int:session_id>/close"): {"If-Match": '"1"'},
 }
 

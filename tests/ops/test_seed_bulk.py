@@ -23,8 +23,9 @@ from app.money import cents_to_str
 from app.orders import pricing
 from app.seed import bulk, bulk_world, seed_locations, seed_products, seed_users
 from tests.conftest import delete_all_rows
+from tests.constants import API
+from tests.invariants import assert_every_order_consistent
 
-API = "/api/v1"
 COUNT, DAYS = 60, 3
 
 
@@ -125,6 +126,7 @@ def test_bulk_orders_read_exactly_like_the_same_orders_made_through_the_api(app,
     with without_wait_callback():
         assert bulk.load(world, COUNT, DAYS, now) == COUNT
     loaded = _read_everything(client, factory, start, end)
+    assert_every_order_consistent()
 
     _fresh_ids()
     assert _world() == world  # the same chain with the same ids
@@ -151,6 +153,7 @@ def test_the_command_loads_once_with_a_progress_bar(app):
     assert result.exit_code == 0, result.output
     assert "40 orders over 5 days" in result.output and "loaded 40 orders" in result.output
     assert db.session.scalar(select(func.count()).select_from(Order)) == 40
+    assert_every_order_consistent()  # version == number of events, totals and rollups match the rows
     again = runner.invoke(args=["seed", "--orders", "40"])
     assert again.exit_code == 1 and "already loaded" in again.output
     assert db.session.scalar(select(func.count()).select_from(Order)) == 40

@@ -22,6 +22,7 @@ from app.orders import services, settle
 from app.orders.batch import MAX_AHEAD, MAX_BEHIND, insert_orders
 from app.orders.lines import resolve_lines
 from app.orders.schemas import BatchOrderIn, ItemsIn, OrderIn
+from tests.constants import BATCH, ORDERS
 
 MARGIN = timedelta(minutes=1)  # the request reaches the server a moment after `now` here
 
@@ -97,28 +98,28 @@ class HttpDriver:
                location_id: int | None = None) -> int:
         if created_at is not None:
             return self.batch(waiter, [(lines, created_at)], location_id)[0]
-        return self._send("POST", "/api/v1/orders", order_body(lines, location_id=location_id), waiter)["id"]
+        return self._send("POST", ORDERS, order_body(lines, location_id=location_id), waiter)["id"]
 
     def append(self, order_id: int, lines: list[Line]) -> list[int]:
-        order = self._send("POST", f"/api/v1/orders/{order_id}/items", {"items": [line_body(line) for line in lines]})
+        order = self._send("POST", f"{ORDERS}/{order_id}/items", {"items": [line_body(line) for line in lines]})
         return [item["id"] for item in order["items"][-len(lines):]]
 
     def void(self, order_id: int, item_id: int) -> None:
-        self._send("DELETE", f"/api/v1/orders/{order_id}/items/{item_id}")
+        self._send("DELETE", f"{ORDERS}/{order_id}/items/{item_id}")
 
     def close(self, order_id: int) -> None:
-        self._send("POST", f"/api/v1/orders/{order_id}/close", {"payment_method": "cash"})
+        self._send("POST", f"{ORDERS}/{order_id}/close", {"payment_method": "cash"})
 
     def cancel(self, order_id: int) -> None:
-        self._send("POST", f"/api/v1/orders/{order_id}/cancel", {"reason": "test"})
+        self._send("POST", f"{ORDERS}/{order_id}/cancel", {"reason": "test"})
 
     def close_with(self, order_id: int, method: str, tip_cents: int = 0) -> None:
-        self._send("POST", f"/api/v1/orders/{order_id}/close", {"payment_method": method,
+        self._send("POST", f"{ORDERS}/{order_id}/close", {"payment_method": method,
                                                                 "tip": cents_to_str(tip_cents)})
 
     def pay(self, order_id: int, method: str, amount_cents: int, tip_cents: int = 0) -> dict:
         body = {"method": method, "amount": cents_to_str(amount_cents), "tip": cents_to_str(tip_cents)}
-        return self._send("POST", f"/api/v1/orders/{order_id}/payments", body)
+        return self._send("POST", f"{ORDERS}/{order_id}/payments", body)
 
     def discount(self, order_id: int, item_id: int | None, percent: str | None = None,
                  amount_cents: int | None = None) -> dict:
@@ -129,7 +130,7 @@ class HttpDriver:
             body["percent"] = percent
         else:
             body["amount"] = cents_to_str(amount_cents or 1)
-        return self._send("POST", f"/api/v1/orders/{order_id}/discounts", body)
+        return self._send("POST", f"{ORDERS}/{order_id}/discounts", body)
 
     def refund(self, order_id: int, parts: list[tuple[int, int]], method: str | None = None,
                days_later: int = 0) -> dict:
@@ -138,10 +139,10 @@ class HttpDriver:
         if method:
             body["method"] = method
         with later(days_later):
-            return self._send("POST", f"/api/v1/orders/{order_id}/refunds", body)
+            return self._send("POST", f"{ORDERS}/{order_id}/refunds", body)
 
     def get(self, order_id: int) -> dict:
-        return self._send("GET", f"/api/v1/orders/{order_id}")
+        return self._send("GET", f"{ORDERS}/{order_id}")
 
     def batch(self, waiter: User, orders: list[tuple[list[Line], datetime]], location_id: int | None = None
               ) -> list[int]:
@@ -151,7 +152,7 @@ class HttpDriver:
         if any(not now - MAX_BEHIND + MARGIN < created_at < now + MAX_AHEAD - MARGIN for _, created_at in orders):
             return ServiceDriver().batch(waiter, orders, location_id)
         body = {"orders": [order_body(lines, created_at, location_id) for lines, created_at in orders]}
-        results = self._send("POST", "/api/v1/orders/batch", body, waiter)["results"]
+        results = self._send("POST", BATCH, body, waiter)["results"]
         return [r["id"] for r in results if r["status"] == "created"]
 
 

@@ -159,7 +159,8 @@ def test_tracking_created_orders_count_from_nothing(app):
 
 def test_only_tracking_writes_rollup_deltas():
     """Every order change goes through rollups.tracking(): nothing else in the app calls record() or
-    pairs contributions by hand (a forgotten line there would silently corrupt the reports)."""
+    pairs contributions by hand (a forgotten line there would silently corrupt the reports). The one
+    exception is the bulk seed's packing (app/seed/packing.py), which adds up whole new orders' shapes."""
     from pathlib import Path
 
     import app as app_package
@@ -171,6 +172,7 @@ def test_only_tracking_writes_rollup_deltas():
     )
     offenders = [
         str(path.relative_to(root)) for path in root.rglob("*.py")
-        if path.name != "rollups.py" and by_hand.search(path.read_text())
+        if path.relative_to(root).as_posix() not in ("reports/rollups.py", "seed/packing.py")
+        and by_hand.search(path.read_text())
     ]
     assert offenders == []
