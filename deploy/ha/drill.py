@@ -40,7 +40,9 @@ At the end, every acknowledged order is looked up on the final leader. Exit stat
 synchronous case lost an acknowledged order, acknowledged one on a demoted node, answered a 5xx
 other than 503/504, or took writes again later than 30 s after the fault.
 
-Adding a check (the change feed, webhook deliveries): append a function to CHECKS. It gets the
+The change feed is checked after the last case (feed_check): every acknowledged order of a
+synchronous case has its `order.created` event in GET /events exactly once, no event twice, and
+each order's versions in commit order. Adding a check (webhook deliveries): append a function to CHECKS. It gets the
 Drill after the last case, with the load stopped (drill.port, drill.token, drill.cluster,
 drill.acknowledged() -> {client_order_id: (case, ack time)}, drill.final_leader) and returns a
 Check; a failed check fails the drill.
@@ -65,6 +67,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -706,8 +709,59 @@ CASES: dict[str, Callable[[Drill, CaseResult], None]] = {
     "async-server-loss": async_server_loss,
 }
 
-# Checks over the whole run, after the last case (the change feed's will go here).
-CHECKS: list[Callable[[Drill], Check]] = []
+def feed_check(drill: Drill) -> Check:
+    """The change feed through every failover: each acknowledged order of a synchronous case has its
+    `order.created` event in GET /events exactly once; no event comes twice; within a location the
+    positions only grow and each order's versions only grow (commit order survived the failovers)."""
+    import psycopg2
+
+    sync_cases = {c.name for c in drill.cases if c.synchronous}
+    acknowledged = {k for k, (case, _) in drill.acknowledged().items() if case in sync_cases}
+    conn = psycopg2.connect(drill.final_leader.dsn("comanda"), connect_timeout=5)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT id, client_order_id FROM orders WHERE client_order_id = ANY(%s)",
+                        (sorted(acknowledged),))
+            ids = {row[0]: row[1] for row in cur.fetchall()}
+    finally:
+        conn.close()
+    seen: set[int] = set()
+    created: dict[int, int] = {}
+    versions: dict[int, int] = {}
+    problems: list[str] = []
+    cursor, pages = None, 0
+    while pages < 10_000:
+        path = "/api/v1/events?limit=500" + (f"&after={quote(cursor, safe='')}" if cursor else "")
+        status, body, _ = _request(drill.port, "GET", path, None, {"Authorization": f"Bearer {drill.token}"}, 30)
+        if status != 200:
+            return Check("feed", False, f"GET /events answered {status}: {str(body)[:200]}")
+        pages += 1
+        for event in body["data"]:
+            if event["id"] in seen:
+                problems.append(f"event {event['id']} twice")
+            seen.add(event["id"])
+            subject = event["subject"]
+            if subject["type"] == "order":
+                if subject["version"] <= versions.get(subject["id"], 0):
+                    problems.append(f"order {subject['id']}: version {subject['version']} after "
+                                    f"{versions[subject['id']]}")
+                versions[subject["id"]] = subject["version"]
+                if event["type"] == "order.created":
+                    created[subject["id"]] = created.get(subject["id"], 0) + 1
+        if not body["data"]:
+            break
+        cursor = body["next_cursor"]
+    missing = [key for order_id, key in ids.items() if created.get(order_id) != 1]
+    missing += sorted(acknowledged - set(ids.values()))  # not even in the database (counted by the cases too)
+    ok = not missing and not problems
+    detail = (f"{len(seen)} events in {pages} pages; {len(ids)} acknowledged orders of synchronous cases, "
+              f"each created exactly once in the feed: {'yes' if not missing else f'NO ({len(missing)} missing)'}; "
+              f"order versions in commit order: {'yes' if not problems else '; '.join(problems[:5])}")
+    return Check("feed", ok, detail)
+
+
+# Checks over the whole run, after the last case.
+CHECKS: list[Callable[[Drill], Check]] = [feed_check]
 
 
 def default_cases() -> list[str]:
