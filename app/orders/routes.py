@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import wraps
 
 from flask import request, url_for
 from flask.views import MethodView
@@ -368,6 +369,17 @@ PRECONDITIONS = {412: problem_doc("`precondition_failed`: If-Match is not the cu
                  428: problem_doc("`precondition_required`: If-Match is missing.")}
 
 
+def _if_match_first(view):
+    """428 for a missing If-Match before anything else (an Idempotency-Key replay or reuse included)."""
+
+    @wraps(view)
+    def checked(*args, **kwargs):
+        parse_if_match(request.headers.get("If-Match"))
+        return view(*args, **kwargs)
+
+    return checked
+
+
 def _with_preconditions(view):
     """The 412 and 428 answers of an operation that takes If-Match."""
     for status, doc in PRECONDITIONS.items():
@@ -378,6 +390,7 @@ def _with_preconditions(view):
 @blp.route("/<bigid:order_id>/transfer")
 class OrderTransfer(MethodView):
     @auth_required()
+    @_if_match_first
     @idempotent
     @blp.arguments(TransferIn, example={"table_id": 7, "waiter_id": 5})
     @blp.response(200, OrderOut)
@@ -403,6 +416,7 @@ class OrderTransfer(MethodView):
 @blp.route("/<bigid:order_id>/merge")
 class OrderMerge(MethodView):
     @auth_required()
+    @_if_match_first
     @idempotent
     @blp.arguments(MergeIn, example={"from_order_id": 42})
     @blp.response(200, OrderOut)
@@ -426,6 +440,7 @@ class OrderMerge(MethodView):
 @blp.route("/<bigid:order_id>/split")
 class OrderSplit(MethodView):
     @auth_required()
+    @_if_match_first
     @idempotent
     @blp.arguments(SplitIn, example={"by": "items", "items": [{"item_id": 7, "quantity": 1}]})
     @blp.response(201, SplitOut)

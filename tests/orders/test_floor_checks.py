@@ -338,3 +338,15 @@ def test_bad_shares_queries(client, factory, waiter, factory_products, query):
     resp = client.get(f"{ORDERS}/{order['id']}/shares", query_string=query, headers=factory.headers(waiter))
     body = assert_problem(resp, 422, "validation_error")
     assert set(body["errors"]) <= {"parts", "extra"} and body["errors"]
+
+
+def test_a_missing_if_match_is_428_before_the_idempotency_key(client, factory, waiter, menu, tables):
+    order = place(client, factory, waiter, [line(menu["taco"], 2)])
+    keyed = {**factory.headers(waiter), "Idempotency-Key": "floor-1"}
+    resp = client.post(f"{ORDERS}/{order['id']}/transfer", json={"table_id": tables[0]},
+                       headers={**keyed, "If-Match": '"1"'})
+    assert resp.status_code == 200
+    for path, body in (("transfer", {"table_id": tables[1]}), ("merge", {"from_order_id": 1}),
+                       ("split", {"by": "seat"})):
+        resp = client.post(f"{ORDERS}/{order['id']}/{path}", json=body, headers=keyed)
+        assert_problem(resp, 428, "precondition_required")
