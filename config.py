@@ -202,12 +202,10 @@ class Config:
 
     def validate(self) -> None:
         """Raise ConfigError if the settings cannot run this environment."""
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        from app.business_time import is_iana_zone
 
-        try:
-            ZoneInfo(self.BUSINESS_TIMEZONE)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ConfigError(f"BUSINESS_TIMEZONE {self.BUSINESS_TIMEZONE!r} is not an IANA time zone") from exc
+        if not is_iana_zone(self.BUSINESS_TIMEZONE):
+            raise ConfigError(f"BUSINESS_TIMEZONE {self.BUSINESS_TIMEZONE!r} is not an IANA time zone")
         hh, _, mm = self.BUSINESS_DAY_STARTS_AT.partition(":")
         if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
             raise ConfigError(f"BUSINESS_DAY_STARTS_AT must be HH:MM, got {self.BUSINESS_DAY_STARTS_AT!r}")

@@ -140,20 +140,27 @@ MAX_AMOUNT_LENGTH = 16  # "999999.99" with room for leading zeros; longer string
 
 
 class Money(fields.Field):
-    """A price: JSON string or number, at most two decimals, 0 <= x <= 999999.99. Loads to cents."""
+    """A price: JSON string or number, at most two decimals, 0 <= x <= 999999.99. Loads to cents.
 
-    OPENAPI = {
-        "oneOf": [
-            {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$", "maxLength": MAX_AMOUNT_LENGTH},
-            {"type": "number", "minimum": 0, "maximum": 999999.99, "multipleOf": 0.01},
-        ],
-        "description": "Exact amount: a decimal string (\"25.50\") or a JSON number, at most two decimals, "
-        "0 to 999999.99.",
-        "example": "25.50",
-    }
+    `maximum` raises the cap for amounts that are not unit prices (a payment is bounded by the
+    order's balance_due, a cash tender by MAX_TENDERED)."""
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**{**kwargs, "metadata": {**self.OPENAPI, **kwargs.get("metadata", {})}})
+    def __init__(self, maximum: Decimal = MAX_UNIT_PRICE, **kwargs) -> None:
+        self.maximum = maximum
+        length = max(MAX_AMOUNT_LENGTH, len(str(maximum)) + 4)
+        shown = f"{maximum:,}".replace(",", "")
+        openapi = {
+            "oneOf": [
+                {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$", "maxLength": length},
+                {"type": "number", "minimum": 0, "maximum": float(maximum), "multipleOf": 0.01},
+            ],
+            "description": "Exact amount: a decimal string (\"25.50\") or a JSON number, at most two decimals, "
+            f"0 to {shown}.",
+            "example": "25.50",
+        }
+        self.max_length = length
+        super().__init__(**{**kwargs, "metadata": {**openapi, **kwargs.get("metadata", {})}})
+        self.error_messages["range"] = f"Must be between 0 and {shown}."
 
     default_error_messages = {
         "invalid": 'Must be a decimal amount such as "12.50".',
@@ -165,7 +172,7 @@ class Money(fields.Field):
         # Numbers arrive as Decimal (the JSON provider never makes floats); bools are not money.
         if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
             raise self.make_error("invalid")
-        if isinstance(value, str) and (len(value) > MAX_AMOUNT_LENGTH or not PLAIN_DECIMAL.fullmatch(value)):
+        if isinstance(value, str) and (len(value) > self.max_length or not PLAIN_DECIMAL.fullmatch(value)):
             raise self.make_error("invalid")  # Decimal() would also take "1_000", "1e2", Arabic digits
         try:
             amount = Decimal(value)
@@ -176,7 +183,7 @@ class Money(fields.Field):
         exponent = amount.as_tuple().exponent  # an int: the amount is finite
         if isinstance(exponent, int) and exponent < -2:  # "12.345", and also "12.500" as written
             raise self.make_error("places")
-        if amount < 0 or amount > MAX_UNIT_PRICE:
+        if amount < 0 or amount > self.maximum:
             raise self.make_error("range")
         return to_cents(amount.quantize(CENT))
 

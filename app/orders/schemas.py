@@ -18,6 +18,7 @@ from app.fields import (
     trimmed,
 )
 from app.models import EVENT_TYPES, ORDER_STATUSES, PAYMENT_METHODS
+from app.money import MAX_PAYMENT, MAX_TENDERED
 from app.web.pagination import PageQuery, page_schema
 
 MAX_LINES = 200
@@ -220,10 +221,11 @@ class CalculateIn(Schema):
 
 class PaymentIn(Schema):
     method = fields.String(required=True, validate=validate.OneOf(PAYMENT_METHODS), metadata={"example": "cash"})
-    amount = _positive_money(required=True, metadata={"example": "300.00",
-                                                        "description": "Greater than 0, at most balance_due."})
+    amount = _positive_money(required=True, maximum=MAX_PAYMENT, metadata={
+        "example": "300.00", "description": "Greater than 0, at most balance_due (422 `exceeds_balance`)."})
     tip = Money(load_default=0, metadata={"example": "30.00", "description": "At least 0; credited to the waiter."})
-    tendered = Money(metadata={"example": "400.00", "description": "Cash only: at least amount + tip."})
+    tendered = Money(maximum=MAX_TENDERED, metadata={
+        "example": "400.00", "description": "Cash only: at least amount + tip, at most 99999999.99."})
     reference = optional_text(120, metadata={"example": "auth 123456"})
 
     @validates_schema
