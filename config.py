@@ -120,6 +120,11 @@ class Config:
         self.SECRET_KEY = env.get("SECRET_KEY")
         self.JWT_SECRET_KEY = env.get("JWT_SECRET_KEY")
         self.SQLALCHEMY_DATABASE_URI = normalize_database_url(env.get("DATABASE_URL", ""))
+        # `flask db upgrade` connects as the schema's owner; the app's role (DATABASE_URL) may only
+        # read and write rows (deploy/roles.sql, docs/security.md). Unset: DATABASE_URL itself.
+        self.MIGRATION_DATABASE_URL = normalize_database_url(
+            env.get("MIGRATION_DATABASE_URL", ""), "MIGRATION_DATABASE_URL"
+        ) or None
         # Optional replica for report reads (app/replicas.py); unset, reports read DATABASE_URL.
         self.REPORTS_DATABASE_URL = normalize_database_url(
             env.get("REPORTS_DATABASE_URL", ""), "REPORTS_DATABASE_URL", writes=False
