@@ -161,6 +161,9 @@ class Config:
         self.ARGON2_PARALLELISM = _env_int("ARGON2_PARALLELISM", 4)
         self.LOGIN_FAILURES_PER_EMAIL = env.get("LOGIN_FAILURES_PER_EMAIL", "5 per minute")
         self.LOGIN_FAILURES_PER_ADDRESS = env.get("LOGIN_FAILURES_PER_ADDRESS", "100 per minute")
+        # Every /api/ request, per client address and (signed in) per user (app/web/ratelimit.py).
+        self.RATELIMIT_PER_ADDRESS = env.get("RATELIMIT_PER_ADDRESS", "6000 per minute")
+        self.RATELIMIT_PER_USER = env.get("RATELIMIT_PER_USER", "1200 per minute")
         self.RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_KEY_PREFIX = env.get("RATELIMIT_KEY_PREFIX", "comanda")
@@ -207,6 +210,14 @@ class Config:
 
     def validate(self) -> None:
         """Raise ConfigError if the settings cannot run this environment."""
+        from limits import parse
+
+        for name in ("RATELIMIT_PER_ADDRESS", "RATELIMIT_PER_USER", "LOGIN_FAILURES_PER_EMAIL",
+                     "LOGIN_FAILURES_PER_ADDRESS"):
+            try:
+                parse(getattr(self, name))
+            except ValueError as exc:
+                raise ConfigError(f"{name} must read like '1200 per minute', got {getattr(self, name)!r}") from exc
         from app.business_time import is_iana_zone
 
         if not is_iana_zone(self.BUSINESS_TIMEZONE):
@@ -272,6 +283,10 @@ class TestingConfig(Config):
         self.SECRET_KEY = "test-secret-key-" + "x" * 32
         self.JWT_SECRET_KEY = "test-jwt-secret-key-" + "y" * 32
         self.SQLALCHEMY_DATABASE_URI = self.SQLALCHEMY_DATABASE_URI or "sqlite://"
+        # The suite makes thousands of requests a minute from one address as one user; tests of the
+        # limits set their own allowances.
+        self.RATELIMIT_PER_ADDRESS = os.environ.get("RATELIMIT_PER_ADDRESS", "1000000 per minute")
+        self.RATELIMIT_PER_USER = os.environ.get("RATELIMIT_PER_USER", "1000000 per minute")
         # Cheap hashes keep the suite fast; production uses the argon2 defaults.
         self.ARGON2_TIME_COST = 1
         self.ARGON2_MEMORY_COST = 1024

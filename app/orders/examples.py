@@ -107,12 +107,12 @@ SETTLED_ORDER_EXAMPLE = {
 
 EVENTS_EXAMPLE = {
     "data": [
-        {"id": 101, "type": "created", "actor": _WHO, "at": "2026-11-21T20:15:03Z",
+        {"id": 101, "type": "created", "actor": _WHO, "approved_by": None, "at": "2026-11-21T20:15:03Z",
          "data": {"item_ids": [7, 8], "total": "77.00", "version": 1}},
-        {"id": 102, "type": "discount_added", "actor": _BOSS, "at": "2026-11-21T20:20:00Z",
+        {"id": 102, "type": "discount_added", "actor": _BOSS, "approved_by": None, "at": "2026-11-21T20:20:00Z",
          "data": {"discount_id": 1, "item_id": 7, "percent": "10", "amount": None, "applied": "5.00",
                   "reason": "Regular", "total": "72.00", "version": 2}},
-        {"id": 103, "type": "payment_added", "actor": _WHO, "at": "2026-11-21T21:02:10Z",
+        {"id": 103, "type": "payment_added", "actor": _WHO, "approved_by": None, "at": "2026-11-21T21:02:10Z",
          "data": {"payment_id": 1, "method": "card", "amount": "40.00", "tip": "6.00", "tendered": None,
                   "change": None, "balance_due": "32.00", "version": 3}},
     ],

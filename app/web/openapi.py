@@ -68,7 +68,8 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     415: f"`{ErrorCode.UNSUPPORTED_MEDIA_TYPE}`: send the body as `application/json`.",
     422: f"`{ErrorCode.VALIDATION_ERROR}`: `errors` maps dotted field paths (or unknown query parameters) to messages.",
     428: f"`{ErrorCode.PRECONDITION_REQUIRED}`: this request needs `If-Match`.",
-    429: f"`{ErrorCode.RATE_LIMITED}`: too many requests; see `Retry-After`.",
+    429: f"`{ErrorCode.RATE_LIMITED}`: too many requests (per client address, and per user when signed in; "
+    "failed logins have their own stricter allowances); retry after `Retry-After` seconds.",
     500: f"`{ErrorCode.INTERNAL_ERROR}`.",
     503: f"`{ErrorCode.SERVICE_UNAVAILABLE}`: the database is unreachable and nothing was written; see `Retry-After`.",
     504: (
@@ -83,6 +84,42 @@ ERROR_HEADERS: dict[int, dict[str, Any]] = {
     503: {"Retry-After": RETRY_AFTER},
     504: {"Retry-After": RETRY_AFTER},
 }
+
+# The rate limits every /api/ request counts against (app/web/ratelimit.py) and their headers.
+COUNTED_PREFIX = "/api/"
+
+RATELIMIT_HEADERS: dict[str, Any] = {
+    "RateLimit-Policy": {
+        "description": "The request allowances that applied (IETF draft-ietf-httpapi-ratelimit-headers): "
+        '`"address";q=6000;w=60` per client address and, when signed in, `"user";q=1200;w=60` per user '
+        "(q requests per w seconds).",
+        "schema": {"type": "string", "maxLength": 200, "example": '"address";q=6000;w=60, "user";q=1200;w=60'},
+    },
+    "RateLimit": {
+        "description": "The allowance closest to running out: `r` requests left, `t` seconds until its window resets.",
+        "schema": {"type": "string", "maxLength": 100, "example": '"user";r=1187;t=42'},
+    },
+}
+
+
+def counted(path: str) -> bool:
+    """Whether requests to `path` are counted (and so carry the headers)."""
+    return path.startswith(COUNTED_PREFIX)
+
+
+def document_headers(path: str, responses: dict[Any, Any]) -> None:
+    """Add the RateLimit headers to every 2xx and 4xx response of a counted operation, and its 429."""
+    if not counted(path):
+        return
+    if not any(str(status) == "429" for status in responses):
+        responses[429] = HTTPStatus(429).name
+    for status, response in list(responses.items()):
+        if str(status)[0] not in "24":
+            continue
+        if isinstance(response, str):  # a component reference: problem responses carry them already
+            continue
+        response["headers"] = {**RATELIMIT_HEADERS, **response.get("headers", {})}
+
 
 BEARER_SCHEME = {
     "type": "http",
@@ -126,8 +163,9 @@ def register_problem_responses(spec: APISpec) -> None:
 
 def _problem_response(description: str, status: int) -> dict[str, Any]:
     response: dict[str, Any] = {"description": description, "content": {PROBLEM_MIMETYPE: {"schema": ProblemSchema}}}
-    if status in ERROR_HEADERS:
-        response["headers"] = ERROR_HEADERS[status]
+    headers = {**ERROR_HEADERS.get(status, {}), **(RATELIMIT_HEADERS if 400 <= status < 500 else {})}
+    if headers:
+        response["headers"] = headers
     return response
 
 
@@ -234,6 +272,7 @@ class ProblemResponsesPlugin(BasePlugin):
                 if current is None or isinstance(current, str):  # absent, or flask-smorest's generic ref
                     responses.pop(str(status), None)
                     responses[status] = HTTPStatus(status).name
+            document_headers(path or "", responses)
             roles = operation.get(ROLES_EXTENSION)
             if roles:
                 who = "any signed-in user" if set(roles) == set(self.roles) else ", ".join(roles)
