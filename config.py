@@ -143,6 +143,14 @@ class Config:
         # and DB_CONNECT_TIMEOUT for a connection, the pool's pre-ping or BEGIN (app/database.py).
         # Longer than the statement timeout, so a slow statement gets the server's own error.
         self.DB_RESPONSE_TIMEOUT_MS = _env_int("DB_RESPONSE_TIMEOUT_MS", self.DB_STATEMENT_TIMEOUT_MS + 2000)
+        # A frozen server (not merely a slow statement): a wait with no answer after DB_FREEZE_CHECK_MS
+        # asks the server for a new session; no answer within DB_PROBE_TIMEOUT_MS ends the wait at once
+        # (503, or 504 after COMMIT), and the process fails further waits fast until the server answers
+        # again. A long report on a live server is never cut short (app/database.py).
+        self.DB_FREEZE_CHECK_MS = _env_int("DB_FREEZE_CHECK_MS", 1000)
+        self.DB_PROBE_TIMEOUT_MS = _env_int("DB_PROBE_TIMEOUT_MS", 1000)
+        # /health's whole database check (pool, ping, reconnect) answers within this.
+        self.HEALTH_TIMEOUT_MS = _env_int("HEALTH_TIMEOUT_MS", 1500)
 
         # HTTP
         self.MAX_CONTENT_LENGTH = 1024 * 1024
