@@ -150,7 +150,7 @@ class Config:
         self.DB_FREEZE_CHECK_MS = _env_int("DB_FREEZE_CHECK_MS", 1000)
         self.DB_PROBE_TIMEOUT_MS = _env_int("DB_PROBE_TIMEOUT_MS", 1000)
         # /health's whole database check (pool, ping, reconnect) answers within this.
-        self.HEALTH_TIMEOUT_MS = _env_int("HEALTH_TIMEOUT_MS", 1500)
+        self.HEALTH_TIMEOUT_MS = _env_int("HEALTH_TIMEOUT_MS", 1000)
 
         # HTTP
         self.MAX_CONTENT_LENGTH = 1024 * 1024

@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
 
@@ -154,25 +154,30 @@ def wait_deadline_seconds(conn: Any) -> float | None:
 
 @dataclass
 class Silence:
-    """This process's view of the server: when it last found it silent (monotonic), None when answering."""
+    """This process's view of one server (one DSN): since when it is silent (monotonic; None when it
+    answers), when it was last found silent, and the lock the one trial at a time holds."""
 
     since: float | None = None
     last: float = 0.0
+    trial: threading.Lock = field(default_factory=threading.Lock)
 
 
-_silence = Silence()
-_trial = threading.Lock()
+_silences: dict[str, Silence] = {}
 _probing = contextvars.ContextVar("comanda_db_probing", default=False)
 _deadline_at: contextvars.ContextVar[float | None] = contextvars.ContextVar("comanda_db_deadline_at", default=None)
 
 
-def _found_silent(now: float) -> None:
-    _silence.since = _silence.since or now
-    _silence.last = now
+def silence_of(conn: Any) -> Silence:
+    """The silence record of the server `conn` talks to (created on first use; a dict write is atomic)."""
+    record = _silences.get(conn.dsn)
+    if record is None:
+        record = _silences.setdefault(conn.dsn, Silence())
+    return record
 
 
-def _found_answering() -> None:
-    _silence.since = None
+def _found_silent(silence: Silence, now: float) -> None:
+    silence.since = silence.since or now
+    silence.last = now
 
 
 def server_answers(conn: Any, timeout: float) -> bool:
@@ -213,13 +218,17 @@ def wait_with_deadline(conn: Any) -> None:
         check_every = config["DB_FREEZE_CHECK_MS"] / 1000
         # A new session that gets no answer is a failed probe in itself.
         trial = conn.status == extensions.STATUS_SETUP
-        if _silence.since is not None:
+        silence = silence_of(conn)
+        if silence.since is not None:
             # One wait at a time (per process), at most once per DB_FREEZE_CHECK_MS, tries the server
             # again, bounded like a connect; every other wait fails at once. A thawed server is not
             # buried under every worker's retries.
-            if now - _silence.last < check_every or not _trial.acquire(blocking=False):
-                raise DatabaseTimeout(f"the database has not answered for {now - _silence.since:.1f}s")
-            limit, trial, held = min(limit, float(config["DB_CONNECT_TIMEOUT"])), True, True
+            # A wait with its own overall bound (/health) always asks: it is the operators' probe.
+            if overall is None:
+                if now - silence.last < check_every or not silence.trial.acquire(blocking=False):
+                    raise DatabaseTimeout(f"the database has not answered for {now - silence.since:.1f}s")
+                held = True
+            limit, trial = min(limit, float(config["DB_CONNECT_TIMEOUT"])), True
         if overall is not None:
             limit = max(0.0, min(limit, overall - now))
     deadline = None if limit is None else now + limit
@@ -229,18 +238,18 @@ def wait_with_deadline(conn: Any) -> None:
         while True:
             state = conn.poll()
             if state == extensions.POLL_OK:
-                if not _probing.get():
-                    _found_answering()
+                if check_every is not None:
+                    silence_of(conn).since = None
                 return
             now = time.monotonic()
             if deadline is not None and now >= deadline:
                 # Only a trial tells silence: a long wait whose probes were answered is one slow backend.
                 if trial:
-                    _found_silent(now)
+                    _found_silent(silence_of(conn), now)
                 raise DatabaseTimeout(f"the database did not answer within {limit:g}s")
             if next_check is not None and now >= next_check:
                 if not server_answers(conn, current_app.config["DB_PROBE_TIMEOUT_MS"] / 1000):
-                    _found_silent(time.monotonic())
+                    _found_silent(silence_of(conn), time.monotonic())
                     raise DatabaseTimeout("the database stopped answering (a new session got no answer either)")
                 now = time.monotonic()
                 next_check = now + (check_every or 0)
@@ -255,7 +264,7 @@ def wait_with_deadline(conn: Any) -> None:
                 raise extensions.OperationalError(f"bad state from poll: {state}")
     finally:
         if held:
-            _trial.release()
+            silence_of(conn).trial.release()
 
 
 @contextmanager

@@ -34,7 +34,7 @@ class HealthOut(Schema):
 def health():
     """Liveness and database reachability (no authentication)
 
-    200 with `"database": "ok"` when the database answers `SELECT 1` within HEALTH_TIMEOUT_MS (1.5 s);
+    200 with `"database": "ok"` when the database answers `SELECT 1` within HEALTH_TIMEOUT_MS (1 s);
     503 otherwise. For load balancers
     and orchestrators: it needs no token and reveals nothing but the version.
     """

@@ -65,9 +65,13 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     409: "Conflict with the current state; see `code`.",
     412: f"`{ErrorCode.PRECONDITION_FAILED}`: `If-Match` does not match the current version.",
     413: f"`{ErrorCode.PAYLOAD_TOO_LARGE}`: the body is over 1 MiB.",
+    414: f"`{ErrorCode.URI_TOO_LONG}`: the request line (path and query string) is over 4 KiB; answered by the "
+    "server in front of the app (nginx, or gunicorn).",
     415: f"`{ErrorCode.UNSUPPORTED_MEDIA_TYPE}`: send the body as `application/json`.",
     422: f"`{ErrorCode.VALIDATION_ERROR}`: `errors` maps dotted field paths (or unknown query parameters) to messages.",
     428: f"`{ErrorCode.PRECONDITION_REQUIRED}`: this request needs `If-Match`.",
+    431: f"`{ErrorCode.HEADER_TOO_LARGE}`: a header line is over 4 KiB, or all headers together over 16 KiB; "
+    "answered by the server in front of the app.",
     429: f"`{ErrorCode.RATE_LIMITED}`: too many requests (per client address, and per user when signed in; "
     "failed logins have their own stricter allowances); retry after `Retry-After` seconds.",
     500: f"`{ErrorCode.INTERNAL_ERROR}`.",
@@ -187,6 +191,7 @@ def standard_errors(path: str, operation: dict[str, Any], roles: Sequence[str] =
     if query:
         statuses.append(400)
     statuses.append(422)  # an undeclared query parameter is 422 on every operation (app/web/query.py)
+    statuses += [414, 431]  # nginx (or gunicorn) refuses an oversized request line or headers, as problem+json
     statuses += [500, 503]  # a bug anywhere; the database unreachable (every operation reads it)
     if method.lower() in WRITE_METHODS:  # app/web/transaction.py: a COMMIT that went unanswered
         statuses.append(504)

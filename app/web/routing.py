@@ -19,3 +19,6 @@ class IdConverter(IntegerConverter):
 
 def register_converters(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
+    # `/api/v1//orders` is no path of ours: 404 problem+json, not werkzeug's HTML 308 to the merged path
+    # (Flask answers routing redirects itself, past every error handler).
+    app.url_map.merge_slashes = False
