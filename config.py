@@ -199,6 +199,14 @@ class Config:
         self.OPENAPI_SWAGGER_UI_PATH = "docs"
         self.OPENAPI_SWAGGER_UI_URL = "/docs/assets/"
         self.OPENAPI_SWAGGER_UI_CONFIG = {"persistAuthorization": True}
+        # Paths start with /api/v1; a client's base URL is the deployment's origin (generated clients take
+        # it as base_url). Relative, so the document is right on every host that serves it.
+        self.API_SPEC_OPTIONS = {"servers": [{
+            "url": env.get("OPENAPI_SERVER_URL", "/"),
+            "description": "This deployment, production or local: the origin serving this document, e.g. "
+            "https://pos.example.com behind nginx, or http://127.0.0.1:5000 under `make run`.",
+            "x-internal": False,
+        }]}
 
     @staticmethod
     def default_log_format() -> str:
@@ -233,8 +241,10 @@ class Config:
         hh, _, mm = self.BUSINESS_DAY_STARTS_AT.partition(":")
         if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
             raise ConfigError(f"BUSINESS_DAY_STARTS_AT must be HH:MM, got {self.BUSINESS_DAY_STARTS_AT!r}")
-        if not (len(self.CURRENCY) == 3 and self.CURRENCY.isalpha() and self.CURRENCY.isupper()):
-            raise ConfigError(f"CURRENCY must be an ISO 4217 code, got {self.CURRENCY!r}")
+        from app.money import CURRENCIES
+
+        if self.CURRENCY not in CURRENCIES:
+            raise ConfigError(f"CURRENCY must be an ISO 4217 code of app/money.py CURRENCIES, got {self.CURRENCY!r}")
 
 
 def engine_options(cfg: Config) -> dict:

@@ -149,13 +149,12 @@ class Money(fields.Field):
         self.maximum = maximum
         length = max(MAX_AMOUNT_LENGTH, len(str(maximum)) + 4)
         shown = f"{maximum:,}".replace(",", "")
+        # Documented as the decimal string clients should send (generated clients type it `str`, never a
+        # float); a JSON number with at most two decimals is accepted too, as API.md says.
         openapi = {
-            "oneOf": [
-                {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$", "maxLength": length},
-                {"type": "number", "minimum": 0, "maximum": float(maximum), "multipleOf": 0.01},
-            ],
-            "description": "Exact amount: a decimal string (\"25.50\") or a JSON number, at most two decimals, "
-            f"0 to {shown}.",
+            "type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$", "maxLength": length,
+            "description": f"Exact amount as a decimal string (\"25.50\"), at most two decimals, 0 to {shown} "
+            "(a JSON number is accepted too).",
             "example": "25.50",
         }
         self.max_length = length

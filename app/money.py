@@ -14,6 +14,12 @@ MAX_UNIT_PRICE = Decimal("999999.99")
 # unit price and 20 modifiers at MAX_UNIT_PRICE, taxed). Cash handed over may be up to MAX_TENDERED.
 MAX_PAYMENT = Decimal("9999999999999.99")
 MAX_TENDERED = Decimal("99999999.99")
+# The ISO 4217 codes a deployment may set as CURRENCY (checked by config.py), documented as an enum so
+# clients get a closed type. A new market is one more entry.
+CURRENCIES = ("MXN", "USD", "CAD", "EUR", "GBP", "CHF", "COP", "CLP", "PEN", "ARS", "BRL", "UYU", "PYG", "BOB",
+              "GTQ", "HNL", "NIO", "CRC", "PAB", "DOP", "JPY", "AUD", "NZD")
+CURRENCY_DOC = {"type": "string", "enum": list(CURRENCIES), "example": "MXN",
+                "description": "ISO 4217 code of every amount (the deployment's CURRENCY)."}
 
 
 def cents_to_str(cents: int) -> str:

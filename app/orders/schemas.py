@@ -18,7 +18,7 @@ from app.fields import (
     trimmed,
 )
 from app.models import EVENT_TYPES, ORDER_STATUSES, PAYMENT_METHODS
-from app.money import MAX_PAYMENT, MAX_TENDERED
+from app.money import CURRENCY_DOC, MAX_PAYMENT, MAX_TENDERED
 from app.web.pagination import PageQuery, page_schema
 
 MAX_LINES = 200
@@ -280,7 +280,8 @@ class LineFiguresOut(Schema):
     notes = fields.String(allow_none=True)
     voided = fields.Boolean()
     modifiers = fields.List(fields.Nested(ModifierOut))
-    tax_rate = Percent(allow_zero=True, attribute="tax_rate", metadata={"description": "Snapshot at creation."})
+    tax_rate = Percent(allow_zero=True, attribute="tax_rate", dump_only=True,
+                       metadata={"description": "Snapshot at creation, as a string (\"16\", \"8.5\")."})
     discount = MoneyOut(attribute="discount_cents",
                         metadata={"description": "Its line discounts plus its shares of order discounts."})
     tax = MoneyOut(attribute="tax_cents")
@@ -371,7 +372,7 @@ class CheckFiguresOut(Schema):
     paid_total = MoneyOut(attribute="paid_total_cents")
     refund_total = MoneyOut(attribute="refund_total_cents", metadata={"description": "Refunds' amounts, tips not."})
     balance_due = MoneyOut(attribute="balance_due_cents", metadata={"description": "total - paid_total, never < 0."})
-    currency = fields.Function(lambda _order: current_app.config["CURRENCY"])
+    currency = fields.Function(lambda _order: current_app.config["CURRENCY"], metadata=CURRENCY_DOC)
 
 
 class CalculationOut(CheckFiguresOut):
@@ -394,6 +395,7 @@ class OrderOut(CheckFiguresOut):
     payments = fields.List(fields.Nested(PaymentOut))
     refunds = fields.List(fields.Nested(RefundOut))
     payment_method = fields.String(allow_none=True, metadata={
+        "enum": [*PAYMENT_METHODS, "mixed", None],
         "description": "The method of its payments, `mixed` when they differ; with none, the one given to close."})
     business_date = fields.Date(metadata={"description": "created_at's business date on the location's clock."})
     created_at = UTCDateTime()

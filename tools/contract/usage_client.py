@@ -16,7 +16,7 @@ from comanda_client import AuthenticatedClient, Client
 from comanda_client.api.auth import login
 from comanda_client.api.orders import append_order_items, close_order, create_order, get_order
 from comanda_client.api.products import create_product
-from comanda_client.api.reports import get_products_report
+from comanda_client.api.reports import get_products_report, get_products_report_csv
 from comanda_client.models import (
     AdHocLineIn,
     CloseIn,
@@ -64,10 +64,9 @@ def main(base_url: str, email: str, password: str) -> dict[str, object]:
     assert again.status is OrderOutStatus.CLOSED
 
     report: ProductsReportOut = ok(get_products_report.sync(client=client))
-    # The CSV variant of a report is another media type of the same operation: read it through the
-    # generated client's configured httpx client (base URL and bearer token already set).
-    csv = client.get_httpx_client().get("/api/v1/reports/products", params={"format": "csv"})
-    csv.raise_for_status()
+    # The CSV download is an operation of its own (GET /reports/products.csv): the client returns its text.
+    csv_answer = get_products_report_csv.sync_detailed(client=client)
+    csv_text: str = ok(csv_answer.parsed)
     return {
         "order_id": order.id,
         "status": again.status.value,
@@ -76,8 +75,8 @@ def main(base_url: str, email: str, password: str) -> dict[str, object]:
         "lines": [(line.product_name, line.quantity, line.unit_price) for line in again.items],
         "report_total_revenue": report.totals.revenue,
         "report_rows": [(row.product_name, row.quantity, row.revenue) for row in report.data],
-        "csv_content_type": csv.headers.get("content-type", ""),
-        "csv": csv.text,
+        "csv_content_type": csv_answer.headers.get("content-type", ""),
+        "csv": csv_text,
     }
 
 
