@@ -296,6 +296,22 @@ class RawAs(fields.Raw):
         self.documented_as = schema
 
 
+class OneOfOut(fields.Field):
+    """An answer dumped by `schema`, documented as `oneOf` the named `variants` with a `discriminator`
+    (the member whose value names the variant, and each value's variant): generated clients get one
+    typed class per variant instead of a loose object."""
+
+    def __init__(self, schema: type[Schema], *, variants: dict[str, type[Schema]], discriminator: str,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.dumper = schema()
+        self.variants = variants
+        self.discriminator = discriminator
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return None if value is None else self.dumper.dump(value)
+
+
 class OneOfSchemas(fields.Field):
     """A JSON object loaded (and validated) by `schema`, documented as `oneOf` the named `variants`.
 

@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from app.fields import (
     Money,
     MoneyOut,
+    OneOfOut,
     OneOfSchemas,
     Percent,
     RawAs,
@@ -358,6 +359,99 @@ class EventOut(Schema):
                                              "version": 4}})
 
 
+# -- each event type's `data`, documented per type (oneOf with `type` as discriminator) ----------------
+# Documentation of what app/orders writes into an event's data; the answer is the stored object as is.
+# Every data has `version`; members an older event may lack are not `required`. A new event type is one
+# entry in EVENT_DATA (a type without one is documented with the open EventData).
+
+
+class EventData(Schema):
+    OPENAPI_EXTRA = {"required": ["version"], "additionalProperties": True}
+    version = fields.Integer(metadata={"description": "The order's version after the change."})
+
+
+class LinesEventData(EventData):
+    item_ids = fields.List(fields.Integer())
+    total = MoneyOut()
+    split_from = fields.Integer(allow_none=True, metadata={"description": "created by a split: the source order."})
+
+
+class ItemVoidedEventData(EventData):
+    item_id = fields.Integer()
+    total = MoneyOut()
+
+
+class UpdatedEventData(EventData):
+    changes = fields.Dict(metadata={"description": "The fields sent and their new values."})
+
+
+class DiscountEventData(EventData):
+    discount_id = fields.Integer()
+    item_id = fields.Integer(allow_none=True)
+    percent = fields.String(allow_none=True)
+    amount = MoneyOut(allow_none=True)
+    applied = MoneyOut()
+    reason = fields.String()
+    total = MoneyOut()
+
+
+class PaymentData(Schema):
+    payment_id = fields.Integer()
+    method = fields.String(metadata={"enum": list(PAYMENT_METHODS)})
+    amount = MoneyOut()
+    tip = MoneyOut()
+    tendered = MoneyOut(allow_none=True)
+    change = MoneyOut(allow_none=True)
+
+
+class PaymentAddedEventData(EventData, PaymentData):
+    balance_due = MoneyOut()
+
+
+class ClosedEventData(EventData):
+    payment = fields.Nested(PaymentData, allow_none=True, metadata={"description": "The payment close made."})
+
+
+class RefundData(Schema):
+    refund_id = fields.Integer()
+    items = fields.List(fields.Dict())
+    amount = MoneyOut()
+    tax = MoneyOut()
+    tip = MoneyOut()
+    method = fields.String(metadata={"enum": list(PAYMENT_METHODS)})
+    reason = fields.String()
+
+
+class CancelledEventData(EventData):
+    reason = fields.String(allow_none=True)
+    refund = fields.Nested(RefundData, allow_none=True, metadata={"description": "Cancelling a paid order refunds it."})
+
+
+class RefundedEventData(EventData, RefundData):
+    pass
+
+
+EVENT_DATA: dict[str, type[Schema]] = {
+    "created": LinesEventData, "items_added": LinesEventData, "item_voided": ItemVoidedEventData,
+    "updated": UpdatedEventData, "discount_added": DiscountEventData, "discount_removed": DiscountEventData,
+    "payment_added": PaymentAddedEventData, "closed": ClosedEventData, "cancelled": CancelledEventData,
+    "refunded": RefundedEventData,
+}
+
+
+def _event_variant(type_: str) -> type[Schema]:
+    """The event of one type: EventOut with `type` fixed and `data` typed (documentation only)."""
+    name = "".join(part.capitalize() for part in type_.split("_")) + "EventOut"
+    return Schema.from_dict({
+        **{key: field for key, field in EventOut._declared_fields.items() if key not in ("type", "data")},
+        "type": fields.String(metadata={"enum": [type_]}),
+        "data": fields.Nested(EVENT_DATA.get(type_, EventData)),
+    }, name=name)
+
+
+EVENT_VARIANTS = {type_: _event_variant(type_) for type_ in EVENT_TYPES}
+
+
 class CheckFiguresOut(Schema):
     """The money fields shared by an order and a calculation."""
 
@@ -440,4 +534,7 @@ class BatchOut(Schema):
 
 OrderPage = page_schema(OrderOut, "OrderPage")
 
-EventPage = page_schema(EventOut, "OrderEventPage")
+EventPage = Schema.from_dict({
+    "data": fields.List(OneOfOut(EventOut, variants=EVENT_VARIANTS, discriminator="type")),
+    "next_cursor": OrderPage._declared_fields["next_cursor"],
+}, name="OrderEventPage")

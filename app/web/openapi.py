@@ -23,7 +23,7 @@ from flask_smorest import Api
 from marshmallow import fields
 
 from app.errors import PROBLEM_MIMETYPE, ErrorCode
-from app.fields import OneOfSchemas, ProblemSchema, RawAs
+from app.fields import OneOfOut, OneOfSchemas, ProblemSchema, RawAs
 
 ROLES_EXTENSION = "x-roles"  # set on operations by auth_required (app/auth/permissions.py)
 
@@ -237,6 +237,11 @@ def _one_of_schemas(self: Any, field: fields.Field, **kwargs: Any) -> dict[str, 
     """apispec attribute function (bound to its OpenAPIConverter): a OneOfSchemas field's variants."""
     if isinstance(field, OneOfSchemas):
         return {"oneOf": [self.resolve_nested_schema(variant) for variant in field.variants]}
+    if isinstance(field, OneOfOut):
+        refs = {value: self.resolve_nested_schema(variant) for value, variant in field.variants.items()}
+        return {"oneOf": list(refs.values()),
+                "discriminator": {"propertyName": field.discriminator,
+                                  "mapping": {value: ref["$ref"] for value, ref in refs.items()}}}
     if isinstance(field, RawAs):
         return self.resolve_nested_schema(field.documented_as)
     return {}

@@ -14,17 +14,26 @@ from typing import TypeVar
 
 from comanda_client import AuthenticatedClient, Client
 from comanda_client.api.auth import login
-from comanda_client.api.orders import append_order_items, close_order, create_order, get_order
+from comanda_client.api.orders import (
+    append_order_items,
+    close_order,
+    create_order,
+    get_order,
+    list_order_events,
+)
 from comanda_client.api.products import create_product
 from comanda_client.api.reports import get_products_report, get_products_report_csv
 from comanda_client.models import (
     AdHocLineIn,
+    ClosedEventOut,
     CloseIn,
     CloseInPaymentMethod,
     ItemsIn,
     LoginIn,
     OrderIn,
     OrderOut,
+    OrderOutCurrency,
+    OrderOutPaymentMethodType1,
     OrderOutStatus,
     Problem,
     ProductIn,
@@ -62,6 +71,13 @@ def main(base_url: str, email: str, password: str) -> dict[str, object]:
     order = ok(close_order.sync(order.id, client=client, body=CloseIn(payment_method=CloseInPaymentMethod.CASH)))
     again: OrderOut = ok(get_order.sync(order.id, client=client))
     assert again.status is OrderOutStatus.CLOSED
+
+    # Enums, not strings: payment_method (mixed included) and currency.
+    assert again.payment_method is OrderOutPaymentMethodType1.CASH and again.currency is OrderOutCurrency.MXN
+    # Each event's data is typed by its type (oneOf with `type` as discriminator): no casting.
+    events = ok(list_order_events.sync(order.id, client=client))
+    closed = [event for event in events.data if isinstance(event, ClosedEventOut)]
+    assert len(closed) == 1 and closed[0].data.version == again.version
 
     report: ProductsReportOut = ok(get_products_report.sync(client=client))
     # The CSV download is an operation of its own (GET /reports/products.csv): the client returns its text.
