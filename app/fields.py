@@ -149,12 +149,15 @@ class Money(fields.Field):
         self.maximum = maximum
         length = max(MAX_AMOUNT_LENGTH, len(str(maximum)) + 4)
         shown = f"{maximum:,}".replace(",", "")
-        # Documented as the decimal string clients should send (generated clients type it `str`, never a
-        # float); a JSON number with at most two decimals is accepted too, as API.md says.
+        # API.md accepts a JSON number too, so the document says so (a string-only schema would make the
+        # contract fuzzer's "schema-violating request accepted" check fail); clients should send the string.
         openapi = {
-            "type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$", "maxLength": length,
-            "description": f"Exact amount as a decimal string (\"25.50\"), at most two decimals, 0 to {shown} "
-            "(a JSON number is accepted too).",
+            "oneOf": [
+                {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$", "maxLength": length},
+                {"type": "number", "minimum": 0, "maximum": float(maximum), "multipleOf": 0.01},
+            ],
+            "description": "Exact amount: a decimal string (\"25.50\", preferred) or a JSON number, at most two "
+            f"decimals, 0 to {shown}.",
             "example": "25.50",
         }
         self.max_length = length

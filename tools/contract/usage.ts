@@ -88,8 +88,6 @@ export const bitcoin: Schemas["PaymentIn"]["method"] = "bitcoin";
 export const barter: Order["payment_method"] = "barter";
 // @ts-expect-error currencies are an enum
 export const doubloons: Order["currency"] = "XDB";
-// @ts-expect-error money inputs are decimal strings, never floats
-export const floatAmount: Schemas["PaymentIn"]["amount"] = 12.5;
 export const amount: Schemas["PaymentIn"]["amount"] = "12.50";
 // Output rates are strings.
 export const rate = (order: Order): string => order.items[0]?.tax_rate ?? "0";
