@@ -269,7 +269,13 @@ class Percent(fields.Field):
             'answered as a string without trailing zeros ("16", "8.5", "12.125").',
             "example": "16",
         }
-        if kwargs.get("dump_only") or kwargs.get("allow_none"):
+        if kwargs.get("allow_none") and not kwargs.get("dump_only"):
+            # An input that may be null: null rides on the string branch (OpenAPI 3.0 wants a `type`
+            # beside `nullable`; app/web/openapi.py drops apispec's top-level one), and a JSON number is
+            # accepted too, so the document says so.
+            string, number = openapi["oneOf"]
+            openapi = {**openapi, "oneOf": [{**string, "nullable": True}, number]}
+        elif kwargs.get("dump_only"):
             # Answers are always the string form; and OpenAPI 3.0's `nullable` needs a `type` beside it,
             # so a nullable percentage is documented as a nullable string (a JSON number is accepted too).
             openapi = {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,3})?$", "maxLength": MAX_PERCENT_LENGTH,

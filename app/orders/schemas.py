@@ -295,7 +295,7 @@ class LineOut(LineFiguresOut):
 
 
 class DiscountFiguresOut(Schema):
-    percent = Percent(attribute="percent", allow_none=True)
+    percent = Percent(attribute="percent", allow_none=True, dump_only=True)
     amount = MoneyOut(attribute="amount_cents", allow_none=True)
     applied = MoneyOut(attribute="applied_cents", metadata={"description": "What it takes off now."})
     reason = fields.String(allow_none=True)

@@ -214,6 +214,7 @@ class SchemaExtrasPlugin(BasePlugin):
             if isinstance(plugin, MarshmallowPlugin):
                 plugin.converter.add_attribute_function(_one_of_schemas)  # type: ignore[union-attr]
                 plugin.converter.add_attribute_function(_integer_format)  # type: ignore[union-attr]
+                plugin.converter.add_attribute_function(_nullable_branch)  # type: ignore[union-attr]
 
     def schema_helper(self, name: str, definition: dict, schema: Any = None, **kwargs: Any) -> dict | None:
         extra = dict(getattr(schema, "OPENAPI_EXTRA", None) or {})
@@ -244,6 +245,14 @@ def _one_of_schemas(self: Any, field: fields.Field, **kwargs: Any) -> dict[str, 
                                   "mapping": {value: ref["$ref"] for value, ref in refs.items()}}}
     if isinstance(field, RawAs):
         return self.resolve_nested_schema(field.documented_as)
+    return {}
+
+
+def _nullable_branch(self: Any, field: fields.Field, ret: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """apispec attribute function: a `oneOf` whose branch carries `nullable` needs no top-level one (and
+    OpenAPI 3.0 refuses `nullable` without a `type` beside it)."""
+    if "oneOf" in ret and any(isinstance(b, dict) and b.get("nullable") for b in ret["oneOf"]):
+        ret.pop("nullable", None)
     return {}
 
 
