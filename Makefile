@@ -20,14 +20,17 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/.runtime
 	@touch $@
 
 ## run: install, migrate the database, make sure an admin exists (and print how to log in), then serve
-## http://127.0.0.1:5000 with gunicorn (RUN_WORKERS processes, deploy/gunicorn.conf.py) on the SQLite file,
-## with the webhook worker (`flask webhooks work`, docs/feed.md) next to it (Ctrl-C stops both)
+## http://$(HOST):$(PORT) with gunicorn (RUN_WORKERS processes, deploy/gunicorn.conf.py) on the SQLite file,
+## with the webhook worker (`flask webhooks work`, docs/feed.md) next to it (Ctrl-C stops both).
+## `make run PORT=8000` when 5000 is taken (macOS AirPlay); `HOST=0.0.0.0` to reach it from a tablet on the LAN.
 RUN_WORKERS ?= 3
+PORT ?= 5000
+HOST ?= 127.0.0.1
 run: $(VENV)/.runtime
 	$(BIN)/flask db upgrade
 	$(BIN)/flask users ensure-admin
-	@echo "Serving http://127.0.0.1:5000 with gunicorn ($(RUN_WORKERS) workers) and the webhook worker; Ctrl-C stops both."
-	$(BIN)/flask webhooks work & GUNICORN_BIND=127.0.0.1:5000 GUNICORN_WORKERS=$(RUN_WORKERS) $(BIN)/gunicorn -c deploy/gunicorn.conf.py wsgi:app
+	@echo "Serving http://$(HOST):$(PORT) with gunicorn ($(RUN_WORKERS) workers) and the webhook worker; Ctrl-C stops both."
+	$(BIN)/flask webhooks work & GUNICORN_BIND=$(HOST):$(PORT) GUNICORN_WORKERS=$(RUN_WORKERS) $(BIN)/gunicorn -c deploy/gunicorn.conf.py wsgi:app
 
 ## test: install test requirements and run the suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)
 test: $(VENV)/.dev

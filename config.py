@@ -136,6 +136,11 @@ class Config:
         self.SECRET_KEY = env.get("SECRET_KEY")
         self.JWT_SECRET_KEY = env.get("JWT_SECRET_KEY")
         self.SQLALCHEMY_DATABASE_URI = normalize_database_url(env.get("DATABASE_URL", ""))
+        # `flask db upgrade` connects as the schema's owner; the app's role (DATABASE_URL) may only
+        # read and write rows (deploy/roles.sql, docs/security.md). Unset: DATABASE_URL itself.
+        self.MIGRATION_DATABASE_URL = normalize_database_url(
+            env.get("MIGRATION_DATABASE_URL", ""), "MIGRATION_DATABASE_URL"
+        ) or None
         # Optional replica for report reads (app/replicas.py); unset, reports read DATABASE_URL.
         self.REPORTS_DATABASE_URL = normalize_database_url(
             env.get("REPORTS_DATABASE_URL", ""), "REPORTS_DATABASE_URL", writes=False
@@ -163,6 +168,14 @@ class Config:
         # and DB_CONNECT_TIMEOUT for a connection, the pool's pre-ping or BEGIN (app/database.py).
         # Longer than the statement timeout, so a slow statement gets the server's own error.
         self.DB_RESPONSE_TIMEOUT_MS = _env_int("DB_RESPONSE_TIMEOUT_MS", self.DB_STATEMENT_TIMEOUT_MS + 2000)
+        # A frozen server (not merely a slow statement): a wait with no answer after DB_FREEZE_CHECK_MS
+        # asks the server for a new session; no answer within DB_PROBE_TIMEOUT_MS ends the wait at once
+        # (503, or 504 after COMMIT), and the process fails further waits fast until the server answers
+        # again. A long report on a live server is never cut short (app/database.py).
+        self.DB_FREEZE_CHECK_MS = _env_int("DB_FREEZE_CHECK_MS", 1000)
+        self.DB_PROBE_TIMEOUT_MS = _env_int("DB_PROBE_TIMEOUT_MS", 1000)
+        # /health's whole database check (pool, ping, reconnect) answers within this.
+        self.HEALTH_TIMEOUT_MS = _env_int("HEALTH_TIMEOUT_MS", 1000)
 
         # HTTP
         self.MAX_CONTENT_LENGTH = 1024 * 1024
@@ -181,6 +194,9 @@ class Config:
         self.ARGON2_PARALLELISM = _env_int("ARGON2_PARALLELISM", 4)
         self.LOGIN_FAILURES_PER_EMAIL = env.get("LOGIN_FAILURES_PER_EMAIL", "5 per minute")
         self.LOGIN_FAILURES_PER_ADDRESS = env.get("LOGIN_FAILURES_PER_ADDRESS", "100 per minute")
+        # Every /api/ request, per client address and (signed in) per user (app/web/ratelimit.py).
+        self.RATELIMIT_PER_ADDRESS = env.get("RATELIMIT_PER_ADDRESS", "6000 per minute")
+        self.RATELIMIT_PER_USER = env.get("RATELIMIT_PER_USER", "1200 per minute")
         self.RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_KEY_PREFIX = env.get("RATELIMIT_KEY_PREFIX", "comanda")
@@ -208,6 +224,14 @@ class Config:
         self.OPENAPI_SWAGGER_UI_PATH = "docs"
         self.OPENAPI_SWAGGER_UI_URL = "/docs/assets/"
         self.OPENAPI_SWAGGER_UI_CONFIG = {"persistAuthorization": True}
+        # Paths start with /api/v1; a client's base URL is the deployment's origin (generated clients take
+        # it as base_url). Relative, so the document is right on every host that serves it.
+        self.API_SPEC_OPTIONS = {"servers": [{
+            "url": env.get("OPENAPI_SERVER_URL", "/"),
+            "description": "This deployment, production or local: the origin serving this document, e.g. "
+            "https://pos.example.com behind nginx, or http://127.0.0.1:5000 under `make run`.",
+            "x-internal": False,
+        }]}
 
     @staticmethod
     def default_log_format() -> str:
@@ -227,17 +251,25 @@ class Config:
 
     def validate(self) -> None:
         """Raise ConfigError if the settings cannot run this environment."""
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        from limits import parse
 
-        try:
-            ZoneInfo(self.BUSINESS_TIMEZONE)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ConfigError(f"BUSINESS_TIMEZONE {self.BUSINESS_TIMEZONE!r} is not an IANA time zone") from exc
+        for name in ("RATELIMIT_PER_ADDRESS", "RATELIMIT_PER_USER", "LOGIN_FAILURES_PER_EMAIL",
+                     "LOGIN_FAILURES_PER_ADDRESS"):
+            try:
+                parse(getattr(self, name))
+            except ValueError as exc:
+                raise ConfigError(f"{name} must read like '1200 per minute', got {getattr(self, name)!r}") from exc
+        from app.business_time import is_iana_zone
+
+        if not is_iana_zone(self.BUSINESS_TIMEZONE):
+            raise ConfigError(f"BUSINESS_TIMEZONE {self.BUSINESS_TIMEZONE!r} is not an IANA time zone")
         hh, _, mm = self.BUSINESS_DAY_STARTS_AT.partition(":")
         if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
             raise ConfigError(f"BUSINESS_DAY_STARTS_AT must be HH:MM, got {self.BUSINESS_DAY_STARTS_AT!r}")
-        if not (len(self.CURRENCY) == 3 and self.CURRENCY.isalpha() and self.CURRENCY.isupper()):
-            raise ConfigError(f"CURRENCY must be an ISO 4217 code, got {self.CURRENCY!r}")
+        from app.money import CURRENCIES
+
+        if self.CURRENCY not in CURRENCIES:
+            raise ConfigError(f"CURRENCY must be an ISO 4217 code of app/money.py CURRENCIES, got {self.CURRENCY!r}")
 
 
 def engine_options(cfg: Config) -> dict:
@@ -294,6 +326,10 @@ class TestingConfig(Config):
         self.SECRET_KEY = "test-secret-key-" + "x" * 32
         self.JWT_SECRET_KEY = "test-jwt-secret-key-" + "y" * 32
         self.SQLALCHEMY_DATABASE_URI = self.SQLALCHEMY_DATABASE_URI or "sqlite://"
+        # The suite makes thousands of requests a minute from one address as one user; tests of the
+        # limits set their own allowances.
+        self.RATELIMIT_PER_ADDRESS = os.environ.get("RATELIMIT_PER_ADDRESS", "1000000 per minute")
+        self.RATELIMIT_PER_USER = os.environ.get("RATELIMIT_PER_USER", "1000000 per minute")
         # Cheap hashes keep the suite fast; production uses the argon2 defaults.
         self.ARGON2_TIME_COST = 1
         self.ARGON2_MEMORY_COST = 1024

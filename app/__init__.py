@@ -74,11 +74,13 @@ def register_extensions(app: Flask) -> None:
 def register_request_hooks(app: Flask) -> None:
     from app.web.json_body import register_json_body
     from app.web.query import register_query_gate
+    from app.web.ratelimit import register_rate_limits
     from app.web.request_log import register_request_log
     from app.web.transaction import register_transaction
 
     # Order matters: after_request hooks run in reverse, so the commit runs before the access log.
     register_request_log(app)
+    register_rate_limits(app)
     register_json_body(app)
     register_query_gate(app)
     register_transaction(app)

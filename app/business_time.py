@@ -7,10 +7,28 @@ BUSINESS_TIMEZONE / BUSINESS_DAY_STARTS_AT, the clock the default location was m
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
-from zoneinfo import ZoneInfo
+from functools import cache, lru_cache
+from zoneinfo import ZoneInfo, available_timezones
 
 from flask import current_app
+
+# Names the zone database carries that are not places: "localtime" is the host's own clock (a
+# business date would follow whatever the server is set to), "Factory" is a placeholder zone, and
+# posix/ and right/ are copies of the tree (right/ counts leap seconds, which UTC timestamps do not).
+NOT_PLACES = frozenset({"localtime", "Factory", "posixrules"})
+ALIAS_TREES = ("posix/", "right/")
+
+
+def is_iana_zone(name: str) -> bool:
+    """Whether `name` is a real IANA time zone (America/Mexico_City, UTC), not a host alias."""
+    return name not in NOT_PLACES and not name.startswith(ALIAS_TREES) and name in iana_zones()
+
+
+@cache
+def iana_zones() -> frozenset[str]:
+    """Every real IANA zone name this host knows (see `is_iana_zone`)."""
+    return frozenset(name for name in available_timezones()
+                     if name not in NOT_PLACES and not name.startswith(ALIAS_TREES))
 
 
 @lru_cache(maxsize=8)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from pathlib import Path
 
@@ -47,7 +48,7 @@ def ensure_admin() -> None:
     from app.users.services import UserInput
     from app.users.services import create_user as create
 
-    saved = Path(current_app.instance_path) / "first-admin.txt"
+    database, saved = first_admin_file()
     count = db.session.scalar(select(func.count()).select_from(User).where(User.role == "admin", User.active))
     if count:
         hint = f" (first admin's credentials: {saved})" if saved.exists() else ""
@@ -61,7 +62,7 @@ def ensure_admin() -> None:
     if current_app.config["ENV_NAME"] == "development" and not current_app.config["ADMIN_PASSWORD"]:
         # Local convenience only: instance/ is git-ignored; production prints once and keeps nothing.
         saved.parent.mkdir(parents=True, exist_ok=True)
-        saved.write_text(f"email: {email}\npassword: {password}\n")
+        saved.write_text(f"database: {database}\nemail: {email}\npassword: {password}\n")
         saved.chmod(0o600)
         shown += f"  (also saved in {saved})"
     click.echo(
@@ -71,6 +72,23 @@ def ensure_admin() -> None:
         f'-H \'Content-Type: application/json\' -d \'{{"email": "{email}", "password": "..."}}\'\n'
         "This password is shown once; change it with PATCH /api/v1/users/{id}."
     )
+
+
+def first_admin_file() -> tuple[str, Path]:
+    """This database (its URL without the password) and the file its first admin's login is kept in.
+
+    instance/first-admin.txt belongs to the first database that used it (its `database:` line); another
+    database (a second DATABASE_URL, a test run) gets first-admin-<hash of its URL>.txt, so one
+    database's credentials never overwrite, nor are shown as, another's."""
+    database = db.engine.url.render_as_string(hide_password=True)
+    instance = Path(current_app.instance_path)
+    own = instance / f"first-admin-{hashlib.sha256(database.encode()).hexdigest()[:12]}.txt"
+    shared = instance / "first-admin.txt"
+    if own.exists():
+        return database, own
+    if not shared.exists() or f"database: {database}\n" in shared.read_text().splitlines(keepends=True):
+        return database, shared
+    return database, own
 
 
 idempotency_cli = AppGroup("idempotency", help="Idempotency keys.")

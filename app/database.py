@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextvars
+import math
 import select
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
 
@@ -141,24 +144,141 @@ def wait_deadline_seconds(conn: Any) -> float | None:
     return config["DB_RESPONSE_TIMEOUT_MS"] / 1000
 
 
+# -- a frozen server, told apart from a slow statement ---------------------------------------------
+# The response deadline above must outlast the statement timeout that long reports need, so on its own
+# it would hold every request for ~17 s while the server is frozen. A frozen server answers nothing,
+# not even a new session; a slow statement's server does. So a wait with no answer after
+# DB_FREEZE_CHECK_MS asks for a new session on the same host (a liveness probe): any answer within
+# DB_PROBE_TIMEOUT_MS (even an error such as "too many clients") means the server is alive and the wait
+# goes on; none means frozen, and the wait ends at once. The process then remembers the silence: for
+# the next DB_FREEZE_CHECK_MS every wait fails at once, after that one wait at a time is a trial with
+# the probe's bound, and the first answer clears it. One backend frozen alone (a stuck lock, a stuck
+# disk write) still gets the full response deadline, since the server itself answers probes.
+
+
+@dataclass
+class Silence:
+    """This process's view of one server (one DSN): since when it is silent (monotonic; None when it
+    answers), when it was last found silent, and the lock the one trial at a time holds."""
+
+    since: float | None = None
+    last: float = 0.0
+    trial: threading.Lock = field(default_factory=threading.Lock)
+
+
+_silences: dict[str, Silence] = {}
+_probing = contextvars.ContextVar("comanda_db_probing", default=False)
+_deadline_at: contextvars.ContextVar[float | None] = contextvars.ContextVar("comanda_db_deadline_at", default=None)
+
+
+def silence_of(conn: Any) -> Silence:
+    """The silence record of the server `conn` talks to (created on first use; a dict write is atomic)."""
+    record = _silences.get(conn.dsn)
+    if record is None:
+        record = _silences.setdefault(conn.dsn, Silence())
+    return record
+
+
+def _found_silent(silence: Silence, now: float) -> None:
+    silence.since = silence.since or now
+    silence.last = now
+
+
+def server_answers(conn: Any, timeout: float) -> bool:
+    """Whether the host `conn` is connected to opens a new session within `timeout` seconds."""
+    params = {k: v for k, v in conn.get_dsn_parameters().items() if k != "target_session_attrs"}
+    params.update(host=conn.info.host, port=str(conn.info.port), application_name="comanda-probe",
+                  connect_timeout=str(max(2, math.ceil(timeout))))
+    if conn.info.password:
+        params["password"] = conn.info.password
+    token = _probing.set(True)
+    try:
+        import psycopg2
+
+        probe = psycopg2.connect(**params)
+    except DatabaseTimeout:
+        return False
+    except PsycopgOperationalError:
+        return True  # the server answered, if only to refuse: it is not frozen
+    finally:
+        _probing.reset(token)
+    probe.close()
+    return True
+
+
 def wait_with_deadline(conn: Any) -> None:
-    """psycopg2 wait callback: poll the connection until done, or raise after the deadline."""
+    """psycopg2 wait callback: poll the connection until done, or raise after the deadline or when the
+    server is found frozen (see above)."""
+    now = time.monotonic()
     limit = wait_deadline_seconds(conn)
-    deadline = None if limit is None else time.monotonic() + limit
-    while True:
-        state = conn.poll()
-        if state == extensions.POLL_OK:
-            return
-        remaining = None if deadline is None else deadline - time.monotonic()
-        if remaining is not None and remaining <= 0:
-            raise DatabaseTimeout(f"the database did not answer within {limit:g}s")
-        fileno = conn.fileno()
-        if state == extensions.POLL_READ:
-            select.select([fileno], [], [], remaining)
-        elif state == extensions.POLL_WRITE:
-            select.select([], [fileno], [], remaining)
-        else:
-            raise extensions.OperationalError(f"bad state from poll: {state}")
+    check_every, trial, held = None, False, False
+    overall = _deadline_at.get()
+    if _probing.get():
+        limit = current_app.config["DB_PROBE_TIMEOUT_MS"] / 1000 if has_app_context() else limit
+        if overall is not None and limit is not None:
+            limit = max(0.0, min(limit, overall - now))
+    elif limit is not None and has_app_context():
+        config = current_app.config
+        check_every = config["DB_FREEZE_CHECK_MS"] / 1000
+        # A new session that gets no answer is a failed probe in itself.
+        trial = conn.status == extensions.STATUS_SETUP
+        silence = silence_of(conn)
+        if silence.since is not None:
+            # One wait at a time (per process), at most once per DB_FREEZE_CHECK_MS, tries the server
+            # again, bounded like a connect; every other wait fails at once. A thawed server is not
+            # buried under every worker's retries.
+            # A wait with its own overall bound (/health) always asks: it is the operators' probe.
+            if overall is None:
+                if now - silence.last < check_every or not silence.trial.acquire(blocking=False):
+                    raise DatabaseTimeout(f"the database has not answered for {now - silence.since:.1f}s")
+                held = True
+            limit, trial = min(limit, float(config["DB_CONNECT_TIMEOUT"])), True
+        if overall is not None:
+            limit = max(0.0, min(limit, overall - now))
+    deadline = None if limit is None else now + limit
+    # A trial (a connect, or the one retry while silent) is a probe itself: nothing to ask besides.
+    next_check = None if check_every is None or trial else now + check_every
+    try:
+        while True:
+            state = conn.poll()
+            if state == extensions.POLL_OK:
+                if check_every is not None:
+                    silence_of(conn).since = None
+                return
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                # Only a trial tells silence: a long wait whose probes were answered is one slow backend.
+                if trial:
+                    _found_silent(silence_of(conn), now)
+                raise DatabaseTimeout(f"the database did not answer within {limit:g}s")
+            if next_check is not None and now >= next_check:
+                if not server_answers(conn, current_app.config["DB_PROBE_TIMEOUT_MS"] / 1000):
+                    _found_silent(silence_of(conn), time.monotonic())
+                    raise DatabaseTimeout("the database stopped answering (a new session got no answer either)")
+                now = time.monotonic()
+                next_check = now + (check_every or 0)
+            remaining = [t - now for t in (deadline, next_check) if t is not None]
+            timeout = max(0.0, min(remaining)) if remaining else None
+            fileno = conn.fileno()
+            if state == extensions.POLL_READ:
+                select.select([fileno], [], [], timeout)
+            elif state == extensions.POLL_WRITE:
+                select.select([], [fileno], [], timeout)
+            else:
+                raise extensions.OperationalError(f"bad state from poll: {state}")
+    finally:
+        if held:
+            silence_of(conn).trial.release()
+
+
+@contextmanager
+def answer_within(seconds: float) -> Iterator[None]:
+    """Every database wait inside (pool ping, reconnect, statements) ends by `seconds` from now (PostgreSQL)."""
+    token = _deadline_at.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _deadline_at.reset(token)
 
 
 @contextmanager

@@ -47,6 +47,8 @@ class ErrorCode(StrEnum):
     IDEMPOTENCY_KEY_IN_PROGRESS = "idempotency_key_in_progress"
     PRECONDITION_FAILED = "precondition_failed"
     PAYLOAD_TOO_LARGE = "payload_too_large"
+    URI_TOO_LONG = "uri_too_long"
+    HEADER_TOO_LARGE = "header_too_large"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     VALIDATION_ERROR = "validation_error"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
@@ -84,10 +86,12 @@ HTTP_CODES: dict[int, ErrorCode] = {
     409: ErrorCode.CONFLICT,
     412: ErrorCode.PRECONDITION_FAILED,
     413: ErrorCode.PAYLOAD_TOO_LARGE,
+    414: ErrorCode.URI_TOO_LONG,
     415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
     422: ErrorCode.VALIDATION_ERROR,
     428: ErrorCode.PRECONDITION_REQUIRED,
     429: ErrorCode.RATE_LIMITED,
+    431: ErrorCode.HEADER_TOO_LARGE,
     500: ErrorCode.INTERNAL_ERROR,
     503: ErrorCode.SERVICE_UNAVAILABLE,
     504: ErrorCode.OUTCOME_UNKNOWN,
@@ -100,9 +104,11 @@ DETAILS: dict[int, str] = {
     404: "The resource does not exist.",
     405: "This method is not allowed on this resource.",
     413: "The request body is larger than 1 MiB.",
+    414: "The request line is too long.",
     415: "Send the body as application/json.",
     422: "Request body is invalid.",
     429: "Too many requests; slow down.",
+    431: "A header line, or all headers together, are too large.",
     500: "An unexpected error occurred.",
     503: "The service is temporarily unavailable; retry shortly.",
 }

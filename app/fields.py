@@ -141,20 +141,29 @@ MAX_AMOUNT_LENGTH = 16  # "999999.99" with room for leading zeros; longer string
 
 
 class Money(fields.Field):
-    """A price: JSON string or number, at most two decimals, 0 <= x <= 999999.99. Loads to cents."""
+    """A price: JSON string or number, at most two decimals, 0 <= x <= 999999.99. Loads to cents.
 
-    OPENAPI = {
-        "oneOf": [
-            {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$", "maxLength": MAX_AMOUNT_LENGTH},
-            {"type": "number", "minimum": 0, "maximum": 999999.99, "multipleOf": 0.01},
-        ],
-        "description": "Exact amount: a decimal string (\"25.50\") or a JSON number, at most two decimals, "
-        "0 to 999999.99.",
-        "example": "25.50",
-    }
+    `maximum` raises the cap for amounts that are not unit prices (a payment is bounded by the
+    order's balance_due, a cash tender by MAX_TENDERED)."""
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**{**kwargs, "metadata": {**self.OPENAPI, **kwargs.get("metadata", {})}})
+    def __init__(self, maximum: Decimal = MAX_UNIT_PRICE, **kwargs) -> None:
+        self.maximum = maximum
+        length = max(MAX_AMOUNT_LENGTH, len(str(maximum)) + 4)
+        shown = f"{maximum:,}".replace(",", "")
+        # API.md accepts a JSON number too, so the document says so (a string-only schema would make the
+        # contract fuzzer's "schema-violating request accepted" check fail); clients should send the string.
+        openapi = {
+            "oneOf": [
+                {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$", "maxLength": length},
+                {"type": "number", "minimum": 0, "maximum": float(maximum), "multipleOf": 0.01},
+            ],
+            "description": "Exact amount: a decimal string (\"25.50\", preferred) or a JSON number, at most two "
+            f"decimals, 0 to {shown}.",
+            "example": "25.50",
+        }
+        self.max_length = length
+        super().__init__(**{**kwargs, "metadata": {**openapi, **kwargs.get("metadata", {})}})
+        self.error_messages["range"] = f"Must be between 0 and {shown}."
 
     default_error_messages = {
         "invalid": 'Must be a decimal amount such as "12.50".',
@@ -166,7 +175,7 @@ class Money(fields.Field):
         # Numbers arrive as Decimal (the JSON provider never makes floats); bools are not money.
         if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
             raise self.make_error("invalid")
-        if isinstance(value, str) and (len(value) > MAX_AMOUNT_LENGTH or not PLAIN_DECIMAL.fullmatch(value)):
+        if isinstance(value, str) and (len(value) > self.max_length or not PLAIN_DECIMAL.fullmatch(value)):
             raise self.make_error("invalid")  # Decimal() would also take "1_000", "1e2", Arabic digits
         try:
             amount = Decimal(value)
@@ -177,7 +186,7 @@ class Money(fields.Field):
         exponent = amount.as_tuple().exponent  # an int: the amount is finite
         if isinstance(exponent, int) and exponent < -2:  # "12.345", and also "12.500" as written
             raise self.make_error("places")
-        if amount < 0 or amount > MAX_UNIT_PRICE:
+        if amount < 0 or amount > self.maximum:
             raise self.make_error("range")
         return to_cents(amount.quantize(CENT))
 
@@ -261,7 +270,13 @@ class Percent(fields.Field):
             'answered as a string without trailing zeros ("16", "8.5", "12.125").',
             "example": "16",
         }
-        if kwargs.get("dump_only") or kwargs.get("allow_none"):
+        if kwargs.get("allow_none") and not kwargs.get("dump_only"):
+            # An input that may be null: null rides on the string branch (OpenAPI 3.0 wants a `type`
+            # beside `nullable`; app/web/openapi.py drops apispec's top-level one), and a JSON number is
+            # accepted too, so the document says so.
+            string, number = openapi["oneOf"]
+            openapi = {**openapi, "oneOf": [{**string, "nullable": True}, number]}
+        elif kwargs.get("dump_only"):
             # Answers are always the string form; and OpenAPI 3.0's `nullable` needs a `type` beside it,
             # so a nullable percentage is documented as a nullable string (a JSON number is accepted too).
             openapi = {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,3})?$", "maxLength": MAX_PERCENT_LENGTH,
@@ -289,6 +304,22 @@ class RawAs(fields.Raw):
     def __init__(self, schema: type[Schema], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.documented_as = schema
+
+
+class OneOfOut(fields.Field):
+    """An answer dumped by `schema`, documented as `oneOf` the named `variants` with a `discriminator`
+    (the member whose value names the variant, and each value's variant): generated clients get one
+    typed class per variant instead of a loose object."""
+
+    def __init__(self, schema: type[Schema], *, variants: dict[str, type[Schema]], discriminator: str,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.dumper = schema()
+        self.variants = variants
+        self.discriminator = discriminator
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return None if value is None else self.dumper.dump(value)
 
 
 class OneOfSchemas(fields.Field):

@@ -95,6 +95,10 @@ def app_env(database_url: str, **extra: str) -> dict[str, str]:
             "PROXY_FIX_X_FOR": "1",
             "LOG_FORMAT": "json",
             "RATELIMIT_KEY_PREFIX": f"comanda-bench-{secrets.token_hex(4)}",
+            # One address and a few users at thousands of requests a second: measure throughput, with
+            # the counting (app/web/ratelimit.py) on but allowances no bench run reaches.
+            "RATELIMIT_PER_ADDRESS": "100000000 per minute",
+            "RATELIMIT_PER_USER": "100000000 per minute",
             "PYTHONUNBUFFERED": "1",
             **extra,
         }

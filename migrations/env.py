@@ -17,7 +17,19 @@ logger = logging.getLogger('alembic.env')
 
 
 def get_engine():
-    return current_app.extensions['migrate'].db.engine
+    """The owner's engine: MIGRATION_DATABASE_URL when it names another role or server than
+    DATABASE_URL (the app's role may not change the schema), else the app's own engine."""
+    url = current_app.config.get('MIGRATION_DATABASE_URL')
+    engine = current_app.extensions['migrate'].db.engine
+    if not url or url == current_app.config['SQLALCHEMY_DATABASE_URI']:
+        return engine
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    options = dict(current_app.config.get('SQLALCHEMY_ENGINE_OPTIONS') or {})
+    for key in ('pool_size', 'max_overflow', 'pool_timeout', 'pool_pre_ping'):
+        options.pop(key, None)
+    return create_engine(url, poolclass=NullPool, **options)
 
 
 def get_engine_url():
@@ -108,6 +120,10 @@ def run_migrations_online():
         try:
             with context.begin_transaction():
                 context.run_migrations()
+                # In the same transaction: what the app's role may never do (app/grants.py).
+                from app.grants import enforce_grants
+
+                enforce_grants(connection)
         finally:
             if sqlite:
                 connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")

@@ -18,6 +18,7 @@ from app.errors import Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.models import ROLES, Location, Order, User
 from app.web.openapi import ROLES_EXTENSION
+from app.web.ratelimit import count_user
 
 F = TypeVar("F", bound=Callable)
 STAFF = ("manager", "admin")
@@ -34,6 +35,7 @@ def auth_required(*roles: str, refresh: bool = False) -> Callable[[F], F]:
         @wraps(view)
         def wrapper(*args, **kwargs):
             verify_jwt_in_request(refresh=refresh)
+            count_user(current_user().id)
             if current_user().role not in allowed:
                 raise Forbidden()
             return view(*args, **kwargs)

@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import re
-from functools import cache
 from typing import Any
-from zoneinfo import available_timezones
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from app.business_time import is_iana_zone
 from app.fields import Money, MoneyOut, Percent, StrictBoolean, UTCDateTime, trimmed
 from app.web.pagination import PageQuery, page_schema
 
 HH_MM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 
 
-@cache
-def _zones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
 class TimeZone(fields.String):
-    """An IANA time zone name such as "America/Mexico_City"."""
+    """An IANA time zone name such as "America/Mexico_City" ("localtime", "Factory", posix/ and right/ are not)."""
 
     default_error_messages = {"zone": "Unknown time zone; use an IANA name such as America/Mexico_City."}
 
@@ -30,7 +24,7 @@ class TimeZone(fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         name = super()._deserialize(value, attr, data, **kwargs)
-        if name not in _zones():
+        if not is_iana_zone(name):
             raise self.make_error("zone")
         return name
 

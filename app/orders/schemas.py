@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from app.fields import (
     Money,
     MoneyOut,
+    OneOfOut,
     OneOfSchemas,
     Percent,
     RawAs,
@@ -19,6 +20,7 @@ from app.fields import (
     trimmed,
 )
 from app.models import EVENT_TYPES, KITCHEN_STATUSES, ORDER_STATUSES, PAYMENT_METHODS
+from app.money import CURRENCY_DOC, MAX_PAYMENT, MAX_TENDERED
 from app.web.pagination import PageQuery, page_schema
 
 MAX_LINES = 200
@@ -253,10 +255,11 @@ class CalculateIn(Schema):
 
 class PaymentIn(Schema):
     method = fields.String(required=True, validate=validate.OneOf(PAYMENT_METHODS), metadata={"example": "cash"})
-    amount = _positive_money(required=True, metadata={"example": "300.00",
-                                                        "description": "Greater than 0, at most balance_due."})
+    amount = _positive_money(required=True, maximum=MAX_PAYMENT, metadata={
+        "example": "300.00", "description": "Greater than 0, at most balance_due (422 `exceeds_balance`)."})
     tip = Money(load_default=0, metadata={"example": "30.00", "description": "At least 0; credited to the waiter."})
-    tendered = Money(metadata={"example": "400.00", "description": "Cash only: at least amount + tip."})
+    tendered = Money(maximum=MAX_TENDERED, metadata={
+        "example": "400.00", "description": "Cash only: at least amount + tip, at most 99999999.99."})
     reference = optional_text(120, metadata={"example": "auth 123456"})
     drawer_session_id = _drawer_session_id()
 
@@ -314,7 +317,8 @@ class LineFiguresOut(Schema):
     notes = fields.String(allow_none=True)
     voided = fields.Boolean()
     modifiers = fields.List(fields.Nested(ModifierOut))
-    tax_rate = Percent(allow_zero=True, attribute="tax_rate", metadata={"description": "Snapshot at creation."})
+    tax_rate = Percent(allow_zero=True, attribute="tax_rate", dump_only=True,
+                       metadata={"description": "Snapshot at creation, as a string (\"16\", \"8.5\")."})
     discount = MoneyOut(attribute="discount_cents",
                         metadata={"description": "Its line discounts plus its shares of order discounts."})
     tax = MoneyOut(attribute="tax_cents")
@@ -333,7 +337,7 @@ class LineOut(LineFiguresOut):
 
 
 class DiscountFiguresOut(Schema):
-    percent = Percent(attribute="percent", allow_none=True)
+    percent = Percent(attribute="percent", allow_none=True, dump_only=True)
     amount = MoneyOut(attribute="amount_cents", allow_none=True)
     applied = MoneyOut(attribute="applied_cents", metadata={"description": "What it takes off now."})
     reason = fields.String(allow_none=True)
@@ -401,6 +405,99 @@ class EventOut(Schema):
                                              "version": 4}})
 
 
+# -- each event type's `data`, documented per type (oneOf with `type` as discriminator) ----------------
+# Documentation of what app/orders writes into an event's data; the answer is the stored object as is.
+# Every data has `version`; members an older event may lack are not `required`. A new event type is one
+# entry in EVENT_DATA (a type without one is documented with the open EventData).
+
+
+class EventData(Schema):
+    OPENAPI_EXTRA = {"required": ["version"], "additionalProperties": True}
+    version = fields.Integer(metadata={"description": "The order's version after the change."})
+
+
+class LinesEventData(EventData):
+    item_ids = fields.List(fields.Integer())
+    total = MoneyOut()
+    split_from = fields.Integer(allow_none=True, metadata={"description": "created by a split: the source order."})
+
+
+class ItemVoidedEventData(EventData):
+    item_id = fields.Integer()
+    total = MoneyOut()
+
+
+class UpdatedEventData(EventData):
+    changes = fields.Dict(metadata={"description": "The fields sent and their new values."})
+
+
+class DiscountEventData(EventData):
+    discount_id = fields.Integer()
+    item_id = fields.Integer(allow_none=True)
+    percent = fields.String(allow_none=True)
+    amount = MoneyOut(allow_none=True)
+    applied = MoneyOut()
+    reason = fields.String()
+    total = MoneyOut()
+
+
+class PaymentData(Schema):
+    payment_id = fields.Integer()
+    method = fields.String(metadata={"enum": list(PAYMENT_METHODS)})
+    amount = MoneyOut()
+    tip = MoneyOut()
+    tendered = MoneyOut(allow_none=True)
+    change = MoneyOut(allow_none=True)
+
+
+class PaymentAddedEventData(EventData, PaymentData):
+    balance_due = MoneyOut()
+
+
+class ClosedEventData(EventData):
+    payment = fields.Nested(PaymentData, allow_none=True, metadata={"description": "The payment close made."})
+
+
+class RefundData(Schema):
+    refund_id = fields.Integer()
+    items = fields.List(fields.Dict())
+    amount = MoneyOut()
+    tax = MoneyOut()
+    tip = MoneyOut()
+    method = fields.String(metadata={"enum": list(PAYMENT_METHODS)})
+    reason = fields.String()
+
+
+class CancelledEventData(EventData):
+    reason = fields.String(allow_none=True)
+    refund = fields.Nested(RefundData, allow_none=True, metadata={"description": "Cancelling a paid order refunds it."})
+
+
+class RefundedEventData(EventData, RefundData):
+    pass
+
+
+EVENT_DATA: dict[str, type[Schema]] = {
+    "created": LinesEventData, "items_added": LinesEventData, "item_voided": ItemVoidedEventData,
+    "updated": UpdatedEventData, "discount_added": DiscountEventData, "discount_removed": DiscountEventData,
+    "payment_added": PaymentAddedEventData, "closed": ClosedEventData, "cancelled": CancelledEventData,
+    "refunded": RefundedEventData,
+}
+
+
+def _event_variant(type_: str) -> type[Schema]:
+    """The event of one type: EventOut with `type` fixed and `data` typed (documentation only)."""
+    name = "".join(part.capitalize() for part in type_.split("_")) + "EventOut"
+    return Schema.from_dict({
+        **{key: field for key, field in EventOut._declared_fields.items() if key not in ("type", "data")},
+        "type": fields.String(metadata={"enum": [type_]}),
+        "data": fields.Nested(EVENT_DATA.get(type_, EventData)),
+    }, name=name)
+
+
+EVENT_VARIANTS = {type_: _event_variant(type_) for type_ in EVENT_TYPES}
+
+
 class CheckFiguresOut(Schema):
     """The money fields shared by an order and a calculation."""
 
@@ -415,7 +512,7 @@ class CheckFiguresOut(Schema):
     paid_total = MoneyOut(attribute="paid_total_cents")
     refund_total = MoneyOut(attribute="refund_total_cents", metadata={"description": "Refunds' amounts, tips not."})
     balance_due = MoneyOut(attribute="balance_due_cents", metadata={"description": "total - paid_total, never < 0."})
-    currency = fields.Function(lambda _order: current_app.config["CURRENCY"])
+    currency = fields.Function(lambda _order: current_app.config["CURRENCY"], metadata=CURRENCY_DOC)
 
 
 class CalculationOut(CheckFiguresOut):
@@ -446,6 +543,7 @@ class OrderOut(CheckFiguresOut):
     payments = fields.List(fields.Nested(PaymentOut))
     refunds = fields.List(fields.Nested(RefundOut))
     payment_method = fields.String(allow_none=True, metadata={
+        "enum": [*PAYMENT_METHODS, "mixed", None],
         "description": "The method of its payments, `mixed` when they differ; with none, the one given to close."})
     business_date = fields.Date(metadata={"description": "created_at's business date on the location's clock."})
     created_at = UTCDateTime()
@@ -494,4 +592,7 @@ class BatchOut(Schema):
 
 OrderPage = page_schema(OrderOut, "OrderPage")
 
-EventPage = page_schema(EventOut, "OrderEventPage")
+EventPage = Schema.from_dict({
+    "data": fields.List(OneOfOut(EventOut, variants=EVENT_VARIANTS, discriminator="type")),
+    "next_cursor": OrderPage._declared_fields["next_cursor"],
+}, name="OrderEventPage")

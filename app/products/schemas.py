@@ -40,7 +40,7 @@ class ProductOut(Schema):
     name = fields.String()
     price = MoneyOut(attribute="price_cents")
     category = fields.String(allow_none=True)
-    tax_rate = Percent(allow_zero=True, allow_none=True, attribute="tax_rate",
+    tax_rate = Percent(allow_zero=True, allow_none=True, attribute="tax_rate", dump_only=True,
                        metadata={"description": "null: the location's rate."})
     active = fields.Boolean()
     created_at = UTCDateTime()

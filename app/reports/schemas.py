@@ -9,7 +9,7 @@ from functools import cache
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
 
 from app.fields import MoneyOut, bounded_date, id_field
-from app.money import cents_to_str
+from app.money import CURRENCY_DOC, cents_to_str
 
 MAX_RANGE_DAYS = 3 * 366  # any report
 MAX_HOURLY_RANGE_DAYS = 366  # /sales?granularity=hour: at most 8,784 periods
@@ -115,7 +115,7 @@ class ReportOut(Schema):
                        "scope when it has several locations and no location_id was given).", "example": 1})
     timezone = fields.String(allow_none=True, metadata={
         "description": "The location's IANA time zone; null over several locations.", "example": "America/Mexico_City"})
-    currency = fields.String(metadata={"description": "ISO 4217 code of every amount."})
+    currency = fields.String(metadata=CURRENCY_DOC)
 
 
 def _money(description: str, example: str) -> MoneyOut:

@@ -23,7 +23,7 @@ from flask_smorest import Api
 from marshmallow import fields
 
 from app.errors import PROBLEM_MIMETYPE, ErrorCode
-from app.fields import OneOfSchemas, ProblemSchema, RawAs
+from app.fields import OneOfOut, OneOfSchemas, ProblemSchema, RawAs
 
 ROLES_EXTENSION = "x-roles"  # set on operations by auth_required (app/auth/permissions.py)
 
@@ -65,10 +65,15 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     409: "Conflict with the current state; see `code`.",
     412: f"`{ErrorCode.PRECONDITION_FAILED}`: `If-Match` does not match the current version.",
     413: f"`{ErrorCode.PAYLOAD_TOO_LARGE}`: the body is over 1 MiB.",
+    414: f"`{ErrorCode.URI_TOO_LONG}`: the request line (path and query string) is over 4 KiB; answered by the "
+    "server in front of the app (nginx, or gunicorn).",
     415: f"`{ErrorCode.UNSUPPORTED_MEDIA_TYPE}`: send the body as `application/json`.",
     422: f"`{ErrorCode.VALIDATION_ERROR}`: `errors` maps dotted field paths (or unknown query parameters) to messages.",
     428: f"`{ErrorCode.PRECONDITION_REQUIRED}`: this request needs `If-Match`.",
-    429: f"`{ErrorCode.RATE_LIMITED}`: too many requests; see `Retry-After`.",
+    431: f"`{ErrorCode.HEADER_TOO_LARGE}`: a header line is over 4 KiB, or all headers together over 16 KiB; "
+    "answered by the server in front of the app.",
+    429: f"`{ErrorCode.RATE_LIMITED}`: too many requests (per client address, and per user when signed in; "
+    "failed logins have their own stricter allowances); retry after `Retry-After` seconds.",
     500: f"`{ErrorCode.INTERNAL_ERROR}`.",
     503: f"`{ErrorCode.SERVICE_UNAVAILABLE}`: the database is unreachable and nothing was written; see `Retry-After`.",
     504: (
@@ -83,6 +88,42 @@ ERROR_HEADERS: dict[int, dict[str, Any]] = {
     503: {"Retry-After": RETRY_AFTER},
     504: {"Retry-After": RETRY_AFTER},
 }
+
+# The rate limits every /api/ request counts against (app/web/ratelimit.py) and their headers.
+COUNTED_PREFIX = "/api/"
+
+RATELIMIT_HEADERS: dict[str, Any] = {
+    "RateLimit-Policy": {
+        "description": "The request allowances that applied (IETF draft-ietf-httpapi-ratelimit-headers): "
+        '`"address";q=6000;w=60` per client address and, when signed in, `"user";q=1200;w=60` per user '
+        "(q requests per w seconds).",
+        "schema": {"type": "string", "maxLength": 200, "example": '"address";q=6000;w=60, "user";q=1200;w=60'},
+    },
+    "RateLimit": {
+        "description": "The allowance closest to running out: `r` requests left, `t` seconds until its window resets.",
+        "schema": {"type": "string", "maxLength": 100, "example": '"user";r=1187;t=42'},
+    },
+}
+
+
+def counted(path: str) -> bool:
+    """Whether requests to `path` are counted (and so carry the headers)."""
+    return path.startswith(COUNTED_PREFIX)
+
+
+def document_headers(path: str, responses: dict[Any, Any]) -> None:
+    """Add the RateLimit headers to every 2xx and 4xx response of a counted operation, and its 429."""
+    if not counted(path):
+        return
+    if not any(str(status) == "429" for status in responses):
+        responses[429] = HTTPStatus(429).name
+    for status, response in list(responses.items()):
+        if str(status)[0] not in "24":
+            continue
+        if isinstance(response, str):  # a component reference: problem responses carry them already
+            continue
+        response["headers"] = {**RATELIMIT_HEADERS, **response.get("headers", {})}
+
 
 BEARER_SCHEME = {
     "type": "http",
@@ -126,8 +167,9 @@ def register_problem_responses(spec: APISpec) -> None:
 
 def _problem_response(description: str, status: int) -> dict[str, Any]:
     response: dict[str, Any] = {"description": description, "content": {PROBLEM_MIMETYPE: {"schema": ProblemSchema}}}
-    if status in ERROR_HEADERS:
-        response["headers"] = ERROR_HEADERS[status]
+    headers = {**ERROR_HEADERS.get(status, {}), **(RATELIMIT_HEADERS if 400 <= status < 500 else {})}
+    if headers:
+        response["headers"] = headers
     return response
 
 
@@ -149,6 +191,7 @@ def standard_errors(path: str, operation: dict[str, Any], roles: Sequence[str] =
     if query:
         statuses.append(400)
     statuses.append(422)  # an undeclared query parameter is 422 on every operation (app/web/query.py)
+    statuses += [414, 431]  # nginx (or gunicorn) refuses an oversized request line or headers, as problem+json
     statuses += [500, 503]  # a bug anywhere; the database unreachable (every operation reads it)
     if method.lower() in WRITE_METHODS:  # app/web/transaction.py: a COMMIT that went unanswered
         statuses.append(504)
@@ -171,6 +214,7 @@ class SchemaExtrasPlugin(BasePlugin):
             if isinstance(plugin, MarshmallowPlugin):
                 plugin.converter.add_attribute_function(_one_of_schemas)  # type: ignore[union-attr]
                 plugin.converter.add_attribute_function(_integer_format)  # type: ignore[union-attr]
+                plugin.converter.add_attribute_function(_nullable_branch)  # type: ignore[union-attr]
 
     def schema_helper(self, name: str, definition: dict, schema: Any = None, **kwargs: Any) -> dict | None:
         extra = dict(getattr(schema, "OPENAPI_EXTRA", None) or {})
@@ -194,8 +238,21 @@ def _one_of_schemas(self: Any, field: fields.Field, **kwargs: Any) -> dict[str, 
     """apispec attribute function (bound to its OpenAPIConverter): a OneOfSchemas field's variants."""
     if isinstance(field, OneOfSchemas):
         return {"oneOf": [self.resolve_nested_schema(variant) for variant in field.variants]}
+    if isinstance(field, OneOfOut):
+        refs = {value: self.resolve_nested_schema(variant) for value, variant in field.variants.items()}
+        return {"oneOf": list(refs.values()),
+                "discriminator": {"propertyName": field.discriminator,
+                                  "mapping": {value: ref["$ref"] for value, ref in refs.items()}}}
     if isinstance(field, RawAs):
         return self.resolve_nested_schema(field.documented_as)
+    return {}
+
+
+def _nullable_branch(self: Any, field: fields.Field, ret: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """apispec attribute function: a `oneOf` whose branch carries `nullable` needs no top-level one (and
+    OpenAPI 3.0 refuses `nullable` without a `type` beside it)."""
+    if "oneOf" in ret and any(isinstance(b, dict) and b.get("nullable") for b in ret["oneOf"]):
+        ret.pop("nullable", None)
     return {}
 
 
@@ -235,6 +292,7 @@ class ProblemResponsesPlugin(BasePlugin):
                 if current is None or isinstance(current, str):  # absent, or flask-smorest's generic ref
                     responses.pop(str(status), None)
                     responses[status] = HTTPStatus(status).name
+            document_headers(path or "", responses)
             roles = operation.get(ROLES_EXTENSION)
             if roles:
                 who = "any signed-in user" if set(roles) == set(self.roles) else ", ".join(roles)

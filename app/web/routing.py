@@ -28,3 +28,6 @@ class BigIdConverter(IdConverter):
 def register_converters(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
     app.url_map.converters["bigid"] = BigIdConverter
+    # `/api/v1//orders` is no path of ours: 404 problem+json, not werkzeug's HTML 308 to the merged path
+    # (Flask answers routing redirects itself, past every error handler).
+    app.url_map.merge_slashes = False

@@ -118,6 +118,12 @@ MATRIX: dict[tuple[str, str], dict[str, dict[str, int]]] = {
     ("GET", "/api/v1/reports/sales"):                 cells(row(401, 200, 200, 200), row(401, 404, 404, 200)),
     ("GET", "/api/v1/reports/locations"):             cells(row(401, 403, 200, 200), row(401, 403, 404, 200)),
     ("GET", "/api/v1/reports/payments"):              cells(row(401, 403, 200, 200), row(401, 403, 404, 200)),
+    # The CSV downloads as operations of their own (issue 22): the same rules as their reports.
+    ("GET", "/api/v1/reports/products.csv"):          cells(row(401, 200, 200, 200), row(401, 404, 404, 200)),
+    ("GET", "/api/v1/reports/waiters.csv"):           cells(row(401, 200, 200, 200), row(401, 404, 404, 200)),
+    ("GET", "/api/v1/reports/sales.csv"):             cells(row(401, 200, 200, 200), row(401, 404, 404, 200)),
+    ("GET", "/api/v1/reports/locations.csv"):         cells(row(401, 403, 200, 200), row(401, 403, 404, 200)),
+    ("GET", "/api/v1/reports/payments.csv"):          cells(row(401, 403, 200, 200), row(401, 403, 404, 200)),
     ("POST", "/api/v1/orders/calculate"):             cells(row(401, 200, 200, 200), row(401, 422, 422, 200)),
     ("POST", "/api/v1/orders/<bigid:order_id>/payments"): cells(row(401, 404, 201, 201), row(401, 404, 404, 201)),
     ("GET", "/api/v1/orders/<bigid:order_id>/events"):  cells(row(401, 404, 200, 200), row(401, 404, 404, 200)),
@@ -437,6 +443,9 @@ AWAY_QUERIES = {
     ("GET", "/api/v1/reports/sales"), ("GET", "/api/v1/reports/locations"), ("GET", "/api/v1/reports/payments"),
     ("GET", "/api/v1/reports/kitchen"),
     ("GET", "/api/v1/events"),
+    ("GET", "/api/v1/reports/products.csv"), ("GET", "/api/v1/reports/waiters.csv"),
+    ("GET", "/api/v1/reports/sales.csv"), ("GET", "/api/v1/reports/locations.csv"),
+    ("GET", "/api/v1/reports/payments.csv"),
 }
 
 

@@ -82,7 +82,7 @@ class Dashboard:
 
     # reading
     def figure(self, name: str) -> tuple[str, str]:
-        dd = self.driver.find_element(By.CSS_SELECTOR, f'#figures dd[data-figure="{name}"]')
+        dd = self.driver.find_element(By.CSS_SELECTOR, f'.figures dd[data-figure="{name}"]')
         return dd.text, dd.get_attribute("data-value")
 
     def table(self, element_id: str) -> list[list[str]]:

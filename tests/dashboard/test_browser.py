@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import time
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from flask_jwt_extended import create_access_token
@@ -368,3 +369,73 @@ def test_tax_tips_refunds_discounts_and_the_till(dash, client, factory, staff):
     waiters = api(client, factory, manager, "/reports/waiters", start_date=day, end_date=day)["data"]
     assert {row[0]: row[3] for row in dash.table("waiters-table")} == {
         w["waiter_name"]: shown_money(w["tips"]) for w in waiters}
+
+
+# ---------------------------------------------------------------- issue 22: what a manager reads
+
+
+def test_headline_shows_gross_collected_and_net_with_open_orders_apart_and_refund_methods(dash, client, factory,
+                                                                                       staff):
+    manager = staff["manager"]
+    headers = factory.headers(manager)
+    product = client.post("/api/v1/products", headers=headers,
+                          json={"name": "Enchiladas", "price": "120.00", "tax_rate": "16"}).json
+    order = client.post("/api/v1/orders", headers=factory.headers(staff["luis"]), json={
+        "customer_name": "Ana", "items": [{"product_id": product["id"], "quantity": 2}]}).json
+    balance = client.get(f"/api/v1/orders/{order['id']}", headers=headers).json["balance_due"]
+    for path, body in ((f"/api/v1/orders/{order['id']}/payments", {"method": "card", "amount": balance,
+                                                                   "tip": "20.00"}),
+                       (f"/api/v1/orders/{order['id']}/close", {}),
+                       (f"/api/v1/orders/{order['id']}/refunds",
+                        {"items": [{"item_id": order["items"][0]["id"], "quantity": 1}], "reason": "cold"})):
+        resp = client.post(path, headers=headers, json=body)
+        assert resp.status_code in (200, 201), (path, resp.get_data(as_text=True))
+    unpaid = client.post("/api/v1/orders", headers=factory.headers(staff["ana"]), json={
+        "customer_name": "Mesa 3", "items": [{"product_id": product["id"], "quantity": 1}]})
+    assert unpaid.status_code == 201
+
+    dash.open().login_as_staff("marta@example.com")
+    day = today()
+    totals = api(client, factory, manager, "/reports/sales", start_date=day, end_date=day)["totals"]
+    open_totals = api(client, factory, manager, "/reports/sales", start_date=day, end_date=day, status="open")["totals"]
+    till = api(client, factory, manager, "/reports/payments", start_date=day, end_date=day)
+    collected = f"{Decimal(till['totals']['amount']) + Decimal(till['totals']['tips']):.2f}"
+    assert dash.figure("gross") == (shown_money(totals["gross"]), totals["gross"])
+    assert dash.figure("revenue") == (shown_money(totals["revenue"]), totals["revenue"])
+    assert dash.figure("collected") == (shown_money(collected), collected)
+    assert collected == f"{Decimal(balance) + Decimal('20.00'):.2f}"  # the payment and its tip, not the open order
+    # Open (unpaid) orders stand apart from the headline, with what they are worth.
+    assert dash.figure("open_orders") == ("1", "1")
+    assert dash.figure("open_gross") == (shown_money(open_totals["gross"]), open_totals["gross"])
+    apart = dash.element("open-figures").find_elements(By.CSS_SELECTOR, "dd[data-figure]")
+    assert {dd.get_attribute("data-figure") for dd in apart} == {"open_orders", "open_gross"}
+    assert not dash.element("figures").find_elements(By.CSS_SELECTOR, 'dd[data-figure="open_orders"]')
+    # Refunds say which method paid them back.
+    [card] = [row for row in till["data"] if row["method"] == "card"]
+    assert card["refunds"] != "0.00"
+    assert dash.element("refund-methods").text == f"card {shown_money(card['refunds'])}"
+
+
+def test_at_390_px_nothing_scrolls_sideways_and_hour_labels_stay_readable(dash, staff, sales, artifacts, backend):
+    dash.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+    try:
+        dash.open().login_as_staff("marta@example.com")
+        dash.wait(lambda d: dash.state() == "fresh", "the figures never loaded")
+        page = dash.driver.execute_script("return [window.innerWidth, document.documentElement.scrollWidth]")
+        assert page[0] == 390 and page[1] <= page[0], f"horizontal scrolling at 390 px: {page}"
+        wider = dash.driver.execute_script(
+            "return [...document.querySelectorAll('main *')].filter(e => e.offsetParent !== null &&"
+            " e.getBoundingClientRect().right > window.innerWidth + 0.5).map(e => e.id || e.tagName)")
+        assert wider == [], wider
+        labels = dash.driver.execute_script(
+            "return [...document.querySelectorAll('#chart text.axis-label')].filter(t => /h$/.test(t.textContent))"
+            ".map(t => { const r = t.getBoundingClientRect();"
+            " return [r.left, r.right, r.height, parseFloat(getComputedStyle(t).fontSize)]; })")
+        assert len(labels) >= 6, labels
+        assert all(font >= 11 and height >= 10 for _, _, height, font in labels), labels
+        gaps = [b[0] - a[1] for a, b in zip(labels, labels[1:], strict=False)]
+        assert min(gaps) >= 4, f"hour labels touch or overlap: {labels}"
+        dash.driver.save_screenshot(str(artifacts / f"dashboard-390-{backend}.png"))
+    finally:
+        dash.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

@@ -179,6 +179,9 @@ def run_stack(
             GUNICORN_WORKERS=str(workers),
             # REDIS_URL, when set, is shared with other runs: keep this run's counters apart.
             RATELIMIT_KEY_PREFIX=f"comanda-deploy-{secrets.token_hex(4)}",
+            # Load from one address as a few users: counted, never refused (tests/auth/test_rate_limits.py).
+            RATELIMIT_PER_ADDRESS="100000000 per minute",
+            RATELIMIT_PER_USER="100000000 per minute",
             PYTHONUNBUFFERED="1",
         )
         env.update(extra_env or {})

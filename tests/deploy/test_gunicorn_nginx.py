@@ -189,6 +189,25 @@ def test_malformed_requests_are_400_problem_json_from_nginx(stack: Stack, data: 
     assert_edge_problem(raw_exchange(stack.nginx_port, data), 400, "bad_request")
 
 
+def test_an_http2_request_line_is_505_problem_json_from_nginx(stack: Stack) -> None:
+    """nginx's own 505 page was HTML (issue 22)."""
+    reply = raw_exchange(stack.nginx_port, b"GET /health HTTP/2.0\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    assert_edge_problem(reply, 505, "http_version_not_supported")
+
+
+def test_a_double_slash_path_is_404_problem_json_not_an_html_redirect(stack: Stack) -> None:
+    """werkzeug merged `//` and answered an HTML 308 (issue 22); no path of ours has an empty segment."""
+    for path in ("/api/v1//orders", "/api//v1/auth/me", "/api/v1/orders//"):
+        reply = raw_exchange(stack.nginx_port, http_request(path))
+        assert reply.status == 404, (path, reply.status, reply.body[:200])
+        assert reply.header("Content-Type").startswith("application/problem+json"), path
+        assert json.loads(reply.body)["code"] == "not_found"
+    # A leading `//` reaches the app as the path without it (the HTTP server reads the target so):
+    # the operation's own answer, here 401 without a token, never a redirect.
+    reply = raw_exchange(stack.nginx_port, http_request("//api/v1/orders"))
+    assert_edge_problem(reply, 401, "unauthorized")
+
+
 def test_trace_is_405_problem_json_from_nginx(stack: Stack) -> None:
     assert_edge_problem(raw_exchange(stack.nginx_port, http_request("/health", method="TRACE")), 405,
                         "method_not_allowed")

@@ -63,6 +63,17 @@ def test_the_run_target_serves_with_gunicorn_on_the_sqlite_file():
     assert "flask run" not in (REPO / "Makefile").read_text().split("\nrun:", 1)[1].split("\n\n", 1)[0]
 
 
+def test_make_run_takes_port_and_host():
+    """`make run PORT=8123 HOST=0.0.0.0` binds there (issue 22); without them, 127.0.0.1:5000."""
+    def recipe(*args: str) -> str:
+        return subprocess.run(["make", "-n", "-W", ".venv/.runtime", "run", *args], cwd=REPO, check=True,
+                              capture_output=True, text=True, timeout=60).stdout
+
+    assert "GUNICORN_BIND=0.0.0.0:8123 " in recipe("PORT=8123", "HOST=0.0.0.0")
+    assert "Serving http://0.0.0.0:8123 " in recipe("PORT=8123", "HOST=0.0.0.0")
+    assert "GUNICORN_BIND=127.0.0.1:5000 " in recipe()
+
+
 @pytest.fixture
 def make_run_server(tmp_path):
     """gunicorn as `make run` starts it, on a fresh SQLite file migrated like `make run` does."""
@@ -73,7 +84,7 @@ def make_run_server(tmp_path):
     for step in (["db", "upgrade"], ["users", "ensure-admin"]):
         subprocess.run([f"{BIN}/flask", *step], cwd=REPO, env=env, check=True, capture_output=True, timeout=120)
     command = (run_recipe_gunicorn_line().replace("$(BIN)", BIN).replace("$(RUN_WORKERS)", "3")
-               .replace("127.0.0.1:5000", f"127.0.0.1:{port}"))
+               .replace("$(HOST):$(PORT)", f"127.0.0.1:{port}"))
     log = (tmp_path / "gunicorn.log").open("wb")
     proc = subprocess.Popen(["sh", "-c", command], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)

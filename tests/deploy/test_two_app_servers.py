@@ -156,6 +156,7 @@ def servers():
             COMANDA_ENV="production", SECRET_KEY=secrets.token_urlsafe(48), JWT_SECRET_KEY=secrets.token_urlsafe(48),
             DATABASE_URL=database_url, PROXY_FIX_X_FOR="1", LOG_FORMAT="json", GUNICORN_WORKERS="2",
             RATELIMIT_KEY_PREFIX=f"comanda-two-{secrets.token_hex(4)}", ADMIN_EMAIL=ADMIN_EMAIL,
+            RATELIMIT_PER_ADDRESS="100000000 per minute", RATELIMIT_PER_USER="100000000 per minute",
             ADMIN_PASSWORD=ADMIN_PASSWORD, PYTHONUNBUFFERED="1",
         )  # fmt: skip
         for command in (["db", "upgrade"], ["users", "ensure-admin"]):

@@ -53,6 +53,12 @@ def test_tax_rate_is_answered_without_trailing_zeros(client, factory, sent, answ
     ({"name": "X", "timezone": "Mars/Olympus"}, "timezone"),
     ({"name": "X", "timezone": "mexico city"}, "timezone"),
     ({"name": "X", "timezone": ""}, "timezone"),
+    # Host aliases, not places: business dates would follow the server's clock (issue 22).
+    ({"name": "X", "timezone": "localtime"}, "timezone"),
+    ({"name": "X", "timezone": "Factory"}, "timezone"),
+    ({"name": "X", "timezone": "posixrules"}, "timezone"),
+    ({"name": "X", "timezone": "posix/America/Mexico_City"}, "timezone"),
+    ({"name": "X", "timezone": "right/UTC"}, "timezone"),
     ({"name": "X"}, "timezone"),
     ({"timezone": "UTC"}, "name"),
     ({"name": "   ", "timezone": "UTC"}, "name"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from app.business_time import business_date
@@ -115,3 +116,29 @@ def test_idempotency_purge_keeps_recent_keys(app, factory):
     result = app.test_cli_runner().invoke(args=["idempotency", "purge"])
     assert "purged 1" in result.output
     assert db.session.scalars(select(IdempotencyKey.key)).all() == ["new"]
+
+
+def test_ensure_admin_never_overwrites_the_first_admin_file_of_another_database(tmp_path):
+    """Two databases, one instance/ folder: each keeps its own first admin's login (issue 22)."""
+    from app import create_app
+    from tests.conftest import make_config
+
+    def ensure_admin(name: str) -> tuple[str, str]:
+        app = create_app(make_config(f"sqlite:///{tmp_path / name}", ENV_NAME="development"))
+        app.instance_path = str(tmp_path / "instance")
+        with app.app_context():
+            upgrade()
+            output = app.test_cli_runner().invoke(args=["users", "ensure-admin"]).output
+            db.engine.dispose()
+        return output, output.split("password:")[1].split()[0] if "password:" in output else ""
+
+    _, first_password = ensure_admin("a.db")
+    shared = tmp_path / "instance" / "first-admin.txt"
+    assert f"password: {first_password}\n" in shared.read_text()
+    second_output, second_password = ensure_admin("b.db")
+    assert f"password: {first_password}\n" in shared.read_text()  # a.db's login is still there
+    [own] = [path for path in (tmp_path / "instance").iterdir() if path != shared]
+    assert f"password: {second_password}\n" in own.read_text() and str(own) in second_output
+    again, _ = ensure_admin("a.db")
+    assert f"credentials: {shared}" in again
+    assert f"credentials: {own}" in ensure_admin("b.db")[0]

@@ -72,6 +72,13 @@ def test_bad_business_settings_are_refused(clean_env):
         load_config("staging")
 
 
+@pytest.mark.parametrize("zone", ["localtime", "Factory", "posix/America/Mexico_City", "right/UTC"])
+def test_host_zone_aliases_are_not_business_time_zones(clean_env, zone):
+    clean_env.setenv("BUSINESS_TIMEZONE", zone)
+    with pytest.raises(ConfigError, match="BUSINESS_TIMEZONE"):
+        load_config("testing")
+
+
 def test_development_needs_no_configuration(clean_env, tmp_path):
     cfg = DevelopmentConfig()
     assert cfg.SQLALCHEMY_DATABASE_URI.startswith("sqlite:///") and "instance" in cfg.SQLALCHEMY_DATABASE_URI

@@ -17,9 +17,11 @@ tests/deploy/test_database_hang.py.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from contextlib import contextmanager
 
@@ -253,3 +255,97 @@ def test_no_free_pooled_connection_is_503_after_the_pool_timeout(fault_app, clus
             db.engine.dispose()
     assert_problem(reply, 503, "service_unavailable")
     assert 1 <= elapsed <= 1 + SLACK_S, elapsed
+
+
+# -- the production bounds: a frozen server fails fast, a slow statement does not (issue 22) -------------
+
+FREEZE_S = 8.0
+ORDER_THREADS = 8
+REQUEST_BOUND_S = 5.0  # every request answers within this of a freeze (issue 22)
+HEALTH_BOUND_S = 2.0
+RECOVERY_S = 6.0  # a thawed server first works through the sessions it was asked for while stopped
+
+
+@pytest.fixture(scope="module")
+def production_bounds_app(fault_app):
+    """The default timeouts (3 s connect, 15 s statement timeout, 17 s response deadline): nothing but
+    the freeze check (DB_FREEZE_CHECK_MS, DB_PROBE_TIMEOUT_MS) and /health's bound make answers fast."""
+    app = create_app(make_config(fault_app.config["SQLALCHEMY_DATABASE_URI"], RATELIMIT_ENABLED=False))
+    assert (app.config["DB_STATEMENT_TIMEOUT_MS"], app.config["DB_RESPONSE_TIMEOUT_MS"]) == (15000, 17000)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_a_long_statement_on_a_live_server_is_not_cut_short(production_bounds_app):
+    """Probes every second find the server alive: a 4 s report statement runs to its end."""
+    with production_bounds_app.test_request_context("/api/v1/reports/sales"):
+        started = time.monotonic()
+        db.session.execute(text("SELECT pg_sleep(4)"))
+        elapsed = time.monotonic() - started
+        db.session.rollback()
+    assert elapsed >= 4.0, elapsed
+
+
+def test_frozen_cluster_under_load_every_request_answers_within_5s_and_health_within_2s(
+    fault_app, production_bounds_app, cluster
+):
+    app = production_bounds_app
+    headers, product_id = fault_app.config["TEST_HEADERS"], fault_app.config["TEST_PRODUCT_ID"]
+    records: list[tuple[str, str, float, float, int]] = []  # (kind, cid, started, ended, status)
+    stop = threading.Event()
+
+    def orders(n: int) -> None:
+        client = app.test_client()
+        for k in itertools.count():
+            if stop.is_set():
+                return
+            cid = f"load-{n}-{k}-{uuid.uuid4().hex[:6]}"
+            started = time.monotonic()
+            reply = client.post(ORDERS, json=order_body(cid, product_id), headers=headers)
+            records.append(("order", cid, started, time.monotonic(), reply.status_code))
+
+    def health() -> None:
+        client = app.test_client()
+        while not stop.is_set():
+            started = time.monotonic()
+            reply = client.get("/health")
+            records.append(("health", "", started, time.monotonic(), reply.status_code))
+            time.sleep(0.2)
+
+    threads = [threading.Thread(target=orders, args=(n,), daemon=True) for n in range(ORDER_THREADS)]
+    threads.append(threading.Thread(target=health, daemon=True))
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(2.0)
+        frozen_at = time.monotonic()
+        cluster.freeze()
+        time.sleep(FREEZE_S)
+    finally:
+        cluster.thaw()
+    thawed_at = time.monotonic()
+    time.sleep(RECOVERY_S + 2.0)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads), "a request was still waiting 30 s after the thaw"
+
+    during = [r for r in records if r[3] > frozen_at and r[2] < thawed_at]
+    waits = {kind: max((ended - max(started, frozen_at) for k, _, started, ended, _ in during if k == kind),
+                       default=0.0) for kind in ("order", "health")}
+    statuses = Counter((kind, status) for kind, _, _, _, status in during)
+    assert statuses[("order", 503)] + statuses[("order", 504)] >= ORDER_THREADS, statuses
+    assert statuses[("health", 503)] >= 3, statuses
+    print(f"longest wait after the freeze: {waits}; answers during it: {dict(statuses)}")
+    assert waits["order"] <= REQUEST_BOUND_S, (waits, statuses)
+    assert waits["health"] <= HEALTH_BOUND_S, (waits, statuses)
+    assert {status for kind, *_, status in records if kind == "order"} <= {201, 503, 504}, statuses
+
+    # Truthful: 201 stored, 503 never stored (504 may go either way); and back by itself.
+    for kind, cid, _, _, status in records:
+        if kind == "order" and status in (201, 503):
+            assert stored(cluster, cid) == (status == 201), (cid, status)
+    recovered = [status for kind, _, started, _, status in records
+                 if kind == "order" and started > thawed_at + RECOVERY_S]
+    assert recovered and set(recovered) == {201}, recovered

@@ -249,3 +249,37 @@ def test_waiter_cancelling_an_open_order_with_a_payment_gets_it_refunded(client,
                             json={"reason": "Left"}).json
     [back] = cancelled["refunds"]
     assert (back["amount"], back["tip"], back["items"], back["method"]) == ("50.00", "5.00", [], "cash")
+
+
+def _banquet(client, factory, user, quantity):
+    body = {"customer_name": "Boda", "items": [{"product_name": "Banquete", "unit_price": "999999.99",
+                                                "quantity": quantity}]}
+    resp = client.post(ORDERS, json=body, headers=factory.headers(user))
+    assert resp.status_code == 201, resp.json
+    return resp.json
+
+
+def test_a_payment_is_bounded_by_the_balance_alone_as_close_records_it(client, factory, waiter):
+    """API.md v1.2 details: the per-unit 999,999.99 does not bound a payment (issue 22)."""
+    big = _banquet(client, factory, waiter, 999)
+    assert big["balance_due"] == "998999990.01"
+    paid = pay(client, factory, waiter, big["id"], method="card", amount=big["balance_due"])
+    assert paid.status_code == 201, paid.json
+    assert paid.json["balance_due"] == "0.00" and paid.json["payments"][0]["amount"] == "998999990.01"
+    closed_at_once = _banquet(client, factory, waiter, 999)
+    closed = client.post(f"{ORDERS}/{closed_at_once['id']}/close", headers=factory.headers(waiter),
+                         json={"payment_method": "card"})
+    assert closed.status_code == 200 and closed.json["payments"][0]["amount"] == paid.json["payments"][0]["amount"]
+
+
+def test_cash_of_the_unit_cap_takes_change_and_tendered_goes_to_99_999_999_99(client, factory, waiter):
+    one = _banquet(client, factory, waiter, 1)
+    cash = pay(client, factory, waiter, one["id"], method="cash", amount="999999.99", tendered="1000000.00")
+    assert cash.status_code == 201, cash.json
+    assert cash.json["payments"][0]["change"] == "0.01"
+    two = _banquet(client, factory, waiter, 1)
+    most = pay(client, factory, waiter, two["id"], method="cash", amount="1.00", tendered="99999999.99")
+    assert most.status_code == 201 and most.json["payments"][0]["change"] == "99999998.99"
+    three = _banquet(client, factory, waiter, 1)
+    over = pay(client, factory, waiter, three["id"], method="cash", amount="1.00", tendered="100000000.00")
+    assert over.status_code == 422 and list(over.json["errors"]) == ["tendered"], over.json

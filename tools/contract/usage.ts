@@ -63,3 +63,31 @@ export async function createOrder(baseUrl: string, token: string, order: OrderBo
   });
   return (await answer.json()) as Order | Problem;
 }
+
+// Issue 22: enums, decimal strings and event data typed per event type, without casting.
+type Events = paths["/api/v1/orders/{order_id}/events"]["get"]["responses"][200]["content"]["application/json"];
+type Event = Events["data"][number];
+
+// The discriminator narrows an event to its type's data.
+export function tipOf(event: Event): string | null {
+  if (event.type === "payment_added") {
+    return event.data.tip ?? null;
+  }
+  if (event.type === "closed") {
+    return event.data.payment?.tip ?? null;
+  }
+  return null;
+}
+// @ts-expect-error event types are an enum
+export const unknownEvent: Event["type"] = "teleported";
+// @ts-expect-error a payment_added event's data has no item_ids
+export const wrongData = (event: Event): number[] | undefined => event.type === "payment_added" ? event.data.item_ids : [];
+// @ts-expect-error payment methods are an enum
+export const bitcoin: Schemas["PaymentIn"]["method"] = "bitcoin";
+// @ts-expect-error an order's payment_method is an enum (mixed included)
+export const barter: Order["payment_method"] = "barter";
+// @ts-expect-error currencies are an enum
+export const doubloons: Order["currency"] = "XDB";
+export const amount: Schemas["PaymentIn"]["amount"] = "12.50";
+// Output rates are strings.
+export const rate = (order: Order): string => order.items[0]?.tax_rate ?? "0";

@@ -14,17 +14,26 @@ from typing import TypeVar
 
 from comanda_client import AuthenticatedClient, Client
 from comanda_client.api.auth import login
-from comanda_client.api.orders import append_order_items, close_order, create_order, get_order
+from comanda_client.api.orders import (
+    append_order_items,
+    close_order,
+    create_order,
+    get_order,
+    list_order_events,
+)
 from comanda_client.api.products import create_product
-from comanda_client.api.reports import get_products_report
+from comanda_client.api.reports import get_products_report, get_products_report_csv
 from comanda_client.models import (
     AdHocLineIn,
+    ClosedEventOut,
     CloseIn,
     CloseInPaymentMethod,
     ItemsIn,
     LoginIn,
     OrderIn,
     OrderOut,
+    OrderOutCurrency,
+    OrderOutPaymentMethodType1,
     OrderOutStatus,
     Problem,
     ProductIn,
@@ -63,11 +72,17 @@ def main(base_url: str, email: str, password: str) -> dict[str, object]:
     again: OrderOut = ok(get_order.sync(order.id, client=client))
     assert again.status is OrderOutStatus.CLOSED
 
+    # Enums, not strings: payment_method (mixed included) and currency.
+    assert again.payment_method is OrderOutPaymentMethodType1.CASH and again.currency is OrderOutCurrency.MXN
+    # Each event's data is typed by its type (oneOf with `type` as discriminator): no casting.
+    events = ok(list_order_events.sync(order.id, client=client))
+    closed = [event for event in events.data if isinstance(event, ClosedEventOut)]
+    assert len(closed) == 1 and closed[0].data.version == again.version
+
     report: ProductsReportOut = ok(get_products_report.sync(client=client))
-    # The CSV variant of a report is another media type of the same operation: read it through the
-    # generated client's configured httpx client (base URL and bearer token already set).
-    csv = client.get_httpx_client().get("/api/v1/reports/products", params={"format": "csv"})
-    csv.raise_for_status()
+    # The CSV download is an operation of its own (GET /reports/products.csv): the client returns its text.
+    csv_answer = get_products_report_csv.sync_detailed(client=client)
+    csv_text: str = ok(csv_answer.parsed)
     return {
         "order_id": order.id,
         "status": again.status.value,
@@ -76,8 +91,8 @@ def main(base_url: str, email: str, password: str) -> dict[str, object]:
         "lines": [(line.product_name, line.quantity, line.unit_price) for line in again.items],
         "report_total_revenue": report.totals.revenue,
         "report_rows": [(row.product_name, row.quantity, row.revenue) for row in report.data],
-        "csv_content_type": csv.headers.get("content-type", ""),
-        "csv": csv.text,
+        "csv_content_type": csv_answer.headers.get("content-type", ""),
+        "csv": csv_text,
     }
 
 

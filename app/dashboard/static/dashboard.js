@@ -26,7 +26,7 @@
     today: $("today"), updated: $("updated"), problem: $("problem"), empty: $("empty"),
     chart: $("chart"), hoursTable: $("hours-table"), productsSort: $("products-sort"),
     products: $("products-table"), waiters: $("waiters-table"), till: $("till-table"),
-    tillSection: $("till-section"), legendNow: $("legend-now"), legendPrev: $("legend-prev"),
+    refundMethods: $("refund-methods"), tillSection: $("till-section"), legendNow: $("legend-now"), legendPrev: $("legend-prev"),
     hoursNowHead: $("hours-now-head"), hoursPrevHead: $("hours-prev-head"),
     floorSection: $("floor-section"), floor: $("floor"),
     drawersSection: $("drawers-section"), drawers: $("drawers-table"), dayStatus: $("day-status"),
@@ -397,7 +397,8 @@
   /* ---------------- rendering ---------------- */
 
   function clearFigures() {
-    for (const dd of document.querySelectorAll("#figures dd")) setFigure(dd, null);
+    for (const dd of document.querySelectorAll(".figures dd[data-figure]")) setFigure(dd, null);
+    el.refundMethods.hidden = true;
     lastChart = null;
     for (const table of [el.products, el.waiters, el.till, el.hoursTable]) table.tBodies[0].replaceChildren();
     el.chart.replaceChildren();
@@ -446,16 +447,26 @@
 
   function render(r) {
     const t = r.sales.totals || {};
-    const fig = (name) => document.querySelector('#figures dd[data-figure="' + name + '"]');
-    for (const name of ["revenue", "tax", "tips", "refunds", "discounts"]) {
+    const fig = (name) => document.querySelector('.figures dd[data-figure="' + name + '"]');
+    for (const name of ["gross", "revenue", "tax", "tips", "refunds", "discounts"]) {
       setFigure(fig(name), t[name], money(t[name]));
     }
+    // Collected: what the till took in the range (payments and their tips), from /reports/payments.
+    const till = r.till && r.till.totals;
+    const collected = till ? fromCents(toCents(till.amount) + toCents(till.tips)) : null;
+    setFigure(fig("collected"), collected, money(collected));
+    // Refunds by the method that paid them back.
+    const back = r.till ? r.till.data.filter((row) => toCents(row.refunds) !== 0) : [];
+    el.refundMethods.textContent = back.map((row) => row.method + " " + money(row.refunds)).join(" · ");
+    el.refundMethods.hidden = back.length === 0;
     setFigure(fig("orders"), t.orders);
     const avg = t.average_ticket !== undefined ? t.average_ticket
       : (r.waiters.totals && r.waiters.totals.average_ticket !== undefined ? r.waiters.totals.average_ticket
         : (t.revenue !== undefined && t.orders !== undefined ? averageTicket(t.revenue, t.orders) : null));
     setFigure(fig("average_ticket"), avg, money(avg));
     setFigure(fig("open_orders"), r.open.totals ? r.open.totals.orders : null);
+    const openGross = r.open.totals ? r.open.totals.gross : null;
+    setFigure(fig("open_gross"), openGross, money(openGross));
     el.empty.hidden = Number(t.orders) !== 0;
     el.empty.textContent = "No sales in this range (" + r.sales.start_date +
       (r.sales.end_date !== r.sales.start_date ? " to " + r.sales.end_date : "") + ").";
@@ -689,12 +700,13 @@
     const max = Math.max(0, ...values);
     lastChart = [now, prev, day, weekBefore];
     // Drawn at the container's own width, so text stays at its real size on a PC and on a tablet.
-    const W = Math.max(320, Math.round(el.chart.clientWidth || 760)), H = 240;
-    const left = 64, right = 8, top = 12, bottom = 30;
+    const W = Math.max(240, Math.round(el.chart.clientWidth || 760)), H = 240;
+    const left = W < 480 ? 52 : 64, right = 8, top = 12, bottom = 30;
     const plotW = W - left - right, plotH = H - top - bottom;
     const n = Math.max(rows.length, 1);
     const slot = plotW / n;
     const barW = Math.max(2, slot * 0.38);
+    const labelStep = Math.max(1, Math.ceil(32 / slot));
     const root = svg("svg", {viewBox: "0 0 " + W + " " + H, role: "img",
       "aria-label": "Revenue by hour on " + day + " (solid bars) and on " + weekBefore + " (hatched bars)"});
     root.append(svg("title", {}, "Revenue by hour: " + day + " solid, " + weekBefore + " hatched"));
@@ -709,7 +721,8 @@
     rows.forEach((row, i) => {
       const x0 = left + i * slot + (slot - 2 * barW) / 2;
       const hour = row.period.slice(11, 13);
-      if (i % (slot < 36 ? 2 : 1) === 0) {
+      // Hour labels never crowd: one every `step` slots so each has ~32 px (a phone shows every 3rd or 4th).
+      if (i % labelStep === 0) {
         root.append(svg("text", {class: "axis-label", x: left + i * slot + slot / 2, y: H - 10,
           "text-anchor": "middle"}, hour + "h"));
       }
