@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import literal
+from sqlalchemy import literal, select
 
 from app.database import insert_for_dialect
 from app.extensions import db
@@ -33,3 +33,11 @@ def take(location_id: int, name: str, *, day: date | None = None, count: int = 1
         set_={"value": table.c.value + literal(count)},
     ).returning(table.c.value)
     return int(db.session.execute(stmt).scalar_one())
+
+
+def current(location_id: int, name: str, *, day: date | None = None) -> int:
+    """The last number taken of a sequence (0 before the first), without taking one."""
+    value = db.session.scalar(select(LocationCounter.value).where(
+        LocationCounter.location_id == location_id, LocationCounter.name == name,
+        LocationCounter.day == (day or NO_DAY)))
+    return int(value or 0)

@@ -43,6 +43,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, func, insert, select, text
 
+from app import counters
 from app.business_time import business_date, local_hour
 from app.database import without_wait_callback
 from app.extensions import db
@@ -319,13 +320,15 @@ def build(plan: Plan, world: World, ids: Ids) -> Built:
             payments.append({"id": ids.take("payments"), "order_id": order_id, "method": story.method,
                              "amount_cents": balance, "tip_cents": tip, "tendered_cents": None,
                              "change_cents": pricing.change(None, balance, tip), "reference": None,
+                             "drawer_session_id": None,
                              "business_date": business_date(ended, place.timezone, place.day_starts_at),
                              "created_by_id": plan.waiter_id, "created_at": ended})
         method = checks.payment_method_of([SimpleNamespace(**p) for p in payments], story.method)
         order |= {"status": "closed", "closed_at": ended, "payment_method": method,
                   "paid_total_cents": balance if payments else 0, "tip_total_cents": tip if payments else 0}
         described = describe_payment(cast(Payment, SimpleNamespace(**payments[0]))) if payments else None
-        events.append(("closed", ended, plan.waiter_id, {"payment": described, "payment_method": method}))
+        events.append(("closed", ended, plan.waiter_id, {"payment": described, "payment_method": method,
+                                                          "folio": None}))
     elif story.outcome == "cancelled":
         order |= {"status": "cancelled", "cancelled_at": ended, "cancel_reason": CANCEL_REASON}
         events.append(("cancelled", ended, plan.waiter_id, {"reason": CANCEL_REASON, "refund": None}))
@@ -334,6 +337,7 @@ def build(plan: Plan, world: World, ids: Ids) -> Built:
     tables: dict[str, list[dict[str, Any]]] = {"orders": [order], "order_discounts": discounts, "payments": payments}
     tables["order_items"] = [
         {**line.row(), "id": item_id, "order_id": order_id, "voided": line.voided,
+         **({"kitchen_status": "voided"} if line.voided or story.outcome == "cancelled" else {}),
          "voided_at": events[1][1] if line.voided else None, "created_at": plan.created_at}
         for item_id, line in zip(item_ids, priced, strict=True)]
     tables["order_events"] = [
@@ -596,6 +600,24 @@ def _finish(definitions: list[str]) -> None:
         db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), ({last}))"))
 
 
+def _give_folios() -> None:
+    """Every closed order without a folio gets the next ones of its location, in closing order (closed_at,
+    then id), in one UPDATE; the location's folio counter moves past them (app/counters.py). The closed
+    events of bulk orders say `"folio": null`: they are written before the numbers are known."""
+    db.session.execute(text("""
+        UPDATE orders SET folio = numbered.folio
+        FROM (SELECT id, (SELECT coalesce(max(value), 0) FROM location_counters c
+                          WHERE c.location_id = o.location_id AND c.name = 'folio')
+                         + row_number() OVER (PARTITION BY location_id ORDER BY closed_at, id) AS folio
+              FROM orders o WHERE status = 'closed' AND folio IS NULL) AS numbered
+        WHERE orders.id = numbered.id"""))
+    for location_id, last in db.session.execute(text(
+            "SELECT location_id, max(folio) FROM orders WHERE folio IS NOT NULL GROUP BY location_id")).all():
+        taken = counters.current(location_id, "folio")
+        if last > taken:
+            counters.take(location_id, "folio", count=last - taken)
+
+
 def load(world: World, count: int, days: int, now: datetime, progress: Callable[[int], None] = lambda n: None) -> int:
     """Load `count` scheduled orders in one transaction (committed here), then compact the rollups."""
     db.session.rollback()  # a command owns its transactions: start from a clean session
@@ -621,6 +643,7 @@ def load(world: World, count: int, days: int, now: datetime, progress: Callable[
                 written += chunk.orders
                 progress(chunk.orders)
         loader.totals.record()
+        _give_folios()
         _finish(indexes)
         db.session.commit()
     except Exception:

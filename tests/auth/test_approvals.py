@@ -14,7 +14,7 @@ from app.columns import utcnow
 from app.extensions import db
 from app.models import ApprovalToken, Location, User
 from tests.constants import API, ME, ORDERS, PASSWORD, USERS
-from tests.helpers import all_at_once, assert_problem, http_json, live_server
+from tests.helpers import all_at_once, assert_problem, http_json, serving
 
 APPROVALS = f"{API}/auth/approvals"
 MY_PIN = f"{ME}/pin"
@@ -340,7 +340,8 @@ def test_twenty_concurrent_uses_of_one_token_exactly_one_succeeds(app, postgres_
     token = token_for(client, factory, waiter, manager, order_id=order["id"])
     headers = factory.headers(waiter, **{"X-Approval-Token": token})
     body = {"percent": "1", "reason": "Race"}
-    with live_server(app) as port:
+    with serving(app) as server:
+        port = server.port
         calls = [lambda: http_json(port, "POST", f"{ORDERS}/{order['id']}/discounts", body, headers)[0]] * 20
         counts = Counter(all_at_once(calls))
     assert counts == Counter({201: 1, 403: 19})

@@ -423,12 +423,12 @@ HEADERS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/api/v1/orders/<bigid:order_id>/transfer"): {"If-Match": '"1"'},
     ("POST", "/api/v1/orders/<bigid:order_id>/merge"): {"If-Match": '"1"'},
     ("POST", "/api/v1/orders/<bigid:order_id>/split"): {"If-Match": '"1"'},
+    ("POST", "/api/v1/drawer-sessions/<int:session_id>/close"): {"If-Match": '"1"'},
 }
 
 # Query strings some routes need to be otherwise valid.
 QUERIES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/v1/orders/<bigid:order_id>/shares"): {"parts": 2},
-    ("POST", "/api/v1/drawer-sessions/<int:session_id>/close"): {"If-Match": '"1"'},
 }
 
 # Routes that authenticate with the refresh token instead of the access token.

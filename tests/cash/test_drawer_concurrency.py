@@ -7,14 +7,15 @@ from collections import Counter
 import pytest
 
 from app.columns import utcnow
-from tests.helpers import all_at_once, http_json, live_server
+from tests.helpers import all_at_once, http_json, serving
 
 API = "/api/v1"
 
 
 @pytest.fixture
 def http(app, postgres_only):
-    with live_server(app) as port:
+    with serving(app) as server:
+        port = server.port
         yield port
 
 

@@ -8,7 +8,6 @@ import pytest
 
 from app.extensions import db
 from app.models import Location
-from tests.orders.conftest import manager, menu, other_waiter, place, waiter  # noqa: F401  (fixtures)
 
 EVENTS = "/api/v1/events"
 WEBHOOKS = "/api/v1/webhooks"

@@ -14,7 +14,7 @@ from app.models import FeedEvent, OrderEvent
 from app.orders.services import create_order
 from tests.constants import ORDERS
 from tests.feed.conftest import EVENTS, read_all
-from tests.helpers import http_json, live_server
+from tests.helpers import http_json, serving
 
 
 def test_transactions_committing_out_of_start_order_are_both_returned_once(app, client, factory, waiter, manager,
@@ -61,7 +61,8 @@ def test_twenty_concurrent_writers_and_a_tailing_reader_see_every_event_once(app
     seen: list[dict] = []
     done = threading.Event()
 
-    with live_server(app) as port:
+    with serving(app) as server:
+        port = server.port
         status, start = http_json(port, "GET", f"{EVENTS}?after=now", headers=boss)
         assert status == 200
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import KitchenTicket
 from tests.constants import API, ORDERS
-from tests.dashboard.conftest import LiveServer
+from tests.helpers import LiveServer
 
 SENDS = 30
 
@@ -32,7 +32,7 @@ def test_thirty_concurrent_sends_number_tickets_1_to_30(app, postgres_only, kit)
     headers = [kit.h(waiter) for waiter in waiters]
     taco = {"product_id": kit.taco.id, "quantity": 1}
     db.session.close()
-    server = LiveServer(app).start()
+    server = LiveServer(app)
     barrier = threading.Barrier(SENDS)
     answers: list[tuple[int, dict] | None] = [None] * SENDS
     failures: list[BaseException] = []

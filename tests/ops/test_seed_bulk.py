@@ -53,13 +53,18 @@ def _world():
 
 
 MOMENTS = {"at", "created_at", "updated_at", "closed_at", "cancelled_at", "voided_at", "removed_at", "generated_at"}
+# Folios follow the closing order: the bulk load numbers its orders by their closing moments after the load
+# (their closed events say null), the replay in the order it closes them now. Both are checked apart
+# (test_bulk_folios_are_gapless_in_closing_order).
+NUMBERS = {"folio"}
 
 
 def _timeless(value, key: str | None = None):
-    """The JSON without moments, and without the payments' business dates (the day the till took them)."""
+    """The JSON without moments and folios, and without the payments' business dates (the day the till took
+    them)."""
     if isinstance(value, dict):
         return {k: _timeless(v, k) for k, v in value.items()
-                if k not in MOMENTS and not (key == "payments" and k == "business_date")}
+                if k not in MOMENTS | NUMBERS and not (key == "payments" and k == "business_date")}
     if isinstance(value, list):
         return [_timeless(v, key) for v in value]
     return value
@@ -170,3 +175,20 @@ def test_sequences_move_past_the_loaded_ids(app, client, factory):
         "items": [{"product_id": product_id, "quantity": 1}]})
     assert answer.status_code == 201, answer.get_json()
     assert answer.get_json()["id"] == db.session.scalar(select(func.max(Order.id)))
+
+
+def test_bulk_folios_are_gapless_in_closing_order(app):
+    """Every closed bulk order has a folio, 1..n per location in closing order; the counter is past them."""
+    from app.counters import current
+    from app.models import Location
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed", "--orders", "40", "--days", "3"]).exit_code == 0
+    for location in db.session.scalars(select(Location)).all():
+        closed = db.session.execute(select(Order.folio).where(Order.location_id == location.id,
+                                                              Order.status == "closed")
+                                    .order_by(Order.closed_at, Order.id)).scalars().all()
+        assert closed == list(range(1, len(closed) + 1))
+        assert current(location.id, "folio") == len(closed)
+    assert db.session.scalar(select(func.count()).select_from(Order).where(
+        Order.status != "closed", Order.folio.is_not(None))) == 0

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Location, Order, OrderEvent, OrderItem, Table
 from tests.constants import API, ORDERS
-from tests.helpers import all_at_once, http_json, live_server
+from tests.helpers import all_at_once, http_json, serving
 
 
 def place(client, factory, user, lines):
@@ -34,9 +34,10 @@ def test_two_splits_with_one_if_match_one_wins(app, postgres_only, client, facto
         headers = factory.headers(waiter, **{"If-Match": '"1"'})
         bodies = [{"by": "items", "items": [{"item_id": taco_id, "quantity": 1}]},
                   {"by": "items", "items": [{"item_id": mole_id, "quantity": 1}, {"item_id": taco_id, "quantity": 2}]}]
-        with live_server(app) as port:
+        with serving(app) as server:
+            port = server.port
             url = f"{ORDERS}/{order['id']}/split"
-            results = all_at_once([lambda b=b, u=url, h=headers: http_json(port, "POST", u, b, h) for b in bodies])
+            results = all_at_once([lambda b=b, u=url, h=headers, p=port: http_json(p, "POST", u, b, h) for b in bodies])
         assert sorted(status for status, _ in results) == [201, 412]
         winner = next(body for status, body in results if status == 201)
         db.session.expire_all()
@@ -59,10 +60,11 @@ def test_a_merge_racing_a_payment_on_the_source_never_both(app, postgres_only, c
         source = place(client, factory, waiter, [{"product_id": menu["mole"].id, "quantity": 1}])
         merge_headers = factory.headers(waiter, **{"If-Match": '"1"'})
         pay_headers = factory.headers(waiter)
-        with live_server(app) as port:
+        with serving(app) as server:
+            port = server.port
             calls = [(f"{ORDERS}/{target['id']}/merge", {"from_order_id": source["id"]}, merge_headers),
                      (f"{ORDERS}/{source['id']}/payments", {"method": "cash", "amount": "10.00"}, pay_headers)]
-            merge, pay = all_at_once([lambda c=c: http_json(port, "POST", *c) for c in calls])
+            merge, pay = all_at_once([lambda c=c, p=port: http_json(p, "POST", *c) for c in calls])
         statuses = (merge[0], pay[0])
         assert statuses in ((200, 409), (409, 201)), (merge, pay)
         if statuses == (200, 409):
@@ -85,7 +87,8 @@ def test_twenty_concurrent_transfers_to_one_table(app, postgres_only, client, fa
     table_id = table.id
     orders = [place(client, factory, waiter, [{"product_id": menu["taco"].id, "quantity": 1}]) for _ in range(20)]
     headers = factory.headers(waiter, **{"If-Match": '"1"'})
-    with live_server(app) as port:
+    with serving(app) as server:
+        port = server.port
         results = all_at_once([lambda o=o: http_json(port, "POST", f"{ORDERS}/{o['id']}/transfer",
                                                      {"table_id": table_id}, headers) for o in orders])
     assert [status for status, _ in results] == [200] * 20

@@ -9,7 +9,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.orders.conftest import ORDERS
+from tests.constants import ORDERS
 
 CENT = Decimal("0.01")
 amounts = st.integers(min_value=1, max_value=10**11).map(lambda cents: Decimal(cents) * CENT)
