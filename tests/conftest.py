@@ -35,6 +35,13 @@ PATH_MARKS = {
     "deploy/test_ha_": "ha",  # Patroni and etcd
     "ops/test_database_faults.py": "deploy",  # a throwaway PostgreSQL cluster, stopped and frozen
     "dashboard/test_browser.py": "browser",
+    "dashboard/test_floor_browser.py": "browser",
+    "dashboard/test_drawers_browser.py": "browser",
+    "kitchen/test_browser.py": "browser",
+    "orders/test_floor_property.py": "slow",
+    "orders/test_payment_limits_property.py": "slow",
+    "cash/test_drawer_property.py": "slow",
+    "feed/test_worker_process.py": "slow",  # real worker processes, killed and restarted
     "contract/test_fuzz.py": "slow",  # schemathesis against a live server
     "contract/test_generated_clients.py": "slow",  # generates, type-checks and runs the clients
     "orders/test_pricing_property.py": "slow",  # long property runs
