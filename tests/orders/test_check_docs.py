@@ -59,7 +59,7 @@ def test_every_money_field_is_in_the_schemas(spec):
         schemas["PaymentOut"]["properties"])
     assert {"id", "items", "amount", "tax", "tip", "method", "reason", "business_date", "created_by",
             "created_at"} <= set(schemas["RefundOut"]["properties"])
-    assert {"id", "type", "actor", "at", "data"} <= set(schemas["EventOut"]["properties"])
+    assert {"id", "type", "actor", "approved_by", "at", "data"} <= set(schemas["CreatedEventOut"]["properties"])
     assert "id" not in schemas["LineFiguresOut"]["properties"]
     assert "created_by" not in schemas["CalculatedDiscountOut"]["properties"]
     assert all("modifiers" in schemas[name]["properties"] for name in ("ProductLineIn", "AdHocLineIn"))

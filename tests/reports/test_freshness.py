@@ -38,4 +38,4 @@ def test_openapi_documents_the_freshness_headers(client):
     spec = client.get("/openapi.json").get_json()
     for path in ("/api/v1/reports/products", "/api/v1/reports/waiters", "/api/v1/reports/sales"):
         headers = spec["paths"][path]["get"]["responses"]["200"]["headers"]
-        assert set(headers) == {"X-Data-As-Of", "X-Data-Source"}
+        assert set(headers) == {"X-Data-As-Of", "X-Data-Source", "RateLimit", "RateLimit-Policy"}
