@@ -212,7 +212,7 @@ class DrawerSessionZ(MethodView):
         return Response(text_slip(services.slip_values(z)), mimetype="text/plain")
 
 
-@blp.route("/locations/<int:location_id>/days/<business_date>/close")
+@blp.route("/locations/<int:location_id>/days/<string(maxlength=32):business_date>/close")
 class DayClose(MethodView):
     @blp.doc(operationId="closeBusinessDay")
     @auth_required("manager", "admin")
@@ -228,7 +228,7 @@ class DayClose(MethodView):
         return days.day_view(closed), 201
 
 
-@blp.route("/locations/<int:location_id>/days/<business_date>")
+@blp.route("/locations/<int:location_id>/days/<string(maxlength=32):business_date>")
 class DayById(MethodView):
     @blp.doc(operationId="getBusinessDay")
     @auth_required()

@@ -46,7 +46,8 @@ class EventQuery(Schema):
         "description": "The `next_cursor` of the last page you processed, or `now` (start at the current end). "
                        "Left out: the feed's beginning. A cursor never expires."})
     types = TypeList(load_default=list, metadata={
-        "description": "Comma-separated. " + TYPES_DESCRIPTION, "type": "string", "example": "order.*"})
+        "description": "Comma-separated. " + TYPES_DESCRIPTION, "type": "string", "maxLength": 2000,
+        "example": "order.*"})
     location_id = id_field(metadata={
         "description": "Only this location (one the caller does not belong to: 404). Default: every location "
                        "the caller may see."})

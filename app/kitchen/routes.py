@@ -61,7 +61,7 @@ ETAG_HEADER = {"ETag": {"description": "The queue's version: changes with every 
                                        "once a minute (so `late` and the ready window are never more than a minute "
                                        "stale behind a 304).", "schema": {"type": "string"}}}
 IF_NONE_MATCH_DOC = {"parameters": [{
-    "in": "header", "name": "If-None-Match", "required": False, "schema": {"type": "string"},
+    "in": "header", "name": "If-None-Match", "required": False, "schema": {"type": "string", "maxLength": 256},
     "description": "The ETag of the last answer: 304 with no body while the queue is unchanged (one indexed read)."}]}
 
 

@@ -91,7 +91,7 @@ class TicketOut(Schema):
     table = fields.Function(lambda t: t.order.table_label, allow_none=True,
                             metadata={"type": "string", "nullable": True, "description": "The order's table now."})
     waiter = fields.Function(lambda t: {"id": t.order.waiter.id, "name": t.order.waiter.name},
-                             metadata={"type": "object", "properties": {"id": {"type": "integer"},
+                             metadata={"type": "object", "properties": {"id": {"type": "integer", "format": "int32"},
                                                                         "name": {"type": "string"}},
                                        "description": "The order's waiter now."})
     kind = fields.String(metadata={"enum": ["new", "void"]})

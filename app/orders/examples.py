@@ -76,13 +76,14 @@ _BOSS = {"id": 2, "name": "Marta"}
 SETTLED_ORDER_EXAMPLE = {
     "id": 42, "client_order_id": "tab3-000481", "customer_name": "Ana", "table": "T12", "notes": None,
     "table_id": 12, "guest_count": 2, "split_from": None, "merged_into": None,  # v1.2 floor
-    "status": "closed", "waiter": _WHO, "location_id": 1,
+    "status": "closed", "waiter": _WHO, "location_id": 1, "folio": 17,  # v1.2: the close's folio
     "items": [
         {"id": 7, "product_id": 5, "product_name": "Taco al pastor", "unit_price": "25.00", "quantity": 2,
-         "line_total": "50.00", "notes": None, "seat": 1, "voided": False, "modifiers": [], "tax_rate": "0",
+         "line_total": "50.00", "notes": None, "seat": 1, "course": 1, "kitchen_status": "served", "voided": False,
+         "modifiers": [], "tax_rate": "0",
          "discount": "5.00", "tax": "0.00", "net": "45.00"},
         {"id": 8, "product_id": 12, "product_name": "Agua de horchata", "unit_price": "27.00", "quantity": 1,
-         "line_total": "27.00", "notes": None, "seat": 2, "voided": False,
+         "line_total": "27.00", "notes": None, "seat": 2, "course": 1, "kitchen_status": "served", "voided": False,
          "modifiers": [{"name": "Grande", "price": "1.50"}], "tax_rate": "0",
          "discount": "0.00", "tax": "0.00", "net": "27.00"},
     ],
@@ -93,13 +94,14 @@ SETTLED_ORDER_EXAMPLE = {
                    "created_by": _BOSS, "created_at": "2026-11-21T20:20:00Z"}],
     "payments": [
         {"id": 1, "method": "card", "amount": "40.00", "tip": "6.00", "tendered": None, "change": None,
-         "reference": "auth 123456", "created_by": _WHO, "created_at": "2026-11-21T21:02:10Z"},
+         "reference": "auth 123456", "drawer_session_id": 3, "created_by": _WHO, "created_at": "2026-11-21T21:02:10Z"},
         {"id": 2, "method": "cash", "amount": "32.00", "tip": "4.00", "tendered": "50.00", "change": "14.00",
-         "reference": None, "created_by": _WHO, "created_at": "2026-11-21T21:03:40Z"},
+         "reference": None, "drawer_session_id": 3, "created_by": _WHO, "created_at": "2026-11-21T21:03:40Z"},
     ],
     "refunds": [
         {"id": 1, "items": [{"item_id": 7, "quantity": 1, "amount": "22.50", "tax": "0.00"}], "amount": "22.50",
          "tax": "0.00", "tip": "0.00", "method": "other", "reason": "Cold taco", "business_date": "2026-11-22",
+         "drawer_session_id": None,
          "created_by": _BOSS, "created_at": "2026-11-22T19:00:00Z"},
     ],
     "business_date": "2026-11-21", "created_at": "2026-11-21T20:15:03Z", "updated_at": "2026-11-22T19:00:00Z",

@@ -42,7 +42,11 @@ other than 503/504, or took writes again later than 30 s after the fault.
 
 The change feed is checked after the last case (feed_check): every acknowledged order of a
 synchronous case has its `order.created` event in GET /events exactly once, no event twice, and
-each order's versions in commit order. Adding a check (webhook deliveries): append a function to CHECKS. It gets the
+each order's versions in commit order. Webhook deliveries are checked too (webhooks_check): a webhook
+for `order.*` is created before the load and `flask webhooks work` runs beside the app (restarted if it
+exits, as a service manager would) delivering to a receiver in the drill; every acknowledged order's
+`order.created` must be delivered, and each order's events in version order. Adding a check: append a
+function to CHECKS. It gets the
 Drill after the last case, with the load stopped (drill.port, drill.token, drill.cluster,
 drill.acknowledged() -> {client_order_id: (case, ack time)}, drill.final_leader) and returns a
 Check; a failed check fails the drill.
@@ -421,6 +425,71 @@ class Reader:
 # ---------------------------------------------------------------------------------------- the drill
 
 
+class Receiver:
+    """A webhook receiver on loopback: answers 200 to every POST and keeps what came, in arrival order:
+    (webhook-id, subject id, subject version)."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        got: list[tuple[str, int, int]] = []
+        lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+                subject = body.get("subject") or {}
+                with lock:
+                    got.append((self.headers.get("webhook-id", ""), subject.get("id", 0), subject.get("version", 0)))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                return
+
+        self.got, self.lock = got, lock
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def snapshot(self) -> list[tuple[str, int, int]]:
+        with self.lock:
+            return list(self.got)
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Worker:
+    """`flask webhooks work`, kept running as a service manager would (restarted if it ever exits)."""
+
+    def __init__(self, env: dict, log: Path) -> None:
+        self.env, self.log, self.restarts = env, log, 0
+        self.proc = self._start()
+        self.done = threading.Event()
+        threading.Thread(target=self._watch, daemon=True).start()
+
+    def _start(self) -> subprocess.Popen:
+        handle = self.log.open("ab")
+        try:
+            return subprocess.Popen([sys.executable, "-m", "flask", "webhooks", "work"], cwd=REPO, env=self.env,
+                                    stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+        finally:
+            handle.close()
+
+    def _watch(self) -> None:
+        while not self.done.wait(1.0):
+            if self.proc.poll() is not None:
+                self.restarts += 1
+                self.proc = self._start()
+
+    def stop(self) -> None:
+        self.done.set()
+        stop_process(self.proc)
+
+
 class Drill:
     """The cluster, the app and the load, shared by the cases."""
 
@@ -436,6 +505,8 @@ class Drill:
         self.token = ""
         self.load: Load | None = None
         self.reader: Reader | None = None
+        self.receiver: Receiver | None = None
+        self.worker: Worker | None = None
         self.cases: list[CaseResult] = []
         self.final_leader: Node | None = None
         self.commit_ms: tuple[float, float] = (0.0, 0.0)
@@ -453,7 +524,7 @@ class Drill:
             cur.execute("CREATE DATABASE comanda")
         conn.close()
         self.port = free_port()
-        extra = {"REPORTS_DATABASE_URL": self.cluster.standby_first_url}
+        extra = {"REPORTS_DATABASE_URL": self.cluster.standby_first_url, "WEBHOOK_ALLOW_PRIVATE_URLS": "1"}
         if self.fenced:  # --unfenced: libpq's target_session_attrs alone, for comparison
             extra["DATABASE_PATRONI_URLS"] = self.cluster.patroni_urls
         env = app_env(self.cluster.multi_host_url, self.port, extra)
@@ -463,6 +534,14 @@ class Drill:
         self.gunicorn = start_gunicorn(env, self.app_log)
         wait_http(self.port, self.gunicorn, self.app_log)
         self.token = login(self.port)
+        # A webhook for every order event, delivered by the worker to a receiver here (webhooks_check).
+        self.receiver = Receiver()
+        status, body = _post(self.port, "/api/v1/webhooks", {"url": f"http://127.0.0.1:{self.receiver.port}/hook",
+                                                             "types": ["order.*"]},
+                             {"Authorization": f"Bearer {self.token}"})
+        if status != 201:
+            raise RuntimeError(f"POST /webhooks answered {status}: {body}")
+        self.worker = Worker(env, self.workdir / "worker.log")
         self.load = Load(self.port, self.token, self.threads).start()
         self.reader = Reader(self.port, self.token).start()
 
@@ -470,6 +549,10 @@ class Drill:
         for worker in (self.load, self.reader):
             if worker is not None:
                 worker.join()
+        if self.worker is not None:
+            self.worker.stop()
+        if self.receiver is not None:
+            self.receiver.stop()
         stop_process(self.gunicorn)
         self.cluster.stop()
         shutil.rmtree(self.workdir, ignore_errors=True)
@@ -762,8 +845,48 @@ def feed_check(drill: Drill) -> Check:
     return Check("feed", ok, detail)
 
 
+def webhooks_check(drill: Drill, wait: float = 240.0) -> Check:
+    """Webhook deliveries through every failover: each acknowledged order of a synchronous case has its
+    `order.created` event delivered at least once (waiting up to `wait` s for the worker to catch up), and
+    for every order the events arrive in version order (a repeat of one already delivered aside)."""
+    import psycopg2
+
+    sync_cases = {c.name for c in drill.cases if c.synchronous}
+    acknowledged = {k for k, (case, _) in drill.acknowledged().items() if case in sync_cases}
+    conn = psycopg2.connect(drill.final_leader.dsn("comanda"), connect_timeout=5)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT id FROM orders WHERE client_order_id = ANY(%s)", (sorted(acknowledged),))
+            wanted = {row[0] for row in cur.fetchall()}
+    finally:
+        conn.close()
+    deadline = time.monotonic() + wait
+    while True:
+        got = drill.receiver.snapshot()
+        created = {subject for _, subject, version in got if version == 1}
+        missing = wanted - created
+        if not missing or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    out_of_order = 0
+    highest: dict[int, int] = {}
+    first_seen: set[str] = set()
+    for webhook_id, subject, version in got:
+        if webhook_id in first_seen:
+            continue  # a repeat (at least once)
+        first_seen.add(webhook_id)
+        if version < highest.get(subject, 0):
+            out_of_order += 1
+        highest[subject] = max(highest.get(subject, 0), version)
+    ok = not missing and out_of_order == 0
+    detail = (f"{len(got)} deliveries ({len(got) - len(first_seen)} repeats), worker restarts {drill.worker.restarts}; "
+              f"{len(wanted)} acknowledged orders, created event delivered for all: "
+              f"{'yes' if not missing else f'NO ({len(missing)} missing)'}; out of per-order order: {out_of_order}")
+    return Check("webhooks", ok, detail)
+
+
 # Checks over the whole run, after the last case.
-CHECKS: list[Callable[[Drill], Check]] = [feed_check]
+CHECKS: list[Callable[[Drill], Check]] = [feed_check, webhooks_check]
 
 
 def default_cases() -> list[str]:
