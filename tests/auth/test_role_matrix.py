@@ -174,10 +174,10 @@ MATRIX: dict[tuple[str, str], dict[str, dict[str, int]]] = {
     ("POST", "/api/v1/drawer-sessions/<int:session_id>/close"): cells(row(401, 200, 200, 200),
                                                                       row(401, 404, 404, 200)),
     ("GET", "/api/v1/drawer-sessions/<int:session_id>/z"): cells(row(401, 200, 200, 200), row(401, 404, 404, 200)),
-    ("POST", "/api/v1/locations/<int:location_id>/days/<string(maxlength=32):business_date>/close"): cells(row(401, 403, 201, 201),
-                                                                                      row(401, 403, 404, 201)),
-    ("GET", "/api/v1/locations/<int:location_id>/days/<string(maxlength=32):business_date>"): cells(row(401, 200, 200, 200),
-                                                                               row(401, 404, 404, 200)),
+    ("POST", "/api/v1/locations/<int:location_id>/days/<string(maxlength=32):business_date>/close"):
+        cells(row(401, 403, 201, 201), row(401, 403, 404, 201)),
+    ("GET", "/api/v1/locations/<int:location_id>/days/<string(maxlength=32):business_date>"):
+        cells(row(401, 200, 200, 200), row(401, 404, 404, 200)),
     # The change feed: managers and admins of their locations (away: ?location_id= names the other one).
     ("GET", "/api/v1/events"):                        cells(row(401, 403, 200, 200), row(401, 403, 404, 200)),
     # Webhooks are chain-wide and for admins only.
