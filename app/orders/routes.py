@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from functools import wraps
 
 from flask import request, url_for
 from flask.views import MethodView
 
 from app.auth.permissions import auth_required, current_user
-from app.errors import PreconditionRequired
 from app.models import Order
 from app.orders import batch, discounts, floor, history, services, settle
 from app.orders.examples import (
@@ -42,13 +40,13 @@ from app.web.idempotency import idempotent
 from app.web.json_body import Blueprint, checks_items_itself
 from app.web.openapi import links_doc, problem_doc
 from app.web.pagination import PageQuery
+from app.web.preconditions import parse_if_match
 
 DRAWER_409 = (" v1.2 cash drawer: `no_open_drawer_session` (cash at a location with drawers and no open session; "
               "nothing written), `drawer_session_closed` (the named session is closed).")
 CREATED_ORDER = {"order_id": "$response.body#/id"}  # links from the 201 answer to the operations on it
 CREATED_ORDER_FIRST_LINE = {**CREATED_ORDER, "item_id": "$response.body#/items/0/id"}
 
-VERSION_DIGITS = re.compile("[0-9]{1,18}")
 
 blp = Blueprint(
     "orders",
@@ -105,18 +103,6 @@ IDEMPOTENT_IF_MATCH_DOC = {"parameters": IDEMPOTENCY_DOC["parameters"] + IF_MATC
 def etag(order: Order) -> str:
     """The order's version as a strong ETag: "3"."""
     return f'"{order.version}"'
-
-
-def parse_if_match(header: str | None) -> int | None:
-    """The version in If-Match ("3", W/"3" or 3); None for '*'. 428 when absent."""
-    if header is None or not header.strip():
-        raise PreconditionRequired()
-    value = header.strip()
-    if value == "*":
-        return None
-    value = value.removeprefix("W/").strip('"')
-    # ASCII digits only, and few enough to be a version: "²" or 5,000 digits would make int() raise.
-    return int(value) if VERSION_DIGITS.fullmatch(value) else -1  # -1 matches no version: 412
 
 
 def order_response(order: Order, status: int = 200, *, created: bool = False):
