@@ -9,6 +9,7 @@ from flask.views import MethodView
 
 from app.auth.permissions import STAFF, auth_required, current_user, report_locations
 from app.columns import utcnow
+from app.errors import ValidationFailed
 from app.kitchen import courses, queries, stations, tickets
 from app.kitchen.examples import STATION_EXAMPLE, TEXT_EXAMPLE, TICKET_EXAMPLE
 from app.kitchen.schemas import (
@@ -60,9 +61,12 @@ CSV_ANSWER = {"schema": {"type": "string", "description": "RFC 4180 CSV: a heade
 ETAG_HEADER = {"ETag": {"description": "The queue's version: changes with every change to its tickets, and at least "
                                        "once a minute (so `late` and the ready window are never more than a minute "
                                        "stale behind a 304).", "schema": {"type": "string"}}}
+MAX_IF_NONE_MATCH = 256
 IF_NONE_MATCH_DOC = {"parameters": [{
-    "in": "header", "name": "If-None-Match", "required": False, "schema": {"type": "string", "maxLength": 256},
-    "description": "The ETag of the last answer: 304 with no body while the queue is unchanged (one indexed read)."}]}
+    "in": "header", "name": "If-None-Match", "required": False,
+    "schema": {"type": "string", "maxLength": MAX_IF_NONE_MATCH},
+    "description": "The ETag of the last answer: 304 with no body while the queue is unchanged (one indexed read); "
+                   "longer than 256 characters: 422."}]}
 
 
 @blp.route("/locations/<int:location_id>/stations")
@@ -110,9 +114,12 @@ class StationQueue(MethodView):
     @blp.doc(operationId="listStationTickets")
     def get(self, args: dict[str, Any], station_id: int):
         """A station's queue, oldest first: open tickets, or those made ready in the last 10 minutes"""
+        sent = request.headers.get("If-None-Match")
+        if sent is not None and len(sent) > MAX_IF_NONE_MATCH:  # ours are short: a longer one is not ours
+            raise ValidationFailed(errors={"If-None-Match": [f"At most {MAX_IF_NONE_MATCH} characters."]})
         tag = tickets.queue_tag(current_user(), station_id, args["status"])
         headers = {"ETag": tag, "Cache-Control": "no-cache"}
-        if tag in _tags(request.headers.get("If-None-Match")):
+        if tag in _tags(sent):
             return Response(status=304, headers=headers)
         return {"data": tickets.queue(station_id, args["status"])}, 200, headers
 

@@ -25,7 +25,7 @@ def protected_operations(app) -> dict[tuple[str, str], tuple[str, ...]]:
     found = {}
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]
-        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+        path = re.sub(r"<(?:[^:>]+:)?(\w+)>", r"{\1}", rule.rule)
         view_class = getattr(view, "view_class", None)
         for method in METHODS:
             if method.upper() not in rule.methods:
