@@ -19,23 +19,9 @@ def main(app) -> Location:
 
 
 @pytest.fixture
-def waiter(factory):
-    return factory.make_user("waiter", name="Luis")
-
-
-@pytest.fixture
-def waiter2(factory):
-    return factory.make_user("waiter", name="Ana")
-
-
-@pytest.fixture
-def manager(factory):
-    return factory.make_user("manager", name="Marta")
-
-
-@pytest.fixture
-def admin(factory):
-    return factory.make_user("admin", name="Root")
+def waiter2(other_waiter):
+    """The second waiter (tests/conftest.py's other_waiter, Ana)."""
+    return other_waiter
 
 
 @pytest.fixture
