@@ -7,11 +7,11 @@ Content-Security-Policy and is never cached; the assets are served under content
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from flask import Blueprint, Flask, abort, current_app, render_template, send_from_directory
 
+from app.web import pages
 from app.web.pages import ASSET_MAX_AGE, CSP, PAGE_HEADERS  # noqa: F401  (CSP: tests read it here)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -22,18 +22,12 @@ bp = Blueprint("dashboard", __name__, template_folder="templates")
 
 def hashed_name(name: str) -> str:
     """`dashboard.js` -> `dashboard.<first 10 hex of its sha256>.js`."""
-    digest = hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:10]
-    stem, ext = name.rsplit(".", 1)
-    return f"{stem}.{digest}.{ext}"
+    return pages.hashed_name(STATIC_DIR, name)
 
 
 def asset_manifest() -> dict[str, str]:
     """Hashed file name -> real file name, computed once per app (on its first use)."""
-    manifest = current_app.extensions.get("dashboard_assets")
-    if manifest is None:
-        manifest = {hashed_name(name): name for name in ASSETS}
-        current_app.extensions["dashboard_assets"] = manifest
-    return manifest
+    return pages.asset_manifest("dashboard_assets", STATIC_DIR, ASSETS)
 
 
 @bp.get("/dashboard")

@@ -3,11 +3,11 @@ under the dashboard's strict Content-Security-Policy. Not part of the OpenAPI do
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
-from flask import Blueprint, Flask, abort, current_app, render_template, send_from_directory
+from flask import Blueprint, Flask, abort, render_template, send_from_directory
 
+from app.web import pages
 from app.web.pages import ASSET_MAX_AGE, PAGE_HEADERS
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -18,17 +18,11 @@ bp = Blueprint("kitchen_page", __name__, template_folder="templates")
 
 def hashed_name(name: str) -> str:
     """`kitchen.js` -> `kitchen.<first 10 hex of its sha256>.js`."""
-    digest = hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:10]
-    stem, ext = name.rsplit(".", 1)
-    return f"{stem}.{digest}.{ext}"
+    return pages.hashed_name(STATIC_DIR, name)
 
 
 def _manifest() -> dict[str, str]:
-    manifest = current_app.extensions.get("kitchen_assets")
-    if manifest is None:
-        manifest = {hashed_name(name): name for name in ASSETS}
-        current_app.extensions["kitchen_assets"] = manifest
-    return manifest
+    return pages.asset_manifest("kitchen_assets", STATIC_DIR, ASSETS)
 
 
 @bp.get("/kitchen")
