@@ -226,12 +226,12 @@ def wait_with_deadline(conn: Any) -> None:
         if silence.since is not None:
             # One wait at a time (per process), at most once per DB_FREEZE_CHECK_MS, tries the server
             # again, bounded like a connect; every other wait fails at once. A thawed server is not
-            # buried under every worker's retries.
-            # A wait with its own overall bound (/health) always asks: it is the operators' probe.
-            if overall is None:
-                if now - silence.last < check_every or not silence.trial.acquire(blocking=False):
-                    raise DatabaseTimeout(f"the database has not answered for {now - silence.since:.1f}s")
-                held = True
+            # buried under every worker's retries. /health follows the same rule: while this process
+            # found the server silent less than DB_FREEZE_CHECK_MS ago it answers 503 at once, instead
+            # of spending its whole bound on a question whose answer is a second old.
+            if now - silence.last < check_every or not silence.trial.acquire(blocking=False):
+                raise DatabaseTimeout(f"the database has not answered for {now - silence.since:.1f}s")
+            held = True
             limit, trial = min(limit, float(config["DB_CONNECT_TIMEOUT"])), True
         if overall is not None:
             limit = max(0.0, min(limit, overall - now))

@@ -35,7 +35,8 @@ def health():
     """Liveness and database reachability (no authentication)
 
     200 with `"database": "ok"` when the database answers `SELECT 1` within HEALTH_TIMEOUT_MS (1 s);
-    503 otherwise. For load balancers
+    503 otherwise, and at once while this server process found the database silent less than
+    DB_FREEZE_CHECK_MS (1 s) ago (a frozen database). For load balancers
     and orchestrators: it needs no token and reveals nothing but the version.
     """
     try:
