@@ -82,7 +82,8 @@ contract: contract-tools $(VENV)/.dev
 client-python: contract-tools $(VENV)/.dev
 	$(BIN)/python $(CONTRACT)/dump_openapi.py $(CONTRACT)/build/openapi.json
 	$(TOOLS_VENV)/bin/openapi-python-client generate --path $(CONTRACT)/build/openapi.json \
-		--config $(CONTRACT)/openapi-python-client.yaml --output-path build/comanda-client --overwrite
+		--config $(CONTRACT)/openapi-python-client.yaml --custom-template-path $(CONTRACT)/client-templates \
+		--output-path build/comanda-client --overwrite
 
 ## client-typescript: generate the TypeScript types into tools/contract/build/comanda.ts
 client-typescript: contract-tools $(VENV)/.dev

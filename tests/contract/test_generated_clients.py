@@ -1,6 +1,7 @@
 """Clients generated from the live /openapi.json work, typed.
 
-- Python: openapi-python-client generates `comanda_client`; tools/contract/usage_client.py passes
+- Python: openapi-python-client generates `comanda_client` (money inputs also take `Decimal`, through
+  tools/contract/client-templates); tools/contract/usage_client.py passes
   `mypy --strict` against it, then logs in, creates a product, creates an order with a catalogue line
   and an ad-hoc line, appends, closes, and reads a report and its CSV from a real HTTP server.
 - TypeScript: openapi-typescript generates the types; tools/contract/usage.ts passes `tsc --noEmit`
@@ -38,7 +39,8 @@ def python_client(spec_path) -> Path:
     out = spec_path.parent / "python-client"
     run([str(TOOLS_BIN / "openapi-python-client"), "generate", "--path", str(spec_path),
          "--output-path", str(out / "comanda_client"), "--meta", "none",
-         "--config", str(CONTRACT / "openapi-python-client.yaml")], cwd=spec_path.parent)
+         "--config", str(CONTRACT / "openapi-python-client.yaml"),
+         "--custom-template-path", str(CONTRACT / "client-templates")], cwd=spec_path.parent)
     return out
 
 
@@ -51,6 +53,8 @@ def test_python_client_is_typed(python_client):
         cwd=python_client.parent, env=env)
     line_types = (python_client / "comanda_client" / "models" / "order_in.py").read_text()
     assert "items: list[AdHocLineIn | ProductLineIn]" in line_types
+    payment = (python_client / "comanda_client" / "models" / "payment_in.py").read_text()
+    assert "amount: Decimal | float | str" in payment and 'amount = format(self.amount, "f")' in payment
 
 
 def test_python_client_against_a_real_server(python_client, live_server, factory):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import uuid
+from decimal import Decimal
 from typing import TypeVar
 
 from comanda_client import AuthenticatedClient, Client
@@ -58,12 +59,13 @@ def main(base_url: str, email: str, password: str) -> dict[str, object]:
     tokens: TokenOut = ok(login.sync(client=anonymous, body=LoginIn(email=email, password=password)))
     client = AuthenticatedClient(base_url=base_url, token=tokens.access_token, raise_on_unexpected_status=True)
 
+    # Money inputs take a Decimal (sent as its decimal string; tools/contract/client-templates/model.py.jinja).
     product: ProductOut = ok(
-        create_product.sync(client=client, body=ProductIn(name=f"Taco {uuid.uuid4().hex[:6]}", price="25.50"))
+        create_product.sync(client=client, body=ProductIn(name=f"Taco {uuid.uuid4().hex[:6]}", price=Decimal("25.50")))
     )
     lines: list[ProductLineIn | AdHocLineIn] = [
         ProductLineIn(product_id=product.id, quantity=2, notes="no onion"),
-        AdHocLineIn(product_name="Agua de horchata", unit_price="18.00", quantity=1),
+        AdHocLineIn(product_name="Agua de horchata", unit_price=Decimal("18.00"), quantity=1),
     ]
     order: OrderOut = ok(create_order.sync(client=client, body=OrderIn(customer_name="Ana", items=lines, table="12")))
     more = ItemsIn(items=[ProductLineIn(product_id=product.id, quantity=1)])
