@@ -20,6 +20,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 # Tables whose rows are written once and never changed or removed by the app. Extend, never shorten.
+# Not the report rollups (report_*, the till's `report_payment_*` of 0014 included): the app writes
+# them only by INSERT, but `flask reports compact`/`rebuild`, run as the app role, delete and replace
+# their rows; they get the app's rows-only grants and lose TRUNCATE, TRIGGER and REFERENCES like any table.
 APPEND_ONLY_TABLES: list[str] = ["order_events", "feed_events", "drawer_movements"]
 MIGRATION_TABLES = ("alembic_version",)
 

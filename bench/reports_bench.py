@@ -11,7 +11,9 @@
    query parsing, SQL, JSON) GET /api/v1/reports/products for the last 365 days: median of
    --runs after a warm-up; plus /waiters and /sales. The baseline is the straightforward
    GROUP BY over orders JOIN order_items for the same range (the same report computed from raw
-   lines, SQL only, so the ratio is conservative), measured in the same run.
+   lines, SQL only, so the ratio is conservative), measured in the same run. GET /reports/payments
+   (the till) for the chain, one location and one waiter against the raw payments-and-refunds
+   query it ran before the till rollups (SQL only), checking both give the same rows.
 4. Measures order-creation throughput with rollup maintenance (record()) and with a no-op
    record(), alternating rounds of --procs processes posting POST /api/v1/orders end to end.
 
@@ -143,6 +145,83 @@ def time_baselines(app, first: date, last: date, runs: int) -> dict[str, list[fl
             results[name] = times
         db.session.remove()
     return results
+
+
+def raw_payment_rows(first: date, last: date, location_ids: list[int] | None = None, waiter_id: int | None = None):
+    """GET /reports/payments as it was computed before the till rollups (0014): the raw payments and
+    refunds of the range through their business_date indexes, joined with their orders (SQL only)."""
+    from sqlalchemy import BigInteger, func, literal, select, union_all
+
+    from app.models import Order, Payment, Refund
+
+    zero = literal(0, BigInteger)
+    filters = [Order.location_id.in_(location_ids)] if location_ids is not None else []
+    if waiter_id is not None:
+        filters.append(Order.waiter_id == waiter_id)
+    paid = (select(Payment.method, func.count().label("payments"), func.sum(Payment.amount_cents).label("amount"),
+                   func.sum(Payment.tip_cents).label("tips"), zero.label("refunds"))
+            .join(Order, Order.id == Payment.order_id)
+            .where(Payment.business_date.between(first, last), *filters).group_by(Payment.method))
+    returned = (select(Refund.method, zero.label("payments"), zero.label("amount"), zero.label("tips"),
+                       func.sum(Refund.amount_cents + Refund.tip_cents).label("refunds"))
+                .join(Order, Order.id == Refund.order_id)
+                .where(Refund.business_date.between(first, last), *filters).group_by(Refund.method))
+    both = union_all(paid, returned).subquery("till")
+    names = ("payments", "amount", "tips", "refunds")
+    return (select(both.c.method, *(func.sum(both.c[n]).label(n) for n in names))
+            .group_by(both.c.method).order_by(both.c.method))
+
+
+def time_payment_baselines(app, first: date, last: date, runs: int, cases: dict[str, dict]) -> dict[str, list[float]]:
+    """The raw till query of each case (what /reports/payments ran before 0014), SQL only."""
+    from app.extensions import db
+
+    results = {}
+    with app.app_context():
+        for name, case in cases.items():
+            stmt = raw_payment_rows(first, last, **case)
+            db.session.execute(stmt).all()  # warm-up
+            times = []
+            for _ in range(runs):
+                started = time.perf_counter()
+                db.session.execute(stmt).all()
+                times.append((time.perf_counter() - started) * 1000)
+            results[name] = times
+        db.session.remove()
+    return results
+
+
+def time_payment_rollups(app, first: date, last: date, runs: int, cases: dict[str, dict]) -> dict[str, list[float]]:
+    """The rollup read of each case (app/reports/queries.payment_rows: the statement and its rows), SQL only."""
+    from app.extensions import db
+    from app.reports.queries import Scope, payment_rows
+
+    results = {}
+    for name, case in cases.items():
+        scope = Scope(first, last, waiter_id=case.get("waiter_id"), location_ids=tuple(case["location_ids"]))
+        times = []
+        for n in range(runs + 1):
+            with app.app_context():  # a fresh `g` each time, as each request has
+                started = time.perf_counter()
+                payment_rows(scope)
+                if n:  # the first is the warm-up
+                    times.append((time.perf_counter() - started) * 1000)
+                db.session.remove()
+        results[name] = times
+    return results
+
+
+def same_till(app, client, url: str, headers: dict, first: date, last: date, **case) -> bool:
+    """The rollup answer (HTTP) has the raw query's rows, in the same order."""
+    from app.extensions import db
+
+    got = [(r["method"], r["payments"], r["amount"], r["tips"], r["refunds"])
+           for r in client.get(url, headers=headers).json["data"]]
+    with app.app_context():
+        raw = [(m, p, f"{a / 100:.2f}", f"{t / 100:.2f}", f"{r / 100:.2f}")
+               for m, p, a, t, r in db.session.execute(raw_payment_rows(first, last, **case)).all()]
+        db.session.remove()
+    return got == raw
 
 
 # -- order-creation throughput -------------------------------------------------------------------------
@@ -329,6 +408,19 @@ def main() -> None:
     latencies["products@admin"] = time_http(client, f"/api/v1/reports/products?{query}", admin, args.runs,
                                             args.warmup)
     baselines = time_baselines(app, first, last, args.baseline_runs)
+    # The till (GET /reports/payments, issue 27): the whole chain, one location, one waiter (of Cancún).
+    waiter = 2 + chain[2] - 1  # waiter n works at location 1 + (n - 2) % 5
+    till_urls = {"chain": (f"payments?{query}", {"location_ids": chain}),
+                 "location": (f"payments?{one}", {"location_ids": [chain[2]]}),
+                 "waiter": (f"payments?waiter_id={waiter}&{query}", {"location_ids": chain, "waiter_id": waiter})}
+    till = {name: time_http(client, f"/api/v1/reports/{url}", headers, args.runs, args.warmup)
+            for name, (url, _) in till_urls.items()}
+    till_raw = time_payment_baselines(app, first, last, args.baseline_runs,
+                                      {name: case for name, (_, case) in till_urls.items()})
+    cases = {name: case for name, (_, case) in till_urls.items()}
+    till_sql = time_payment_rollups(app, first, last, args.runs, cases)
+    till_same = {name: same_till(app, client, f"/api/v1/reports/{url}", headers, first, last, **case)
+                 for name, (url, case) in till_urls.items()}
 
     products_ms = median(latencies["products"])
     exact_ms, plain_ms = median(baselines["exact"]), median(baselines["plain"])
@@ -349,11 +441,23 @@ def main() -> None:
     print(f"| baseline: same report from orders JOIN order_items (SQL only) | {exact_ms:.1f} | {args.baseline_runs} |")
     print(f"| baseline without COUNT(DISTINCT) orders (SQL only) | {plain_ms:.1f} | {args.baseline_runs} |")
     print(f"\nspeed-up: {exact_ms / products_ms:.0f}x (exact baseline), {plain_ms / products_ms:.0f}x (plain baseline)")
+    print(f"\nGET /reports/payments (the till), 365 days; {meta.get('payments', 0):,} payments, "
+          f"{meta.get('refunds', 0):,} refunds in the database")
+    print("| scope | end to end p50 ms (p90) | rollup read p50 ms (SQL only) | raw query p50 ms (SQL only) "
+          "| raw / rollup read | same answer |")
+    print("|---|---:|---:|---:|---:|---|")
+    for name in till:
+        p50, sql, raw = median(till[name]), median(till_sql[name]), median(till_raw[name])
+        p90 = statistics.quantiles(till[name], n=10)[-1]
+        print(f"| {name} | {p50:.1f} ({p90:.1f}) | {sql:.2f} | {raw:.1f} | {raw / sql:.0f}x | {till_same[name]} |")
 
     results = {"machine": machine(), "meta": meta, "range": [str(first), str(last)],
                "latency_ms": {k: median(v) for k, v in latencies.items()},
                "p90_products_ms": statistics.quantiles(latencies["products"], n=10)[-1],
-               "baseline_ms": {k: median(v) for k, v in baselines.items()}}
+               "baseline_ms": {k: median(v) for k, v in baselines.items()},
+               "payments_ms": {k: median(v) for k, v in till.items()},
+               "payments_sql_ms": {k: median(v) for k, v in till_sql.items()},
+               "payments_raw_ms": {k: median(v) for k, v in till_raw.items()}, "payments_same": till_same}
     if not args.skip_throughput:
         conn = connect(args.db)
         with conn.cursor() as cur:

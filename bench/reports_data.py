@@ -40,7 +40,7 @@ class Params:
     products: int = 120
     seed: int = 20261122
     locations: int = len(CHAIN)
-    version: int = 4  # bump when the generator or the schema changes
+    version: int = 5  # bump when the generator or the schema changes (5: payments and refunds, the till)
 
 
 # -- environment ------------------------------------------------------------------------------------
@@ -129,9 +129,32 @@ def catalogue_prices(params: Params) -> list[int]:
     return [rng.randrange(15, 260) * 100 + rng.choice((0, 0, 50)) for _ in range(params.products)]
 
 
+def _till(till_rng: random.Random, status: str, total_cents: int, day: date, last_day: date,
+          created_s: str, local_hour: str) -> tuple[list[tuple], list[tuple]]:
+    """The payments of a closed order (1 in 10 split in two, by two methods) and, for 1 in 2 cancelled
+    ones, the payment they had and the refund of it and its tip, on the same or the next business day:
+    ([(method, amount, tip, business_date)], [(method, amount, tip, business_date, local_hour)])."""
+    if status == "open" or total_cents == 0:
+        return [], []
+    if status == "cancelled" and till_rng.random() < 0.5:
+        return [], []
+    method = till_rng.choices(("card", "cash", "other"), cum_weights=(60, 95, 100))[0]
+    tip = total_cents * till_rng.choice((0, 0, 10, 10, 15)) // 100
+    if status == "closed" and till_rng.random() < 0.1:
+        part = total_cents // 2
+        other = "cash" if method != "cash" else "card"
+        return [(method, part, tip, day), (other, total_cents - part, 0, day)], []
+    paid = [(method, total_cents, tip, day)]
+    if status == "closed":
+        return paid, []
+    refunded = day + timedelta(days=1) if day < last_day and till_rng.random() < 0.3 else day
+    return paid, [(method, total_cents, tip, refunded, local_hour)]
+
+
 def generate(params: Params, last_day: date):
-    """Yield (orders_tsv, items_tsv) chunks, deterministic for a seed and last day."""
+    """Yield (orders_tsv, items_tsv, payments_tsv, refunds_tsv) chunks, deterministic for a seed and last day."""
     rng = random.Random(params.seed + 1)
+    till_rng = random.Random(params.seed + 2)  # its own stream: the orders and lines stay as in version 4
     zones = [ZoneInfo(zone) for _, zone in CHAIN[: params.locations]]
     prices = catalogue_prices(params)
     weights = [1 / (rank + 1) ** 1.1 for rank in range(params.products)]
@@ -148,8 +171,8 @@ def generate(params: Params, last_day: date):
     per_day = [int(w * scale) for w in day_weights]
     per_day[-1] += params.orders - sum(per_day)
 
-    order_id = item_id = 0
-    orders_buf, items_buf = io.StringIO(), io.StringIO()
+    order_id = item_id = payment_id = refund_id = 0
+    orders_buf, items_buf, payments_buf, refunds_buf = io.StringIO(), io.StringIO(), io.StringIO(), io.StringIO()
     for d, count in enumerate(per_day):
         day = first_day + timedelta(days=d)
         midnight = datetime.combine(day, datetime.min.time())
@@ -185,10 +208,21 @@ def generate(params: Params, last_day: date):
                 f"{local.replace(minute=0, second=0).isoformat(sep=' ')}\t{created_s}\t{created_s}\t{closed_at}\t"
                 f"{created_s if cancelled else chr(92) + 'N'}\t{'duplicada' if cancelled else chr(92) + 'N'}\t"
                 f"{2 if status != 'open' else 1}\t{location}\n")
+            hour_s = local.replace(minute=0, second=0).isoformat(sep=' ')
+            paid, refunded = _till(till_rng, status, total_cents, day, last_day, created_s, hour_s)
+            for method, amount, tip, paid_on in paid:
+                payment_id += 1
+                payments_buf.write(f"{payment_id}\t{order_id}\t{method}\t{amount}\t{tip}\t{paid_on.isoformat()}\t"
+                                   f"{waiter}\t{created_s}\n")
+            for method, amount, tip, made_on, hour in refunded:
+                refund_id += 1
+                refunds_buf.write(f"{refund_id}\t{order_id}\t{amount}\t0\t{tip}\t{method}\tduplicada\t"
+                                  f"{made_on.isoformat()}\t{hour}\t{waiter}\t{created_s}\n")
             if order_id % CHUNK_ORDERS == 0:
-                yield orders_buf.getvalue(), items_buf.getvalue()
-                orders_buf, items_buf = io.StringIO(), io.StringIO()
-    yield orders_buf.getvalue(), items_buf.getvalue()
+                yield orders_buf.getvalue(), items_buf.getvalue(), payments_buf.getvalue(), refunds_buf.getvalue()
+                orders_buf, items_buf, payments_buf, refunds_buf = (io.StringIO(), io.StringIO(), io.StringIO(),
+                                                                    io.StringIO())
+    yield orders_buf.getvalue(), items_buf.getvalue(), payments_buf.getvalue(), refunds_buf.getvalue()
 
 
 ORDER_COLUMNS = ("id, client_order_id, customer_name, table_label, notes, status, waiter_id, total_cents, item_count, "
@@ -196,6 +230,10 @@ ORDER_COLUMNS = ("id, client_order_id, customer_name, table_label, notes, status
                  "cancel_reason, version, location_id")
 ITEM_COLUMNS = ("id, order_id, product_id, product_name, unit_price_cents, quantity, notes, voided, voided_at, "
                 "created_at")
+PAYMENT_COLUMNS = "id, order_id, method, amount_cents, tip_cents, business_date, created_by_id, created_at"
+REFUND_COLUMNS = ("id, order_id, amount_cents, tax_cents, tip_cents, method, reason, business_date, local_hour, "
+                  "created_by_id, created_at")
+BULK_TABLES = ("orders", "order_items", "payments", "refunds")
 
 
 def load(db_name: str, env: dict[str, str], params: Params) -> dict:
@@ -211,7 +249,7 @@ def load(db_name: str, env: dict[str, str], params: Params) -> dict:
     with conn.cursor() as cur:
         cur.execute("SET session_replication_role = replica")  # no FK triggers while bulk loading
         cur.execute("""SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'
-                       AND tablename IN ('orders', 'order_items')
+                       AND tablename IN ('orders', 'order_items', 'payments', 'refunds')
                        AND indexname NOT IN (SELECT conname FROM pg_constraint)""")
         secondary = cur.fetchall()
         for name, _ in secondary:
@@ -236,18 +274,22 @@ def load(db_name: str, env: dict[str, str], params: Params) -> dict:
             products.write(f"{pid}\tProducto {pid:03d}\tproducto {pid:03d}\t{price}\tMenú\tt\t{now}\t{now}\n")
         cur.copy_expert("COPY products (id, name, name_key, price_cents, category, active, created_at, updated_at) "
                         "FROM STDIN", io.StringIO(products.getvalue()))
-        for orders_tsv, items_tsv in generate(params, last_day):
-            cur.copy_expert(f"COPY orders ({ORDER_COLUMNS}) FROM STDIN", io.StringIO(orders_tsv))
-            cur.copy_expert(f"COPY order_items ({ITEM_COLUMNS}) FROM STDIN", io.StringIO(items_tsv))
+        columns = (ORDER_COLUMNS, ITEM_COLUMNS, PAYMENT_COLUMNS, REFUND_COLUMNS)
+        for chunk in generate(params, last_day):
+            for table, names, tsv in zip(BULK_TABLES, columns, chunk, strict=True):
+                cur.copy_expert(f"COPY {table} ({names}) FROM STDIN", io.StringIO(tsv))
         copied = time.perf_counter()
         for _, definition in secondary:
             cur.execute(definition)
-        for table in ("users", "products", "orders", "order_items", "locations"):
+        for table in ("users", "products", *BULK_TABLES, "locations"):
             cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         cur.execute("SELECT count(*) FROM orders")
         n_orders = cur.fetchone()[0]
         cur.execute("SELECT count(*) FROM order_items")
         n_items = cur.fetchone()[0]
+        cur.execute("SELECT (SELECT count(*) FROM payments), (SELECT count(*) FROM refunds)")
+        n_payments, n_refunds = cur.fetchone()
     conn.close()
-    return {"last_day": last_day.isoformat(), "orders": n_orders, "lines": n_items,
+    return {"last_day": last_day.isoformat(), "orders": n_orders, "lines": n_items, "payments": n_payments,
+            "refunds": n_refunds,
             "copy_s": round(copied - started, 1), "load_s": round(time.perf_counter() - started, 1)}

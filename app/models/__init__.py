@@ -17,7 +17,18 @@ from app.models.kitchen import (
 from app.models.location import Location, location_name_key, user_locations
 from app.models.order import ORDER_STATUSES, PAYMENT_METHODS, Order, OrderItem
 from app.models.product import Product, clean_name, normalize_name
-from app.models.report import ProductDaily, ProductMonthly, SalesHourly, SalesMonthly, WaiterDaily, WaiterMonthly
+from app.models.report import (
+    PaymentDaily,
+    PaymentMonthly,
+    PaymentWaiterDaily,
+    PaymentWaiterMonthly,
+    ProductDaily,
+    ProductMonthly,
+    SalesHourly,
+    SalesMonthly,
+    WaiterDaily,
+    WaiterMonthly,
+)
 from app.models.table import Table, table_name_key
 from app.models.token import RevokedToken
 from app.models.user import ROLES, User
@@ -50,6 +61,10 @@ __all__ = [
     "OrderItem",
     "PAYMENT_METHODS",
     "Product",
+    "PaymentDaily",
+    "PaymentMonthly",
+    "PaymentWaiterDaily",
+    "PaymentWaiterMonthly",
     "ProductDaily",
     "ProductMonthly",
     "ROLES",

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, Index, Integer, text
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.columns import BIG_ID
@@ -59,10 +59,23 @@ class SalesFigures:
     tip_cents: Mapped[int] = _figure()
 
 
+class PaymentFigures:
+    """Per payment method (the till, `/reports/payments`): payments taken (count, amounts, tips) and
+    refunds given (count; amounts with the tips they returned), on the business date each was made."""
+
+    payments: Mapped[int] = _figure()
+    amount_cents: Mapped[int] = _figure()
+    tip_cents: Mapped[int] = _figure()
+    refunds: Mapped[int] = _figure()
+    refund_cents: Mapped[int] = _figure()  # amount + tip
+
+
 PRODUCT_VALUES: tuple[str, ...] = tuple(ProductFigures.__annotations__)
 SALES_VALUES: tuple[str, ...] = tuple(SalesFigures.__annotations__)
+PAYMENT_VALUES: tuple[str, ...] = tuple(PaymentFigures.__annotations__)
 # The key indexes carry the values too (PostgreSQL INCLUDE): report reads are index-only scans.
-VALUES_P, VALUES_S = list(PRODUCT_VALUES), list(SALES_VALUES)
+VALUES_P, VALUES_S, VALUES_T = list(PRODUCT_VALUES), list(SALES_VALUES), list(PAYMENT_VALUES)
+METHOD = String(16)  # a payment's or refund's method (cash, card, other)
 
 
 def _unfolded_index(table: str) -> Index:
@@ -125,6 +138,42 @@ class SalesHourly(SalesFigures, db.Model):  # type: ignore[name-defined]  # db.M
     folded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
+class PaymentDaily(PaymentFigures, db.Model):  # type: ignore[name-defined]  # db.Model is built at runtime
+    """The till per business day, location and method: every waiter, cancelled orders included (0014)."""
+
+    __tablename__ = "report_payment_daily"
+    __table_args__ = (
+        Index("ix_report_payment_daily_key", "business_date", "location_id", "method",
+              postgresql_include=VALUES_T),
+        _unfolded_index("report_payment_daily"),
+    )
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    business_date: Mapped[date] = mapped_column(Date)
+    location_id: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(METHOD)
+    folded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+
+
+class PaymentWaiterDaily(PaymentFigures, db.Model):  # type: ignore[name-defined]  # db.Model is built at runtime
+    """The till per business day, location, the order's waiter and method (`/reports/payments?waiter_id=`);
+    its index leads with the waiter: a waiter's report reads only that waiter's rows (0014)."""
+
+    __tablename__ = "report_payment_waiter_daily"
+    __table_args__ = (
+        Index("ix_report_payment_waiter_daily_key", "waiter_id", "business_date", "location_id", "method",
+              postgresql_include=VALUES_T),
+        _unfolded_index("report_payment_waiter_daily"),
+    )
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    business_date: Mapped[date] = mapped_column(Date)
+    location_id: Mapped[int] = mapped_column(Integer)
+    waiter_id: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(METHOD)
+    folded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+
+
 class ProductMonthly(ProductFigures, db.Model):  # type: ignore[name-defined]  # db.Model is built at runtime
     """The folded product rows of a month (`month` is its first day); written only by maintenance."""
 
@@ -168,3 +217,30 @@ class SalesMonthly(SalesFigures, db.Model):  # type: ignore[name-defined]  # db.
     month: Mapped[date] = mapped_column(Date)
     location_id: Mapped[int] = mapped_column(Integer)
     closed: Mapped[bool] = mapped_column(Boolean)
+
+
+class PaymentMonthly(PaymentFigures, db.Model):  # type: ignore[name-defined]  # db.Model is built at runtime
+    """The folded till rows of a month."""
+
+    __tablename__ = "report_payment_monthly"
+    __table_args__ = (Index("ix_report_payment_monthly_key", "month", "location_id", "method",
+                            postgresql_include=VALUES_T),)
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    month: Mapped[date] = mapped_column(Date)
+    location_id: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(METHOD)
+
+
+class PaymentWaiterMonthly(PaymentFigures, db.Model):  # type: ignore[name-defined]  # db.Model is built at runtime
+    """The folded per-waiter till rows of a month."""
+
+    __tablename__ = "report_payment_waiter_monthly"
+    __table_args__ = (Index("ix_report_payment_waiter_monthly_key", "waiter_id", "month", "location_id", "method",
+                            postgresql_include=VALUES_T),)
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    month: Mapped[date] = mapped_column(Date)
+    location_id: Mapped[int] = mapped_column(Integer)
+    waiter_id: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(METHOD)

@@ -8,14 +8,15 @@ report has no location filter at all.
   them), and partial-month edges, read from the daily rows. A 365-day range reads ~13 months of
   monthly rows and ~30 days of daily rows instead of 365 days of daily rows.
 - one waiter: the raw orders and order_items through ix_orders_waiter_business_date (a waiter's
-  year is a few thousand orders). `/reports/waiters` reads the waiter rollups in both cases.
+  year is a few thousand orders). `/reports/waiters` reads the waiter rollups in both cases, and
+  `/reports/payments` the till rollups (for one waiter, the per-waiter till, indexed by waiter).
 Every path is exact whether or not compaction ran. Dates filter on the stored business_date,
 never on created_at.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import cache
 from typing import Any
@@ -39,7 +40,7 @@ from sqlalchemy.sql.elements import BindParameter
 from app.models import Location, Order, OrderItem, Payment, Product, Refund, RefundItem, User
 from app.replicas import report_session
 from app.reports.periods import next_month, split_months
-from app.reports.rollups import BY_NAME, PRODUCT_VALUES, SALES_VALUES, Rollup
+from app.reports.rollups import BY_NAME, PAYMENT_VALUES, PRODUCT_VALUES, SALES_VALUES, Rollup
 
 
 @dataclass(frozen=True)
@@ -257,12 +258,35 @@ def raw_product_sums(scope: Scope) -> Select:
         both.c.product_id)
 
 
+def till_source(start: date, end: date, by_waiter: bool) -> Select:
+    """The till from the raw payments and refunds made on business dates start..end, whatever their
+    order's status: per business date, the order's location (and waiter) and method, PAYMENT_VALUES
+    (several rows per key where payments and refunds both fall on it: readers sum)."""
+
+    def keys(made) -> list:
+        return [made.business_date, Order.location_id, *([Order.waiter_id] if by_waiter else []), made.method]
+
+    paid = (select(*keys(Payment), *_figures_as(PAYMENT_VALUES, {
+                "payments": func.count(), "amount_cents": func.sum(Payment.amount_cents),
+                "tip_cents": func.sum(Payment.tip_cents)}))
+            .join(Order, Order.id == Payment.order_id)
+            .where(Payment.business_date.between(start, end)).group_by(*keys(Payment)))
+    returned = (select(*keys(Refund), *_figures_as(PAYMENT_VALUES, {
+                    "refunds": func.count(), "refund_cents": func.sum(Refund.amount_cents + Refund.tip_cents)}))
+                .join(Order, Order.id == Refund.order_id)
+                .where(Refund.business_date.between(start, end)).group_by(*keys(Refund)))
+    return select(union_all(paid, returned).subquery("till_source"))
+
+
 def rollup_source(name: str, start: date, end: date) -> Select:
-    """What `flask reports rebuild` writes into a rollup ("products", "waiters", "hours"), from raw orders
-    and refunds (several rows per key where lines and refunds both fall on a key: readers sum).
+    """What `flask reports rebuild` writes into a rollup ("products", "waiters", "hours", "payments",
+    "payment_waiters"), from raw orders, payments and refunds (several rows per key where lines and
+    refunds both fall on a key: readers sum).
 
     Columns in the order of the rollup's keys then values (app/reports/rollups.py ROLLUPS).
     """
+    if name in ("payments", "payment_waiters"):
+        return till_source(start, end, by_waiter=name == "payment_waiters")
     scope = Scope(start, end)
     if name == "products":
         lines = (
@@ -387,30 +411,22 @@ def location_rows(scope: Scope) -> list[dict]:
             for r in result]
 
 
+@cache
+def _payments_statement(shape: Shape) -> Select:
+    """Per method from the till rollup (the per-waiter one when the scope names a waiter), ordered by method."""
+    rows = rollup_rows(BY_NAME["payment_waiters" if shape.waiter else "payments"], shape, ("method",))
+    return (select(rows.c.method, *_sums(rows, PAYMENT_VALUES)).group_by(rows.c.method)
+            .having(or_(func.sum(rows.c.payments) > 0, func.sum(rows.c.refunds) > 0))
+            .order_by(rows.c.method))
+
+
 def payment_rows(scope: Scope) -> list[dict]:
     """The till per method: payments (count, amount, tips) and refunds (amount + tip) on the business date
-    each was made, cancelled orders included (no status filter). Reads the payments and refunds tables
-    through their business_date indexes: a till report covers a night or a few, a few rows per order."""
-    filters: list[ColumnElement[bool]] = (
-        [Order.location_id.in_(scope.location_ids)] if scope.location_ids is not None else [])
-    if scope.waiter_id is not None:
-        filters.append(Order.waiter_id == scope.waiter_id)
-    paid = (
-        select(Payment.method, func.count().label("payments"), func.sum(Payment.amount_cents).label("amount"),
-               func.sum(Payment.tip_cents).label("tips"), ZERO.label("refunds"))
-        .join(Order, Order.id == Payment.order_id)
-        .where(Payment.business_date.between(scope.start, scope.end), *filters)
-        .group_by(Payment.method)
-    )
-    returned = (
-        select(Refund.method, ZERO.label("payments"), ZERO.label("amount"), ZERO.label("tips"),
-               func.sum(Refund.amount_cents + Refund.tip_cents).label("refunds"))
-        .join(Order, Order.id == Refund.order_id)
-        .where(Refund.business_date.between(scope.start, scope.end), *filters)
-        .group_by(Refund.method)
-    )
-    both = union_all(paid, returned).subquery("till")
-    names = ("payments", "amount", "tips", "refunds")
-    stmt = (select(both.c.method, *(func.sum(both.c[n]).label(n) for n in names))
-            .group_by(both.c.method).order_by(both.c.method))
-    return [{"method": r["method"], **_figures(r, names)} for r in report_session().execute(stmt).mappings()]
+    each was made, cancelled orders included (no status filter), one row per method that saw a payment
+    or a refund. Reads the till rollups (the per-waiter one for `waiter_id`): daily rows for partial
+    months, monthly folds for whole ones."""
+    serial_reads()
+    shape, params = shape_and_params(replace(scope, status=None))
+    result = report_session().execute(_payments_statement(shape), params).mappings()
+    return [{"method": r["method"], "payments": int(r["payments"] or 0), "amount": int(r["amount_cents"] or 0),
+             "tips": int(r["tip_cents"] or 0), "refunds": int(r["refund_cents"] or 0)} for r in result]

@@ -26,24 +26,38 @@ two unserialized changes to one order would each subtract a stale "before" (the 
 are not additive).
 
 Definitions (the same in the raw-path queries and in `flask reports rebuild`): a cancelled order
-contributes nothing; voided lines never count; an order counts in `orders` only when it has at
-least one non-voided line; everything is attributed to the order's location, `business_date` and
-`local_hour`, even lines appended later; `closed` is `status == "closed"`.
+contributes nothing to the sales rollups; voided lines never count; an order counts in `orders` only
+when it has at least one non-voided line; everything is attributed to the order's location,
+`business_date` and `local_hour`, even lines appended later; `closed` is `status == "closed"`.
+The till (`/reports/payments`) is apart: every payment and refund of any order, cancelled ones
+included, counts on its own business date (stored on it when it was made, from its location's
+clock), under its method, at the order's location and (for the per-waiter rollup) its waiter.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table
 
 from app.extensions import db
-from app.models import ProductDaily, ProductMonthly, SalesHourly, SalesMonthly, WaiterDaily, WaiterMonthly
-from app.models.report import PRODUCT_VALUES, SALES_VALUES
+from app.models import (
+    PaymentDaily,
+    PaymentMonthly,
+    PaymentWaiterDaily,
+    PaymentWaiterMonthly,
+    ProductDaily,
+    ProductMonthly,
+    SalesHourly,
+    SalesMonthly,
+    WaiterDaily,
+    WaiterMonthly,
+)
+from app.models.report import PAYMENT_VALUES, PRODUCT_VALUES, SALES_VALUES
 from app.multi_insert import insert_all
 
 if TYPE_CHECKING:
@@ -52,6 +66,8 @@ if TYPE_CHECKING:
 ProductKey = tuple[date, int, int, bool]  # business_date, location_id, product_id, closed
 WaiterKey = tuple[date, int, int, bool]  # business_date, location_id, waiter_id, closed
 HourKey = tuple[date, int, datetime, bool]  # business_date, location_id, local_hour (naive), closed
+TillKey = tuple[date, int, str]  # business_date (the payment's or refund's), location_id, method
+TillWaiterKey = tuple[date, int, int, str]  # business_date, location_id, the order's waiter_id, method
 Values = tuple[int, ...]  # a rollup's value columns, in their declared order (app/models/report.py)
 
 
@@ -75,6 +91,10 @@ ROLLUPS = (
            SALES_VALUES, WaiterMonthly.__table__, ("location_id", "waiter_id", "closed")),
     Rollup("hours", SalesHourly.__table__, ("business_date", "location_id", "local_hour", "closed"),
            SALES_VALUES, SalesMonthly.__table__, ("location_id", "closed")),
+    Rollup("payments", PaymentDaily.__table__, ("business_date", "location_id", "method"),
+           PAYMENT_VALUES, PaymentMonthly.__table__, ("location_id", "method")),
+    Rollup("payment_waiters", PaymentWaiterDaily.__table__, ("business_date", "location_id", "waiter_id", "method"),
+           PAYMENT_VALUES, PaymentWaiterMonthly.__table__, ("location_id", "waiter_id", "method")),
 )
 BY_NAME = {rollup.name: rollup for rollup in ROLLUPS}
 
@@ -87,9 +107,11 @@ class Contribution:
     products: tuple[tuple[ProductKey, Values], ...] = ()
     waiters: tuple[tuple[WaiterKey, Values], ...] = ()
     hours: tuple[tuple[HourKey, Values], ...] = ()
+    payments: tuple[tuple[TillKey, Values], ...] = ()
+    payment_waiters: tuple[tuple[TillWaiterKey, Values], ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.products or self.waiters or self.hours)
+        return bool(self.products or self.waiters or self.hours or self.payments or self.payment_waiters)
 
 
 EMPTY = Contribution()
@@ -112,6 +134,7 @@ def _maker(names: tuple[str, ...]) -> Callable[..., Values]:
 
 product_figures = _maker(PRODUCT_VALUES)  # a product rollup row's values, by column name
 sales_figures = _maker(SALES_VALUES)  # a waiter or hour rollup row's values, by column name
+till_figures = _maker(PAYMENT_VALUES)  # a till rollup row's values, by column name
 
 
 def _add(acc: dict, key: Any, values: Values) -> None:
@@ -140,8 +163,45 @@ def refund_figures(refund: Any) -> Values:
                          refund_cents=refund.amount_cents)
 
 
+def payment_figures(payment: Any) -> Values:
+    """What a payment adds to its method's till row on its own business date: one payment, its amount, its tip."""
+    return till_figures(payments=1, amount_cents=payment.amount_cents, tip_cents=payment.tip_cents)
+
+
+def refund_till_figures(refund: Any) -> Values:
+    """What a refund adds to its method's till row on its own business date: one refund, and what it gave
+    back, the tips it returned included (a cancel's refund returns them)."""
+    return till_figures(refunds=1, refund_cents=refund.amount_cents + refund.tip_cents)
+
+
+def till(order: Any) -> tuple[dict[TillKey, Values], dict[TillWaiterKey, Values]]:
+    """The order's payments and refunds per (business date, location, method), and the same with its
+    waiter: whatever the order's status (the till saw a cancelled order's money come and go)."""
+    per_method: dict[TillKey, Values] = {}
+    per_waiter: dict[TillWaiterKey, Values] = {}
+    location, waiter = order.location_id, order.waiter_id
+    moves = [(p, payment_figures(p)) for p in getattr(order, "payments", ())]
+    moves += [(r, refund_till_figures(r)) for r in getattr(order, "refunds", ())]
+    for move, values in moves:
+        _add(per_method, (move.business_date, location, move.method), values)
+        _add(per_waiter, (move.business_date, location, waiter, move.method), values)
+    return per_method, per_waiter
+
+
 def contribution(order: Order | None) -> Contribution:
-    """The order's contribution now: EMPTY when it is None, cancelled, or has no counted line and no tip.
+    """The order's contribution now: EMPTY when it is None; its sales part (see `sales_contribution`) and
+    its till (`till()`)."""
+    if order is None:
+        return EMPTY
+    per_method, per_waiter = till(order)
+    found = sales_contribution(order)
+    if not per_method:
+        return found
+    return replace(found, payments=tuple(per_method.items()), payment_waiters=tuple(per_waiter.items()))
+
+
+def sales_contribution(order: Any) -> Contribution:
+    """The order's sales contribution now: EMPTY when it is cancelled, or has no counted line and no tip.
 
     Lines count on the order's business date and local hour: quantity, gross (line_total), discounts,
     tax, revenue (the line's net). Tips (its payments' tips) count there too. Each refund counts on its
@@ -150,7 +210,7 @@ def contribution(order: Order | None) -> Contribution:
     quantity_refunded. An order counts in `orders` with a counted line; its tips count whatever (a
     tip-only close). `order` is an Order or anything with its attributes (the bulk seed's templates).
     """
-    if order is None or order.status == "cancelled":
+    if order.status == "cancelled":
         return EMPTY
     per_product: dict[int, Values] = {}
     for line in order.items:

@@ -345,7 +345,7 @@ def build(plan: Plan, world: World, ids: Ids) -> Built:
         for version, (type_, when, actor, event_data) in enumerate(events, start=1)]
     view = SimpleNamespace(status=order["status"], items=priced, payments=[SimpleNamespace(**p) for p in payments],
                            business_date=order["business_date"], location_id=story.location_id,
-                           waiter_id=plan.waiter_id, local_hour=order["local_hour"])
+                           waiter_id=plan.waiter_id, local_hour=order["local_hour"], created_at=plan.created_at)
     return Built(tables, packing.shape(view))
 
 
@@ -519,7 +519,9 @@ class Loader:
                 chunk.tables[table] += [[_fill(value, values) for value in row] for row in rows]
         for table, rows in found.rows.items():
             self.ids[table] += len(rows)
-        self.totals.add(found.shape, day, found.location_id, waiter_id, hour)
+        paid_on = tuple(self.clock(found.location_id, created + int(after.total_seconds()))[0]
+                        for after, _, _ in found.shape.payments)
+        self.totals.add(found.shape, day, found.location_id, waiter_id, hour, paid_on)
         chunk.orders += 1
 
     def chunk(self, orders: Iterator[tuple[int, int, int, int]]) -> Chunk:

@@ -2,14 +2,15 @@
 
 Orders with the same lines and story contribute the same figures, each on its own keys; so the bulk
 loader (app/seed/bulk.py) takes each ticket's `shape()` once and adds it on every order's keys in
-`Totals`, each tuple of figures packed into one integer (one addition per key and order, exact while
-every total stays below 2**64). `Totals.record()` writes them through the rollups' one writer.
+`Totals` (its payments on the business dates they were made, each some minutes after the order),
+each tuple of figures packed into one integer (one addition per key and order, exact while every
+total stays below 2**64). `Totals.record()` writes them through the rollups' one writer.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from app.reports import rollups
@@ -29,11 +30,13 @@ def _unpack(packed: int, width: int) -> rollups.Values:
 @dataclass(frozen=True)
 class Shape:
     """Whether it counts as closed, per product (id, packed figures) and the order's packed figures
-    (None: it counts nowhere)."""
+    (None: it counts nowhere in the sales rollups), and its payments for the till: (time after the
+    order's creation, method, packed figures) each."""
 
     closed: bool
     products: tuple[tuple[int, int], ...]
     order: int | None
+    payments: tuple[tuple[timedelta, str, int], ...] = ()
 
 
 def shape(order: Any) -> Shape:
@@ -41,15 +44,17 @@ def shape(order: Any) -> Shape:
     own dates), whose figures are therefore never negative."""
     if getattr(order, "refunds", ()):
         raise ValueError("an order with refunds has no shape")
-    found = rollups.contribution(order)
+    payments = tuple((payment.created_at - order.created_at, payment.method, _pack(rollups.payment_figures(payment)))
+                     for payment in getattr(order, "payments", ()))
+    found = rollups.sales_contribution(order)
     if not found:
-        return Shape(False, (), None)
+        return Shape(False, (), None, payments)
     products = tuple((key[2], values) for key, values in found.products)
     order_values = found.waiters[0][1]
     if any(v < 0 for _, values in products for v in values) or any(v < 0 for v in order_values):
         raise ValueError("a shape's figures are never negative")
     return Shape(order.status == "closed", tuple((pid, _pack(values)) for pid, values in products),
-                 _pack(order_values))
+                 _pack(order_values), payments)
 
 
 @dataclass
@@ -58,7 +63,14 @@ class Totals:
 
     sums: dict[str, dict[tuple, int]] = field(default_factory=lambda: {r.name: {} for r in rollups.ROLLUPS})
 
-    def add(self, shape: Shape, business_date: date, location_id: int, waiter_id: int, local_hour: datetime) -> None:
+    def add(self, shape: Shape, business_date: date, location_id: int, waiter_id: int, local_hour: datetime,
+            paid_on: tuple[date, ...] = ()) -> None:
+        """One order's shape on its keys; `paid_on`: the business date of each of its payments, in order."""
+        for (_, method, packed), day in zip(shape.payments, paid_on, strict=True):
+            for name, key in (("payments", (day, location_id, method)),
+                              ("payment_waiters", (day, location_id, waiter_id, method))):
+                sums = self.sums[name]
+                sums[key] = sums.get(key, 0) + packed
         if shape.order is None:
             return
         products, closed = self.sums["products"], shape.closed

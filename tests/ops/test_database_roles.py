@@ -107,6 +107,11 @@ def test_the_app_role_writes_orders_but_cannot_erase_or_unguard_the_history(role
     assert paid.status_code == 200, paid.json
     events = run(roles["app"], "SELECT count(*) FROM order_events")[0][0]
     assert events == 2
+    # the close's payment entered the till's rollups (0014) as the app role: rows granted, no TRUNCATE
+    till = "SELECT method, payments, amount_cents FROM report_payment_daily"
+    assert run(roles["app"], till) == [("cash", 1, 5000)]
+    assert run(roles["app"], "SELECT count(*) FROM report_payment_waiter_daily")[0][0] == 1
+    assert refused(roles["app"], "TRUNCATE report_payment_daily") == INSUFFICIENT_PRIVILEGE
 
     app = roles["app"]
     for statement in (

@@ -26,15 +26,16 @@ def line(id_, product, quantity, unit, *, discount=0, tax=0, voided=False, net=N
 
 def make(status="open", items=(), tips=(), refunds=()) -> Order:
     return Order(status=status, waiter_id=WAITER, location_id=LOC, business_date=DAY, local_hour=HOUR,
-                 items=list(items), payments=[Payment(method="card", amount_cents=0, tip_cents=t) for t in tips],
+                 items=list(items), payments=[Payment(method="card", amount_cents=0, tip_cents=t, business_date=DAY)
+                                              for t in tips],
                  refunds=list(refunds))
 
 
 def refund(*parts, when=LATER, hour=LATER_HOUR) -> Refund:
     """parts: (item_id, quantity, amount, tax); the refund's amount and tax are their sums."""
     items = [RefundItem(item_id=i, quantity=q, amount_cents=a, tax_cents=t) for i, q, a, t in parts]
-    return Refund(amount_cents=sum(p[2] for p in parts), tax_cents=sum(p[3] for p in parts), method="cash",
-                  reason="x", business_date=when, local_hour=hour, items=items)
+    return Refund(amount_cents=sum(p[2] for p in parts), tax_cents=sum(p[3] for p in parts), tip_cents=0,
+                  method="cash", reason="x", business_date=when, local_hour=hour, items=items)
 
 
 def as_dicts(c: Contribution) -> tuple[dict, dict, dict]:
@@ -81,9 +82,29 @@ def test_a_closed_order_goes_to_the_closed_bucket():
     make(),
     make(tips=[0]),
 ])
-def test_what_contributes_nothing(order):
-    assert contribution(order) == EMPTY
-    assert not contribution(order) and not EMPTY
+def test_what_contributes_nothing_to_the_sales(order):
+    c = contribution(order)
+    assert (c.products, c.waiters, c.hours) == ((), (), ())
+    assert not EMPTY
+    # only the till (its own test below) holds what was paid, a cancelled order's and a 0.00 payment included
+    paid = order is not None and bool(order.payments)
+    assert [key for key, _ in c.payments] == ([(DAY, LOC, "card")] if paid else [])
+    assert (c == EMPTY) is (not paid) and bool(c) is paid
+
+
+def test_the_till_counts_each_payment_and_refund_under_its_method_and_date():
+    order = make("cancelled", items=[line(1, 10, 4, 1160, tax=640)], tips=[150, 0],
+                 refunds=[refund((1, 1, 1160, 160)), refund((1, 3, 3480, 480), when=DAY)])
+    order.payments[0].amount_cents = 4640
+    order.refunds[1].tip_cents, order.refunds[1].method = 150, "card"
+    till = {key: dict(zip(("payments", "amount", "tips", "refunds", "refunded"), values, strict=True))
+            for key, values in contribution(order).payments}
+    assert till == {
+        (DAY, LOC, "card"): {"payments": 2, "amount": 4640, "tips": 150, "refunds": 1, "refunded": 3480 + 150},
+        (LATER, LOC, "cash"): {"payments": 0, "amount": 0, "tips": 0, "refunds": 1, "refunded": 1160},
+    }
+    assert dict(contribution(order).payment_waiters) == {
+        (day, LOC, WAITER, method): values for (day, _, method), values in contribution(order).payments}
 
 
 def test_a_tip_alone_counts_tips_but_not_an_order():

@@ -4,11 +4,15 @@ voids (also after discounts), line and order discounts, payments with tips, clos
 refunds (also on later business days), cancels (also of closed orders) and backdated batch orders
 over a chain of three locations in three time zones with different taxes (included and excluded),
 with and without `location_id`, for every kind of caller, before and after `compact`, and after
-`rebuild`; `/reports/payments` included. Runs on SQLite and PostgreSQL.
+`rebuild`; `/reports/payments` included (JSON and CSV; it reads the till's rollups, whose brute force
+counts cancelled orders' payments and refunds too, each on its own business date). Runs on SQLite
+and PostgreSQL.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -182,6 +186,10 @@ def check(report, staff, status, window) -> None:
                 asked_filters = {k: v for k, v in filters.items() if k != "status" or name != "payments"}
                 got = report(user, name, start_date=lo, end_date=hi, **asked_filters).json
                 assert {k: got[k] for k in expected} == expected, (name, user.role, asked, at, status, lo, hi)
+                if name == "payments":  # the CSV too: the same rows, in the same order (by method)
+                    text = report(user, name, start_date=lo, end_date=hi, format="csv", **asked_filters)
+                    rows = list(csv.DictReader(io.StringIO(text.get_data(as_text=True))))
+                    assert rows == [{k: str(v) for k, v in row.items()} for row in expected["data"]], (user.role, at)
                 assert (got["location_id"], got["timezone"]) == (
                     (single.id, single.timezone) if single else (None, None))
         hourly = report(user, "sales", granularity="hour", start_date=start, end_date=end, **filters).json

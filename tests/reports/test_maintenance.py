@@ -11,11 +11,11 @@ from sqlalchemy import delete, func, select
 
 from app.business_time import today
 from app.extensions import db
-from app.models import OrderItem, ProductDaily, SalesHourly, WaiterDaily
+from app.models import Order, OrderItem, PaymentDaily, PaymentWaiterDaily, ProductDaily, SalesHourly, WaiterDaily
 from app.reports import maintenance
 from tests.reports.orderkit import Line, ServiceDriver
 
-ROLLUP_MODELS = (ProductDaily, WaiterDaily, SalesHourly)
+ROLLUP_MODELS = (ProductDaily, WaiterDaily, SalesHourly, PaymentDaily, PaymentWaiterDaily)
 
 
 def row_counts() -> list[int]:
@@ -33,6 +33,8 @@ def history(kit, dishes, waiters):
     kit.cancel(ids[3])
     kit.void(ids[4], db.session.scalar(select(OrderItem.id).where(OrderItem.order_id == ids[4])))
     kit.close(ids[5])
+    kit.close(ids[6])
+    kit.cancel(ids[6])  # a closed order cancelled: its payment and its refund stay in the till
     kit.append(ids[0], [Line(dishes[1].id, 1)])
     kit.create(waiters[1], [Line(dishes[1].id, 3)])
     return ids
@@ -46,6 +48,11 @@ def all_reports(report, user) -> list[dict]:
             resp = report(user, name, start_date=start, end_date=end, status=status, **extra)
             assert resp.status_code == 200
             bodies.append(resp.json)
+    waiter_id = db.session.scalar(select(Order.waiter_id).limit(1))
+    for extra in ({}, {"waiter_id": waiter_id}):  # the till: no status
+        resp = report(user, "payments", start_date=start, end_date=end, **extra)
+        assert resp.status_code == 200
+        bodies.append(resp.json)
     return bodies
 
 
@@ -175,7 +182,8 @@ def test_compaction_is_exact_next_to_concurrent_writes(app, postgres_only, dishe
 
     lines = oracle.load_lines()
     day = today()
-    for name, expected in (("products", oracle.products), ("waiters", oracle.waiters), ("sales", oracle.sales)):
+    for name, expected in (("products", oracle.products), ("waiters", oracle.waiters), ("sales", oracle.sales),
+                           ("payments", oracle.payments)):
         got = report(manager, name, start_date=day.isoformat(), end_date=day.isoformat()).json
         assert {k: got[k] for k in ("totals", "data")} == {
             k: v for k, v in expected(lines, day, day).items() if k in ("totals", "data")}

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from app.extensions import db
-from app.models import Order, OrderItem, ProductDaily, SalesHourly, WaiterDaily
+from app.models import Order, OrderItem, Payment, ProductDaily, Refund, SalesHourly, WaiterDaily
 from app.reports import rollups
 from app.reports.rollups import EMPTY, contribution, deltas, record
 from tests.reports.orderkit import Line
@@ -57,6 +57,38 @@ def test_empty_contributions(app, order):
     assert not contribution(order)
 
 
+NEXT_DAY = date(2026, 11, 22)
+
+
+def test_the_till_counts_every_payment_and_refund_on_its_own_date_whatever_the_status(app):
+    order = make_order(status="cancelled")
+    order.payments = [Payment(method="card", amount_cents=5000, tip_cents=500, business_date=DAY),
+                      Payment(method="cash", amount_cents=0, tip_cents=0, business_date=NEXT_DAY)]
+    order.refunds = [Refund(method="card", amount_cents=5000, tax_cents=0, tip_cents=500, business_date=NEXT_DAY),
+                     Refund(method="other", amount_cents=0, tax_cents=0, tip_cents=0, business_date=NEXT_DAY)]
+    c = contribution(order)
+    assert (c.products, c.waiters, c.hours) == ((), (), ())  # a cancelled order: no sales
+    # (payments, amount, tips, refunds, refunded with tips); a 0.00 payment and refund still count
+    assert dict(c.payments) == {(DAY, LOC, "card"): (1, 5000, 500, 0, 0),
+                                (NEXT_DAY, LOC, "cash"): (1, 0, 0, 0, 0),
+                                (NEXT_DAY, LOC, "card"): (0, 0, 0, 1, 5500),
+                                (NEXT_DAY, LOC, "other"): (0, 0, 0, 1, 0)}
+    assert dict(c.payment_waiters) == {(day, LOC, 7, method): values for (day, _, method), values in c.payments}
+    rows = deltas([(None, c)])
+    assert len(rows["payments"]) == len(rows["payment_waiters"]) == 4  # all-zero figures, counted: kept
+
+
+def test_handing_an_order_over_moves_its_till_to_the_new_waiter(app):
+    before_order = make_order(waiter_id=7)
+    before_order.payments = [Payment(method="cash", amount_cents=1000, tip_cents=0, business_date=DAY)]
+    after_order = make_order(waiter_id=8)
+    after_order.payments = [Payment(method="cash", amount_cents=1000, tip_cents=0, business_date=DAY)]
+    rows = deltas([(contribution(before_order), contribution(after_order))])
+    assert rows["payments"] == []  # the location's till does not change
+    assert sorted((r["waiter_id"], r["payments"], r["amount_cents"]) for r in rows["payment_waiters"]) == [
+        (7, -1, -1000), (8, 1, 1000)]
+
+
 def test_contribution_is_a_snapshot(app):
     order = make_order()
     before = contribution(order)
@@ -68,7 +100,8 @@ def test_contribution_is_a_snapshot(app):
 
 def test_deltas_subtract_before_and_drop_zero_rows(app):
     open_, closed = make_order(), make_order(status="closed")
-    assert deltas([(contribution(open_), contribution(open_))]) == {"products": [], "waiters": [], "hours": []}
+    assert deltas([(contribution(open_), contribution(open_))]) == {
+        "products": [], "waiters": [], "hours": [], "payments": [], "payment_waiters": []}
     moved = deltas([(contribution(open_), contribution(closed))])
     assert sorted((r["closed"], r["orders"], r["revenue_cents"]) for r in moved["waiters"]) == [
         (False, -1, -5000), (True, 1, 5000)]
