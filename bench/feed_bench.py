@@ -36,7 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 out = open(sys.argv[1], "a", buffering=1)
 class H(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    def do_POST(self):
+    def do_POST(self):  # noqa: N802
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         out.write(json.dumps([time.time(), self.headers["webhook-id"], json.loads(body).get("subject")]) + "\n")
         self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
@@ -66,9 +66,10 @@ def received(log: Path) -> list[list]:
 
 def read_feed(app, boss: dict) -> tuple[float, int]:
     """Every page of 500 from the beginning over real HTTP: (events/s, events)."""
-    from tests.helpers import http_json, live_server
+    from tests.helpers import http_json, serving
 
-    with live_server(app) as port:
+    with serving(app) as server:
+        port = server.port
         http_json(port, "GET", "/api/v1/events?limit=500", headers=boss)  # warm-up
         start, cursor, seen = time.perf_counter(), None, 0
         while True:
