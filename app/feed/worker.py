@@ -11,14 +11,19 @@ Each round:
    killed mid-delivery releases them with its connection (the delivery stays pending and is made again,
    with the same `webhook-id`).
 Between rounds it sleeps on LISTEN comanda_feed / comanda_webhooks (woken by a commit that adds events, a
-manual retry or a ping) or until the next retry is due. SIGTERM (and SIGINT) finish the round in hand,
-commit it and exit. SQLite: one worker, no lock is held during a POST (claim, commit, post, record)."""
+manual retry or a ping) or until the next retry is due. A lost database (a failover, a restart) does not
+end the process: it connects again after 0.5 s, then 1, 2... at most 30 s between attempts (+-20 %), and
+goes on where the database says it stands (what it held was released with its connection). SIGTERM (and
+SIGINT) finish the round in hand, commit it and exit. SQLite: one worker, no lock is held during a POST
+(claim, commit, post, record)."""
 
 from __future__ import annotations
 
 import logging
+import random
 import signal
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -35,6 +40,7 @@ from app.models import Location, Webhook, WebhookDelivery
 log = logging.getLogger("comanda.webhooks")
 FAN_OUT_PAGE = 500
 IDLE_SECONDS = 1.0
+BACKOFF_FIRST, BACKOFF_MAX = 0.5, 30.0  # seconds between attempts to reach a lost database (doubling)
 
 # The per-subject probe tests `(e.status = 'pending') IS TRUE` (the same as `e.status = 'pending'`, status is
 # NOT NULL) so that PostgreSQL cannot answer it from ix_webhook_deliveries_due: without statistics (a fresh
@@ -74,20 +80,40 @@ class Worker:
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
         log.info("webhook worker started")
-        with listen.listening((listen.CHANNEL, WAKE_CHANNEL)) as wait:
-            while not self.stopping:
-                try:
-                    busy = self.run_once()
-                except Exception:  # a lost database or a deadlock victim: roll back and go on
-                    log.exception("webhook round failed")
-                    db.session.rollback()
-                    busy = False
-                    time.sleep(IDLE_SECONDS)
-                if not busy and not self.stopping:
-                    wait(self.idle_seconds())
+        delay = BACKOFF_FIRST
+        while not self.stopping:
+            try:
+                with listen.listening((listen.CHANNEL, WAKE_CHANNEL)) as wait:
+                    delay = BACKOFF_FIRST  # connected (again)
+                    self.serve(wait)
+            except Exception:  # the database is gone (a failover, a restart): connect again, backing off
+                log.exception("webhook worker lost the database; connecting again in %.1f s", delay)
+                db.session.remove()
+                self.pause(delay * random.uniform(0.8, 1.2))  # noqa: S311  (jitter between workers)
+                delay = min(delay * 2, BACKOFF_MAX)
         self.close()
         db.session.remove()
         log.info("webhook worker stopped")
+
+    def serve(self, wait: Callable[[float], bool]) -> None:
+        """Rounds until SIGTERM; between idle rounds, sleep on the notifications. A round that fails is
+        rolled back and the loop goes on; a lost database ends it (raises) and run() connects again."""
+        while not self.stopping:
+            try:
+                busy = self.run_once()
+            except Exception:  # a deadlock victim, a dropped connection: roll back and go on
+                log.exception("webhook round failed")
+                db.session.rollback()
+                busy = False
+                self.pause(IDLE_SECONDS)
+            if not busy and not self.stopping:
+                wait(self.idle_seconds())
+
+    def pause(self, seconds: float) -> None:
+        """Sleep `seconds`, or less when SIGTERM comes."""
+        deadline = time.monotonic() + seconds
+        while not self.stopping and (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(left, 0.1))
 
     def close(self) -> None:
         """Stop the sender threads and close the kept connections."""
