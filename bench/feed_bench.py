@@ -129,12 +129,16 @@ def bench_app(url: str):
 
 
 def generate(url: str, user_id: int, location_id: int, products: list[int], rate: float, count: int,
-             offset: float, ready, go, start_at, out) -> None:
+             offset: float, per_commit: int, ready, go, start_at, out) -> None:
     """One order creator process: `count` orders at `location_id` at `rate`/s from `start_at` + `offset`,
     each by the service through the unit of work (`orders.services.create_order`, the POST's own call)
-    and committed on its own; puts [(order id, commit time)] on `out`."""
+    and committed on its own, or with `per_commit` > 1 that many per transaction (`orders.batch.sync_batch`,
+    POST /orders/batch's call, one `creating_many`); puts [(order id, commit time)] on `out`."""
+    import uuid
+
     from app.extensions import db
     from app.models import User
+    from app.orders.batch import sync_batch
     from app.orders.schemas import OrderIn
     from app.orders.services import create_order
 
@@ -145,19 +149,24 @@ def generate(url: str, user_id: int, location_id: int, products: list[int], rate
         ready.put(1)
         go.wait()
         committed = []
-        for i in range(count):
+        for i in range(0, count, per_commit):
             if (delay := start_at.value + offset + i / rate - time.time()) > 0:
                 time.sleep(delay)
-            data = schema.load({"customer_name": "Lat", "location_id": location_id,
-                                "items": [{"product_id": products[i % len(products)], "quantity": 1}]})
-            order_id = create_order(waiter, data).id
+            bodies = [{"customer_name": "Lat", "location_id": location_id, "client_order_id": uuid.uuid4().hex,
+                       "items": [{"product_id": products[(i + k) % len(products)], "quantity": 1}]}
+                      for k in range(min(per_commit, count - i))]
+            if per_commit == 1:
+                del bodies[0]["client_order_id"]
+                ids = [create_order(waiter, schema.load(bodies[0])).id]
+            else:
+                ids = [result["id"] for result in sync_batch(waiter, bodies)]
             db.session.commit()
-            committed.append((order_id, time.time()))
+            committed += [(order_id, time.time()) for order_id in ids]
         out.put(committed)
 
 
 def create_at(url: str, user_id: int, locations: list[int], products: list[int], rate: float, seconds: float,
-              processes: int) -> tuple[dict[int, float], float]:
+              processes: int, per_commit: int = 1) -> tuple[dict[int, float], float]:
     """Orders created at `rate`/s for `seconds` by `processes` creator processes (their commits interleave;
     process k creates at locations[k % len(locations)]): ({order id: commit time}, the rate achieved)."""
     import multiprocessing
@@ -167,7 +176,8 @@ def create_at(url: str, user_id: int, locations: list[int], products: list[int],
     n = int(rate * seconds)
     share = [n // processes + (k < n % processes) for k in range(processes)]
     procs = [ctx.Process(target=generate, args=(url, user_id, locations[k % len(locations)], products,
-                                                rate / processes, share[k], k / rate, ready, go, start_at, out))
+                                                rate / processes, share[k], k / rate, per_commit, ready, go,
+                                                start_at, out))
              for k in range(processes)]
     for proc in procs:
         proc.start()
@@ -202,6 +212,8 @@ def main() -> None:  # noqa: PLR0915  (one script, four measurements in order)
     parser.add_argument("--baseline-rate", type=float, default=10, help="orders/s of its baseline in the same run")
     parser.add_argument("--creators", type=int, default=4, help="order creator processes for that run")
     parser.add_argument("--locations", type=int, default=4, help="locations they create at (process k: k mod this)")
+    parser.add_argument("--per-commit", type=int, default=1,
+                        help="orders per transaction there (> 1: POST /orders/batch's service, a busy sync)")
     parser.add_argument("--steps", default="1234", help="which measurements to run (default all: 1234)")
     args = parser.parse_args()
 
@@ -295,7 +307,7 @@ def main() -> None:  # noqa: PLR0915  (one script, four measurements in order)
             try:
                 for rate in (args.baseline_rate, args.rate):
                     committed, achieved = create_at(url, admin_id, chain, products, rate, args.seconds,
-                                                       args.creators)
+                                                       args.creators, args.per_commit)
                     deadline = time.time() + 30
                     while len(received(log)) - skip < len(committed) and time.time() < deadline:
                         time.sleep(0.2)
@@ -305,7 +317,7 @@ def main() -> None:  # noqa: PLR0915  (one script, four measurements in order)
                                  if subject and subject["id"] in committed)
                     p50, p95 = (statistics.median(lat), lat[int(len(lat) * 0.95) - 1]) if lat else (float("nan"),) * 2
                     report((f"commit-to-delivery, orders created at {achieved:.0f}/s (asked {rate:g}/s, "
-                            f"{args.creators} creator processes, {len(chain)} locations), "
+                            f"{args.creators} creator processes, {len(chain)} locations, {args.per_commit} a commit), "
                             "`flask webhooks work` process",
                             f"p50 {p50:.0f} ms, p95 {p95:.0f} ms", "p50 < 500 ms at 100/s",
                             f"{len(lat):,}/{len(committed):,} delivered; load {load()}"))
