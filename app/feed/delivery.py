@@ -8,6 +8,7 @@ import json
 import random
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -87,32 +88,111 @@ class PinnedHTTPSConnection(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
+class Connections:
+    """Idle keep-alive connections, per checked destination (scheme, host, port, address), shared by the
+    worker's sender threads. A connection is only reused for a delivery whose URL was checked again (and
+    resolved again) at that delivery and gave the same address, so pooling never skips the check at delivery
+    time; a new address (DNS changed) gets a new connection. Connections idle for more than IDLE_SECONDS are
+    closed rather than reused (receivers close idle keep-alive connections)."""
+
+    IDLE_SECONDS = 20.0
+    PER_DESTINATION = 16
+
+    def __init__(self) -> None:
+        self._idle: dict[tuple, list[tuple[float, http.client.HTTPConnection]]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: tuple) -> http.client.HTTPConnection | None:
+        """An idle connection to `key` (the most recently used), or None."""
+        now, stale = time.monotonic(), []
+        with self._lock:
+            idle = self._idle.get(key, [])
+            while idle:
+                since, conn = idle.pop()
+                if now - since <= self.IDLE_SECONDS:
+                    break
+                stale.append(conn)
+            else:
+                conn = None
+        for old in stale:
+            old.close()
+        return conn
+
+    def give(self, key: tuple, conn: http.client.HTTPConnection) -> None:
+        """Keep `conn` (its last answer read whole, not closing) for the next delivery to `key`."""
+        with self._lock:
+            idle = self._idle.setdefault(key, [])
+            if len(idle) < self.PER_DESTINATION:
+                idle.append((time.monotonic(), conn))
+                return
+        conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            every = [conn for idle in self._idle.values() for _, conn in idle]
+            self._idle.clear()
+        for conn in every:
+            conn.close()
+
+
 def post(url: str, payload: str, request_headers: dict[str, str], *, private_ok: bool,
-         timeout: float = TIMEOUT_SECONDS) -> Outcome:
-    """POST once; the receiver's status, or the reason there was none (refused address, timeout...)."""
+         timeout: float = TIMEOUT_SECONDS, pool: Connections | None = None) -> Outcome:
+    """POST once; the receiver's status, or the reason there was none (refused address, timeout...).
+    The URL is checked (and its host resolved) here, at every delivery; with a `pool`, an idle connection to
+    the checked address is reused (keep-alive), and one the receiver closed meanwhile is replaced once."""
     parts = urlsplit(url)
     try:
         scheme, host, port = urls.parse(url, production=False, private_ok=True)
         address = urls.resolve(host, port, private_ok=private_ok)[0]
     except urls.UnsafeURL as exc:
         return Outcome(None, f"refused: {exc}")
-    cls = PinnedHTTPSConnection if scheme == "https" else PinnedHTTPConnection
-    conn = cls(host, port, address, timeout)
+    key = (scheme, host, port, address)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     started = time.monotonic()
+    conn = pool.take(key) if pool is not None else None
+    reused = conn is not None
+    if conn is None:
+        conn = _new_connection(scheme, host, port, address, timeout)
+    keep = False
     try:
-        conn.request("POST", path, body=payload.encode(), headers=request_headers)
-        resp = conn.getresponse()
-        resp.read(65536)
+        try:
+            resp = _exchange(conn, path, payload, request_headers)
+        except (ConnectionError, http.client.RemoteDisconnected, http.client.BadStatusLine):
+            if not reused:
+                raise
+            # The receiver closed the idle connection before reading this request (no answer came):
+            # make it once on a new connection (deliveries are at least once, deduped on webhook-id).
+            conn.close()
+            conn = _new_connection(scheme, host, port, address, timeout)
+            resp = _exchange(conn, path, payload, request_headers)
         if time.monotonic() - started > timeout:
             return Outcome(None, f"no answer within {timeout:g} s")
+        keep = pool is not None and resp.isclosed() and not resp.will_close
         return Outcome(resp.status, None if 200 <= resp.status < 300 else f"HTTP {resp.status}")
     except TimeoutError:
         return Outcome(None, f"no answer within {timeout:g} s")
     except (OSError, http.client.HTTPException) as exc:
         return Outcome(None, f"{exc.__class__.__name__}: {exc}"[:500])
     finally:
-        conn.close()
+        if keep and pool is not None:
+            pool.give(key, conn)
+        else:
+            conn.close()
+
+
+def _new_connection(scheme: str, host: str, port: int, address: str, timeout: float) -> http.client.HTTPConnection:
+    cls = PinnedHTTPSConnection if scheme == "https" else PinnedHTTPConnection
+    return cls(host, port, address, timeout)
+
+
+def _exchange(conn: http.client.HTTPConnection, path: str, payload: str,
+              request_headers: dict[str, str]) -> http.client.HTTPResponse:
+    """Send the POST and read the answer (at most 64 KiB of its body: a longer one is not read whole, so
+    its connection is not kept)."""
+    conn.request("POST", path, body=payload.encode(), headers=request_headers)
+    resp = conn.getresponse()
+    resp.read(65536)
+    return resp
 
 
 def prepare(delivery: WebhookDelivery, webhook: Webhook,

@@ -33,6 +33,9 @@ class Row(NamedTuple):
 
 
 ACTOR, APPROVER = aliased(User), aliased(User)
+EVENT_COLUMNS = (FeedEvent.id, FeedEvent.type, FeedEvent.location_id, FeedEvent.position, FeedEvent.occurred_at,
+                 FeedEvent.subject_type, FeedEvent.subject_id, FeedEvent.subject_version, FeedEvent.actor_id,
+                 FeedEvent.approved_by_id, FeedEvent.data)
 COLUMNS = (FeedEvent.id, FeedEvent.type, FeedEvent.location_id, FeedEvent.position, FeedEvent.occurred_at,
            FeedEvent.subject_type, FeedEvent.subject_id, FeedEvent.subject_version, FeedEvent.actor_id,
            ACTOR.name, FeedEvent.approved_by_id, APPROVER.name, FeedEvent.data)
@@ -68,12 +71,19 @@ def page(positions: dict[int, int], locations: list[int], types: list[str], limi
     wanted = type_filter(types)
     parts = []
     for loc in locations:
-        part = select(FeedEvent.id).where(FeedEvent.location_id == loc, FeedEvent.position > positions.get(loc, 0))
+        part = select(*EVENT_COLUMNS).where(FeedEvent.location_id == loc,
+                                            FeedEvent.position > positions.get(loc, 0))
         if wanted is not None:
             part = part.where(wanted)
-        parts.append(select(part.order_by(FeedEvent.position).limit(limit).subquery().c.id))
-    ids = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
-    stmt = _select(FeedEvent.id.in_(select(ids.c.id))).limit(limit)
+        parts.append(select(part.order_by(FeedEvent.position).limit(limit).subquery()))  # SQLite: arms in subqueries
+    # The rows come whole from each location's index range (no second lookup of the page by id: as
+    # `id IN (...)` or a join, PostgreSQL planned that as a scan of the whole table, a cost growing with it).
+    events = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+    stmt = (select(*(events.c[c.key] for c in EVENT_COLUMNS[:9]), ACTOR.name, events.c.approved_by_id,
+                   APPROVER.name, events.c.data)
+            .outerjoin(ACTOR, ACTOR.id == events.c.actor_id)
+            .outerjoin(APPROVER, APPROVER.id == events.c.approved_by_id)
+            .order_by(events.c.id).limit(limit))
     return [_row(values) for values in db.session.execute(stmt)]
 
 

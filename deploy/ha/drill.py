@@ -463,7 +463,9 @@ class Receiver:
 
 
 class Worker:
-    """`flask webhooks work`, kept running as a service manager would (restarted if it ever exits)."""
+    """`flask webhooks work`. Through a failover it connects again to the new leader by itself (backoff,
+    app/feed/worker.py), so `restarts` should stay 0; the watch restarts it if it ever exits anyway, as
+    a service manager would."""
 
     def __init__(self, env: dict, log: Path) -> None:
         self.env, self.log, self.restarts = env, log, 0
@@ -879,7 +881,8 @@ def webhooks_check(drill: Drill, wait: float = 240.0) -> Check:
             out_of_order += 1
         highest[subject] = max(highest.get(subject, 0), version)
     ok = not missing and out_of_order == 0
-    detail = (f"{len(got)} deliveries ({len(got) - len(first_seen)} repeats), worker restarts {drill.worker.restarts}; "
+    detail = (f"{len(got)} deliveries ({len(got) - len(first_seen)} repeats), worker restarts "
+              f"{drill.worker.restarts} (0 expected: it reconnects by itself); "
               f"{len(wanted)} acknowledged orders, created event delivered for all: "
               f"{'yes' if not missing else f'NO ({len(missing)} missing)'}; out of per-order order: {out_of_order}")
     return Check("webhooks", ok, detail)

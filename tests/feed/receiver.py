@@ -30,6 +30,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     at: float
+    peer: tuple[str, int] = ("", 0)  # the client's address and port: one per TCP connection
 
     @property
     def json(self):
@@ -63,15 +64,22 @@ class Receiver:
 
 
 @contextmanager
-def receiving(respond: Callable[[Received], int] | None = None) -> Iterator[Receiver]:
+def receiving(respond: Callable[[Received], int] | None = None, *, keep_alive: bool = False,
+              drop_idle: bool = False) -> Iterator[Receiver]:
+    """A receiver on a free port. `keep_alive`: HTTP/1.1, connections stay open between requests (as most
+    servers do); `drop_idle` too: the receiver closes each connection after answering without saying so
+    (as a server does when an idle keep-alive connection times out)."""
     receiver = Receiver()
     if respond is not None:
         receiver.respond = respond
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
         def do_POST(self):  # noqa: N802
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            got = Received({k.lower(): v for k, v in self.headers.items()}, body, time.monotonic())
+            got = Received({k.lower(): v for k, v in self.headers.items()}, body, time.monotonic(),
+                           tuple(self.client_address))
             msg = got.headers.get("webhook-id", "")
             with receiver.lock:
                 receiver.requests.append(got)
@@ -90,6 +98,8 @@ def receiving(respond: Callable[[Received], int] | None = None) -> Iterator[Rece
                 self.end_headers()
             except OSError:
                 pass
+            if drop_idle:
+                self.close_connection = True
 
         def log_message(self, *args):
             pass
