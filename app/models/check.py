@@ -40,6 +40,10 @@ class Discount(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy buil
             "percent_thousandths IS NULL OR (percent_thousandths > 0 AND percent_thousandths <= 100000)", name="percent"
         ),
         CheckConstraint("amount_cents IS NULL OR amount_cents > 0", name="amount_positive"),
+        CheckConstraint(
+            "split_share_cents IS NULL OR (split_share_cents >= 0 AND percent_thousandths IS NOT NULL)",
+            name="split_share",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
@@ -48,6 +52,9 @@ class Discount(db.Model):  # type: ignore[name-defined]  # flask-sqlalchemy buil
     percent_thousandths: Mapped[int | None] = mapped_column(Integer)  # thousandths of a percent: 12.5% = 12500
     amount_cents: Mapped[int | None] = mapped_column(BigInteger)
     applied_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    # A line percentage on a line a split divided: what it takes of this part of the line (its share of
+    # what it took of the whole line, app/orders/pricing.split_line_discounts); null: round(gross x percent).
+    split_share_cents: Mapped[int | None] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(String(200))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCTimestamp, default=utcnow)

@@ -55,6 +55,7 @@ def discount_input(discount: Discount, key_of: dict[int, int]) -> pricing.Discou
         item=None if discount.item_id is None else key_of[discount.item_id],
         percent=percent_from_thousandths(discount.percent_thousandths),
         amount=discount.amount_cents,
+        split_share=discount.split_share_cents,
     )
 
 

@@ -21,7 +21,7 @@ from app.columns import utcnow
 from app.errors import Conflict, ErrorCode, Forbidden, PreconditionFailed, ValidationFailed
 from app.extensions import db
 from app.models import Discount, Order, OrderItem, User
-from app.orders import checks, history, kitchen
+from app.orders import checks, history, kitchen, pricing
 from app.orders.services import visible_order
 from app.orders.unit import OrderNotOpen, changing, creating
 from app.tables.services import table_for_order
@@ -211,18 +211,25 @@ def _check_split(order: Order, moves: list[Move]) -> None:
 
 def _move_part(move: Move, source: Order, target: Order) -> OrderItem:
     """Move `move.quantity` units of a line: the source keeps the rest, the moved part is a new line (same
-    price, modifiers, tax rate, seat, notes); a percentage line discount applies to each part."""
+    price, modifiers, tax rate, seat, notes). Each percentage line discount applies to each part and takes
+    its exact share of what it took of the whole line (pricing.split_line_discounts), so the two parts'
+    discounts add up to the line's before, to the cent."""
     item = move.item
-    item.quantity -= move.quantity
+    discounts = [d for d in source.active_discounts if d.item_id == item.id]  # percentages (checked)
+    kept = item.quantity - move.quantity
+    shares = pricing.split_line_discounts([d.applied_cents for d in discounts],
+                                          {0: item.unit_price_cents * kept, 1: item.unit_price_cents * move.quantity})
+    item.quantity = kept
     part = OrderItem(product_id=item.product_id, product_name=item.product_name, unit_price_cents=item.unit_price_cents,
                      quantity=move.quantity, notes=item.notes, seat=item.seat, course=item.course,
                      kitchen_status=item.kitchen_status, station_id=item.station_id, modifiers=list(item.modifiers),
                      tax_rate_thousandths=item.tax_rate_thousandths, voided=False, created_at=item.created_at)
     target.items.append(part)
     db.session.flush()
-    for discount in [d for d in source.active_discounts if d.item_id == item.id]:  # percentages (checked)
+    for discount, share in zip(discounts, shares, strict=True):
+        discount.split_share_cents = share[0]
         target.discounts.append(Discount(item_id=part.id, percent_thousandths=discount.percent_thousandths,
-                                         amount_cents=None, reason=discount.reason,
+                                         amount_cents=None, split_share_cents=share[1], reason=discount.reason,
                                          created_by_id=discount.created_by_id, created_at=discount.created_at))
     return part
 

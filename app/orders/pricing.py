@@ -5,7 +5,8 @@ Create, append, void, discounts, `POST /orders/calculate`, batch sync and the se
 integer cents out; each rounding is half-to-even of an exact fraction, once, where API.md says:
 
 1. line discounts, oldest first: a percentage takes round(gross x percent / 100), an amount itself,
-   each capped at what the line has left;
+   each capped at what the line has left (a percentage on a line a split divided takes its split share
+   instead: see `split_line_discounts`);
 2. order discounts, oldest first, against what the lines have left: a percentage takes
    round(left x percent / 100), an amount min(amount, left); each is shared among the lines in
    proportion to what each has left, by largest remainder (ties: lower key first);
@@ -81,11 +82,15 @@ class LineInput:
 
 @dataclass(frozen=True)
 class DiscountInput:
-    """A discount on the line with key `item` (None: the whole order): a percent or an amount in cents."""
+    """A discount on the line with key `item` (None: the whole order): a percent or an amount in cents.
+
+    `split_share`: a line percentage on a line a split divided takes these cents (its share of what it
+    took of the whole line, see `split_line_discounts`) instead of round(gross x percent / 100)."""
 
     item: int | None = None
     percent: Decimal | None = None
     amount: int | None = None
+    split_share: int | None = None
 
     def __post_init__(self) -> None:
         # Schemas refuse these first; here they would break "a share never exceeds its line".
@@ -93,6 +98,8 @@ class DiscountInput:
             raise ValueError("a discount has exactly one of percent and amount")
         if not (0 < self.percent <= 100 if self.percent is not None else self.amount is not None and self.amount > 0):
             raise ValueError("a discount takes a percent in (0, 100] or an amount above 0")
+        if self.split_share is not None and (self.item is None or self.percent is None or self.split_share < 0):
+            raise ValueError("a split share belongs to a line percentage discount and is not negative")
 
 
 @dataclass(frozen=True)
@@ -138,6 +145,26 @@ def share(amount: int, left: dict[int, int]) -> dict[int, int]:
     return shares
 
 
+def split_line_discounts(applied: list[int], gross: dict[int, int]) -> list[dict[int, int]]:
+    """Share a line's percentage discounts between the parts a split makes of it, exactly.
+
+    `applied`: what each of the line's discounts takes off the whole line now, oldest first; `gross`:
+    each part's gross by key (the part that stays has the lower key). Oldest first, each discount's
+    cents are shared among the parts in proportion to what each part has left (its gross less the
+    shares of the discounts before), by largest remainder, ties to the lower key: as an order discount
+    is shared among lines. So each discount's shares add up to what it took of the whole line, and no
+    part's discounts exceed its gross. Answers each discount's shares by key.
+    """
+    left = dict(gross)
+    shares = []
+    for cents in applied:
+        parts = share(cents, left)
+        for key, part in parts.items():
+            left[key] -= part
+        shares.append(parts)
+    return shares
+
+
 def price_check(
     lines: list[LineInput], discounts: list[DiscountInput], prices_include_tax: bool
 ) -> CheckFigures:
@@ -154,7 +181,9 @@ def price_check(
             raise ValueError(f"discount on unknown line {discount.item}")
         if discount.item in live:
             key = discount.item
-            wanted = _of(gross[key], discount.percent) if discount.percent is not None else _amount(discount)
+            wanted = (_amount(discount) if discount.percent is None
+                      else discount.split_share if discount.split_share is not None
+                      else _of(gross[key], discount.percent))
             applied[index] = min(wanted, gross[key] - taken[key])
             taken[key] += applied[index]
     for index, discount in enumerate(discounts):

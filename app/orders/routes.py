@@ -442,9 +442,11 @@ class OrderSplit(MethodView):
         New orders keep the location, waiter, table, guest name and business date, are open, carry
         `split_from`, and get `created` events naming the source; the source gets one `split` event. A line
         moved in part becomes two lines (the moved part is a new line); a percentage line discount applies to
-        each part. Subtotals add up exactly; taxes and percentage discounts may round differently by at most
-        one cent per line moved in part (per percentage discount, when several are stacked on the line). One
-        transaction: with a stale If-Match nothing moves (412).
+        each part, and what it took of the whole line is shared between the parts (oldest discount first, in
+        proportion to what each part has left, largest remainder, a tie to the part that stays), each part
+        keeping its share as the discount's `applied`: discounts add up to the cent. Subtotals add up
+        exactly; each part's tax is computed on its own, so taxes may round differently by at most one cent
+        per line moved in part. One transaction: with a stale If-Match nothing moves (412).
         """
         expected = parse_if_match(request.headers.get("If-Match"))
         source, orders = floor.split(current_user(), order_id, data, expected)

@@ -339,7 +339,10 @@ class LineOut(LineFiguresOut):
 class DiscountFiguresOut(Schema):
     percent = Percent(attribute="percent", allow_none=True, dump_only=True)
     amount = MoneyOut(attribute="amount_cents", allow_none=True)
-    applied = MoneyOut(attribute="applied_cents", metadata={"description": "What it takes off now."})
+    applied = MoneyOut(attribute="applied_cents", metadata={
+        "description": "What it takes off now. A percentage on a line moved in part by a split takes its share of "
+                       "what it took of the whole line (the parts' shares add up to it exactly), not its percent "
+                       "of the part."})
     reason = fields.String(allow_none=True)
 
 

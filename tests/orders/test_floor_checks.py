@@ -227,6 +227,41 @@ def test_split_by_items_moves_whole_and_partial_lines(client, factory, waiter, m
     assert [o["id"] for o in table["open_orders"]] == [order["id"], new["id"]]
 
 
+def test_split_shares_stacked_percentages_exactly_and_the_shares_stay(client, factory, waiter, manager, menu):
+    """Three 5% on 4 x 8.29 take 1.66 each; moving one unit shares each 1.66 between the parts (in proportion
+    to what each has left, largest remainder, a tie to the part that stays): rounded on their own in each
+    part they would take 1.65 each. The shares stay through later changes and a merge (docs/tables.md)."""
+    boss = factory.headers(manager)
+    order = place(client, factory, waiter, [{"product_name": "Mole", "unit_price": "8.29", "quantity": 4},
+                                            line(menu["agua"])])
+    mole_id = order["items"][0]["id"]
+    for _ in range(3):
+        resp = client.post(f"{ORDERS}/{order['id']}/discounts", headers=boss,
+                           json={"item_id": mole_id, "percent": "5", "reason": "x"})
+        assert resp.status_code == 201
+    assert [d["applied"] for d in resp.json["discounts"]] == ["1.66"] * 3
+    resp = post(client, factory, waiter, f"{order['id']}/split",
+                {"by": "items", "items": [{"item_id": mole_id, "quantity": 1}]}, version=4)
+    assert resp.status_code == 201, resp.json
+    source, (new,) = resp.json["source"], resp.json["orders"]
+    assert [d["applied"] for d in source["discounts"]] == ["1.25", "1.24", "1.25"]
+    assert [(d["percent"], d["applied"]) for d in new["discounts"]] == [("5", "0.41"), ("5", "0.42"), ("5", "0.41")]
+    assert (source["items"][0]["discount"], new["items"][0]["discount"]) == ("3.74", "1.24")  # 4.98 as before
+    assert (source["discount_total"], new["discount_total"]) == ("3.74", "1.24")
+    # a later change reprices the source: the shares stay; a removed share leaves the others as they are
+    resp = client.post(f"{ORDERS}/{order['id']}/items", headers=factory.headers(waiter),
+                       json={"items": [line(menu["agua"])]})
+    assert resp.status_code == 201 and resp.json["discount_total"] == "3.74"
+    resp = client.delete(f"{ORDERS}/{order['id']}/discounts/{source['discounts'][1]['id']}", headers=boss)
+    assert resp.status_code == 200
+    assert [d["applied"] for d in resp.json["discounts"] if d["id"] != source["discounts"][1]["id"]] == ["1.25"] * 2
+    # merged back, the part keeps its line and its shares
+    resp = post(client, factory, waiter, f"{order['id']}/merge", {"from_order_id": new["id"]}, version=7)
+    assert resp.status_code == 200, resp.json
+    part = next(item for item in resp.json["items"] if item["id"] == new["items"][0]["id"])
+    assert part["discount"] == "1.24" and resp.json["discount_total"] == "3.74"
+
+
 def test_split_by_seat(client, factory, waiter, menu):
     order = place(client, factory, waiter, [line(menu["taco"], 1, 2), line(menu["agua"], 1, 0),
                                             line(menu["mole"], 1, 5), line(menu["taco"], 2, 2),
