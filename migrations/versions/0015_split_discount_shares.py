@@ -2,14 +2,14 @@
 divided (its exact share of what it took of the whole line), so the parts' discounts add up to the
 original's; null for every other discount (they take round(gross x percent / 100) as before)
 
-Revision ID: 0014_split_discount_shares
-Revises: 0013_bigint_v12_refs
+Revision ID: 0015_split_discount_shares
+Revises: 0014_till_rollups
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0014_split_discount_shares'
-down_revision = '0013_bigint_v12_refs'
+revision = '0015_split_discount_shares'
+down_revision = '0014_till_rollups'
 branch_labels = None
 depends_on = None
 
