@@ -87,7 +87,7 @@ class ApprovalIn(Schema):
     pin = fields.String(required=True, load_only=True, validate=validate.Length(1, 8),
                         metadata={"description": "The approver's PIN (4-8 digits).", "example": "4821"})
     action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
-    order_id = id_field(strict=True, metadata={"description": f"Required for {', '.join(ORDER_ACTIONS)}."})
+    order_id = id_field(strict=True, big=True, metadata={"description": f"Required for {', '.join(ORDER_ACTIONS)}."})
     drawer_session_id = id_field(strict=True, metadata={
         "description": f"Required for {', '.join(SESSION_ACTIONS)}."})
     max_amount = Money(metadata={"description": "When set, the token allows an amount up to this only (a refund's "

@@ -131,7 +131,7 @@ class FireIn(Schema):
 
 
 class ServedIn(Schema):
-    item_ids = fields.List(id_field(strict=True), validate=validate.Length(min=1, max=200), metadata={
+    item_ids = fields.List(id_field(strict=True, big=True), validate=validate.Length(min=1, max=200), metadata={
         "description": "The lines served; without it, every sent or ready line. A line that is not on the order, "
                        "voided or still held: 422 on item_ids.", "example": [7]})
 

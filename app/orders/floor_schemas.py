@@ -26,12 +26,12 @@ class TransferIn(Schema):
 
 
 class MergeIn(Schema):
-    from_order_id = id_field(strict=True, required=True, metadata={
+    from_order_id = id_field(strict=True, big=True, required=True, metadata={
         "example": 42, "description": "Another open order of the same location that you may change."})
 
 
 class SplitItemIn(Schema):
-    item_id = id_field(strict=True, required=True, metadata={"example": 7})
+    item_id = id_field(strict=True, big=True, required=True, metadata={"example": 7})
     quantity = strict_int(required=True, validate=validate.Range(min=1, max=999), metadata={"example": 1})
 
 
