@@ -174,6 +174,10 @@ class Config:
         # again. A long report on a live server is never cut short (app/database.py).
         self.DB_FREEZE_CHECK_MS = _env_int("DB_FREEZE_CHECK_MS", 1000)
         self.DB_PROBE_TIMEOUT_MS = _env_int("DB_PROBE_TIMEOUT_MS", 1000)
+        # The pool pings a connection at checkout only when it sat idle longer than this (0: always);
+        # a busy worker's connection goes straight to work, and a request whose first statement meets
+        # a connection that died meanwhile is re-run once on a new one (app/database.py, "pre-ping").
+        self.DB_PING_AFTER_IDLE_MS = _env_int("DB_PING_AFTER_IDLE_MS", 1000)
         # /health's whole database check (pool, ping, reconnect) answers within this.
         self.HEALTH_TIMEOUT_MS = _env_int("HEALTH_TIMEOUT_MS", 1000)
 

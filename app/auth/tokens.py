@@ -10,12 +10,13 @@ REPORTS_MAX_LAG_SECONDS is honoured there too. Any other request without the pri
 
 from __future__ import annotations
 
-from flask import Response, g
+from flask import Response, g, request
 from flask_jwt_extended import JWTManager
 from sqlalchemy import exists, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import joinedload
 
+from app.database import STALE_RETRY
 from app.errors import Unauthorized, handle_api_error
 from app.extensions import db
 from app.models import RevokedToken, User
@@ -38,7 +39,8 @@ def is_revoked(payload: dict) -> bool:
         return _revoked_or_unknown(payload)
     except DBAPIError as exc:
         unreachable = isinstance(exc, OperationalError) or exc.connection_invalidated
-        if not (unreachable and read_replica_instead()):
+        # A pooled connection that died idle is not an unreachable primary: the request runs again.
+        if request.environ.get(STALE_RETRY) or not (unreachable and read_replica_instead()):
             raise
     return _revoked_or_unknown(payload)
 
