@@ -8,7 +8,7 @@ import uuid
 
 import psycopg2
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, select
 
 from app.extensions import db
 from app.models import Order
@@ -30,18 +30,19 @@ def disconnects(app):
     event.remove(db.engine, "handle_error", record)
 
 
-def kill_pooled_connection() -> None:
-    """Terminate the backend of the connection the session just gave back to the pool."""
-    pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+def kill_pooled_connections() -> None:
+    """Terminate the backend of every connection in the app's pool (the session gives its own back first)."""
     db.session.rollback()  # back to the pool, recently used: no ping at the next checkout
     admin = psycopg2.connect(pg_url(db.engine.url.render_as_string(hide_password=False)))
     try:
         admin.autocommit = True
         with admin.cursor() as cur:
-            cur.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))  # returns once the backend is gone
-            assert cur.fetchone() == (True,)
+            cur.execute("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = "
+                        "current_database() AND pid <> pg_backend_pid() AND application_name = 'comanda'")
+            killed = [ok for (ok,) in cur.fetchall()]  # each returns once its backend is gone
     finally:
         admin.close()
+    assert killed and all(killed)
 
 
 @pytest.fixture
@@ -60,7 +61,7 @@ def test_a_connection_that_died_in_the_pool_is_replaced_and_the_order_is_stored_
     headers = factory.headers(waiter)
     db.session.commit()
     assert client.post(ORDERS, json=order_body(taco), headers=headers).status_code == 201
-    kill_pooled_connection()
+    kill_pooled_connections()
     body = order_body(taco)
     resp = client.post(ORDERS, json=body, headers=headers)
     assert resp.status_code == 201, resp.json
@@ -79,7 +80,7 @@ def test_after_idle_the_pool_pings_and_no_request_is_retried(
     headers = factory.headers(waiter)
     db.session.commit()
     assert client.post(ORDERS, json=order_body(taco), headers=headers).status_code == 201
-    kill_pooled_connection()
+    kill_pooled_connections()
     assert client.post(ORDERS, json=order_body(taco), headers=headers).status_code == 201
     assert [pre_ping for _, pre_ping in disconnects] == [True]
 
