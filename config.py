@@ -202,7 +202,8 @@ class Config:
         self.RATELIMIT_PER_ADDRESS = env.get("RATELIMIT_PER_ADDRESS", "6000 per minute")
         self.RATELIMIT_PER_USER = env.get("RATELIMIT_PER_USER", "1200 per minute")
         self.RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
-        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        # Without Redis: limits' memory storage minus its expiry thread (app/extensions.py).
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "comanda-memory://"
         self.RATELIMIT_KEY_PREFIX = env.get("RATELIMIT_KEY_PREFIX", "comanda")
         self.RATELIMIT_HEADERS_ENABLED = False
         # Redis down must not mean logins down: count in process memory until it is back.
