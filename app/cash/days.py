@@ -2,7 +2,8 @@
 or synced into a closed business date.
 
 Race-free on PostgreSQL: a new order (or batch) first takes a shared transaction-level advisory lock
-on (location, business date), then looks for a closed day in a statement of its own; the day close
+on (location, business date), then looks for a closed day in a later statement (a batch: a SELECT of
+its own; a single order: its INSERT's `WHERE NOT EXISTS`, `day_is_open`); the day close
 takes the same lock exclusively before it looks for open orders. Whichever comes second waits for the
 first to commit, then sees it (READ COMMITTED: each statement sees what committed before it). Nothing
 touches the locations row, so the lean create path reads no location (tests/orders/test_statement_count.py).
@@ -14,7 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import g
-from sqlalchemy import func, select, text
+from sqlalchemy import exists, func, select, text
 
 from app.auth.permissions import visible_location
 from app.business_time import business_date
@@ -60,6 +61,17 @@ def closed_days(pairs: set[tuple[int, date]]) -> set[tuple[int, date]]:
     stmt = select(BusinessDay.location_id, BusinessDay.business_date).where(
         BusinessDay.location_id.in_({location_id for location_id, _ in pairs}), BusinessDay.business_date.in_(days))
     return {(row[0], row[1]) for row in db.session.execute(stmt)} & pairs
+
+
+def lock_day(location_id: int, day: date) -> None:
+    """The shared lock a new order takes on its (location, business date) before the INSERT that checks
+    the day is open (`day_is_open` in its WHERE): the lean create path's one statement for both."""
+    _lock_days([(location_id, day)], exclusive=False)
+
+
+def day_is_open(location_id: Any, day: Any) -> Any:
+    """SQL condition: no closed business day for that location and date (bound parameters or columns)."""
+    return ~exists().where(BusinessDay.location_id == location_id, BusinessDay.business_date == day)
 
 
 def ensure_open_day(location_id: int, day: date) -> None:
