@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import g
-from sqlalchemy import exists, func, select, text
+from sqlalchemy import ARRAY, BigInteger, Integer, bindparam, cast, exists, func, literal, select, text
 
 from app.auth.permissions import visible_location
 from app.business_time import business_date
@@ -48,7 +48,7 @@ def _lock_days(pairs: list[tuple[int, date]], *, exclusive: bool) -> None:
     """Advisory locks (PostgreSQL) on (location, business date) pairs, in a fixed order, until commit."""
     if dialect_name() != "postgresql" or not pairs:
         return
-    keys = sorted({LOCK_SPACE + location_id * 10**7 + day.toordinal() for location_id, day in pairs})
+    keys = sorted({_day_key(location_id, day) for location_id, day in pairs})
     db.session.execute(EXCLUSIVE if exclusive else SHARED, {"keys": keys}).all()  # the keys come sorted
 
 
@@ -67,6 +67,22 @@ def lock_day(location_id: int, day: date) -> None:
     """The shared lock a new order takes on its (location, business date) before the INSERT that checks
     the day is open (`day_is_open` in its WHERE): the lean create path's one statement for both."""
     _lock_days([(location_id, day)], exclusive=False)
+
+
+def _day_key(location_id: int, day: date) -> int:
+    return LOCK_SPACE + location_id * 10**7 + day.toordinal()
+
+
+def shared_lock_row(location_id: int, day: date) -> Any:
+    """PostgreSQL: a SELECT of one row ('lock', '', 1) that takes `lock_day`'s shared lock as it is read,
+    to ride in another statement read before the order's INSERT (app/orders/kitchen.py: `stations_for`).
+    None on SQLite (writers are serialized there)."""
+    if dialect_name() != "postgresql":
+        return None
+    keys = func.unnest(cast(bindparam("day_lock_keys", [_day_key(location_id, day)]), ARRAY(BigInteger)))
+    k = keys.table_valued("k").render_derived()
+    return select(literal("lock"), literal(""), cast(func.count(func.pg_advisory_xact_lock_shared(k.c.k)),
+                                                      Integer)).select_from(k)
 
 
 def day_is_open(location_id: Any, day: Any) -> Any:

@@ -55,11 +55,15 @@ def categories_of(product_ids: Iterable[int]) -> dict[int, str | None]:
     return dict(db.session.execute(select(Product.id, Product.category).where(Product.id.in_(ids))).all())
 
 
-def stations_for(location_id: int, products: dict[int, str | None]) -> dict[int, int | None]:
+def stations_for(location_id: int, products: dict[int, str | None], also: Any = None) -> dict[int, int | None]:
     """product id -> the station that receives it at this location (None: no station), in one query.
-    `products`: product id -> its category."""
+    `products`: product id -> its category. `also`: a SELECT of three columns that rides in the same
+    statement (UNION ALL, read whole, so it runs even when nothing routes; its rows are ignored): the
+    create path's day lock (app/cash/days.py: `shared_lock_row`)."""
     ids = sorted(products)
     if not ids:
+        if also is not None:
+            db.session.execute(also).all()
         return {}
     categories = {pid: category_key(c) for pid, c in products.items() if c}
     active = and_(Station.id == KitchenRoute.station_id, Station.active.is_(True))
@@ -71,7 +75,8 @@ def stations_for(location_id: int, products: dict[int, str | None]) -> dict[int,
     default = select(literal("default"), literal(""), Station.id).where(
         Station.location_id == location_id, Station.is_default.is_(True), Station.active.is_(True))
     found: dict[tuple[str, str], int] = {}
-    for kind, value, station_id in db.session.execute(union_all(routes, default)):
+    branches = (routes, default) if also is None else (routes, default, also)
+    for kind, value, station_id in db.session.execute(union_all(*branches)).all():
         found[(kind, value)] = station_id
     fallback = found.get(("default", ""))
     return {
@@ -86,9 +91,10 @@ def sent_now(lines: Sequence[Line]) -> dict[int, str | None]:
             if line.kitchen_status == "sent" and line.product_id is not None}
 
 
-def route(location_id: int, lines: Sequence[Line]) -> list[Line]:
-    """The lines, those to be sent now with the station that receives them (before they are inserted)."""
-    stations = stations_for(location_id, sent_now(lines))
+def route(location_id: int, lines: Sequence[Line], also: Any = None) -> list[Line]:
+    """The lines, those to be sent now with the station that receives them (before they are inserted);
+    `also` rides in the routing statement (`stations_for`)."""
+    stations = stations_for(location_id, sent_now(lines), also)
     return [replace(line, station_id=stations.get(line.product_id)) if line.kitchen_status == "sent"
             and line.product_id is not None else line for line in lines]
 

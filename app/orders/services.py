@@ -144,10 +144,16 @@ def create_order(waiter: User, data: dict[str, Any], *, created_at: datetime | N
     location = OrderLocations(waiter).choose(data.get("location_id"))
     table = table_for_order(location.id, data.get("table_id"))
     data = {**data, "table_row": table}
-    lines = kitchen.route(location.id, kitchen.plan(resolve_or_raise(data["items"]), hold=data.get("hold", False)))
+    created_at = created_at or utcnow()
+    day = business_date(created_at, location.timezone, location.day_starts_at)
+    # The day's shared lock rides in the routing statement (the INSERT below checks the day is open).
+    lock = days.shared_lock_row(location.id, day)
+    lines = kitchen.route(location.id, kitchen.plan(resolve_or_raise(data["items"]), hold=data.get("hold", False)),
+                          also=lock)
     lines, money = price_new_order(lines, location)
-    row = order_row(waiter, data, lines, money, created_at or utcnow(), location)
-    days.lock_day(location.id, row["business_date"])  # the INSERT below checks the day is open
+    row = order_row(waiter, data, lines, money, created_at, location)
+    if lock is None:
+        days.lock_day(location.id, day)
     with creating(waiter) as change:
         # The unique index decides a race between twins: the loser inserts nothing (after waiting for
         # the winner's commit) and answers 409 like any other repeat.
