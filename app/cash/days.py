@@ -12,6 +12,7 @@ SQLite serializes writers anyway (BEGIN IMMEDIATE)."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 
 from flask import g
@@ -73,16 +74,22 @@ def _day_key(location_id: int, day: date) -> int:
     return LOCK_SPACE + location_id * 10**7 + day.toordinal()
 
 
-def shared_lock_row(location_id: int, day: date) -> Any:
-    """PostgreSQL: a SELECT of one row ('lock', '', 1) that takes `lock_day`'s shared lock as it is read,
-    to ride in another statement read before the order's INSERT (app/orders/kitchen.py: `stations_for`).
-    None on SQLite (writers are serialized there)."""
+@cache
+def shared_lock_statement() -> Any:
+    """PostgreSQL, built once: a SELECT of one row ('lock', '', n) that takes `lock_day`'s shared locks on
+    the keys bound as `day_lock_keys` as it is read, to ride in a statement read before the order's
+    INSERT (app/orders/kitchen.py: `stations_for`)."""
+    keys = func.unnest(cast(bindparam("day_lock_keys"), ARRAY(BigInteger))).table_valued("k").render_derived()
+    return select(literal("lock"), literal(""), cast(func.count(func.pg_advisory_xact_lock_shared(keys.c.k)),
+                                                      Integer)).select_from(keys)
+
+
+def shared_lock_params(location_id: int, day: date) -> dict[str, Any] | None:
+    """The parameters of `shared_lock_statement` for one (location, business date); None on SQLite
+    (writers are serialized there, `lock_day` does nothing)."""
     if dialect_name() != "postgresql":
         return None
-    keys = func.unnest(cast(bindparam("day_lock_keys", [_day_key(location_id, day)]), ARRAY(BigInteger)))
-    k = keys.table_valued("k").render_derived()
-    return select(literal("lock"), literal(""), cast(func.count(func.pg_advisory_xact_lock_shared(k.c.k)),
-                                                      Integer)).select_from(k)
+    return {"day_lock_keys": [_day_key(location_id, day)]}
 
 
 def day_is_open(location_id: Any, day: Any) -> Any:

@@ -147,9 +147,9 @@ def create_order(waiter: User, data: dict[str, Any], *, created_at: datetime | N
     created_at = created_at or utcnow()
     day = business_date(created_at, location.timezone, location.day_starts_at)
     # The day's shared lock rides in the routing statement (the INSERT below checks the day is open).
-    lock = days.shared_lock_row(location.id, day)
+    lock = days.shared_lock_params(location.id, day)
     lines = kitchen.route(location.id, kitchen.plan(resolve_or_raise(data["items"]), hold=data.get("hold", False)),
-                          also=lock)
+                          day_lock=lock)
     lines, money = price_new_order(lines, location)
     row = order_row(waiter, data, lines, money, created_at, location)
     if lock is None:
