@@ -174,6 +174,10 @@ class Config:
         # again. A long report on a live server is never cut short (app/database.py).
         self.DB_FREEZE_CHECK_MS = _env_int("DB_FREEZE_CHECK_MS", 1000)
         self.DB_PROBE_TIMEOUT_MS = _env_int("DB_PROBE_TIMEOUT_MS", 1000)
+        # The pool pings a connection at checkout only when it sat idle longer than this (0: always);
+        # a busy worker's connection goes straight to work, and a request whose first statement meets
+        # a connection that died meanwhile is re-run once on a new one (app/database.py, "pre-ping").
+        self.DB_PING_AFTER_IDLE_MS = _env_int("DB_PING_AFTER_IDLE_MS", 1000)
         # /health's whole database check (pool, ping, reconnect) answers within this.
         self.HEALTH_TIMEOUT_MS = _env_int("HEALTH_TIMEOUT_MS", 1000)
 
@@ -198,7 +202,8 @@ class Config:
         self.RATELIMIT_PER_ADDRESS = env.get("RATELIMIT_PER_ADDRESS", "6000 per minute")
         self.RATELIMIT_PER_USER = env.get("RATELIMIT_PER_USER", "1200 per minute")
         self.RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
-        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        # Without Redis: limits' memory storage minus its expiry thread (app/extensions.py).
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "comanda-memory://"
         self.RATELIMIT_KEY_PREFIX = env.get("RATELIMIT_KEY_PREFIX", "comanda")
         self.RATELIMIT_HEADERS_ENABLED = False
         # Redis down must not mean logins down: count in process memory until it is back.

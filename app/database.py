@@ -7,6 +7,7 @@ import math
 import select
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,8 +17,9 @@ from typing import Any
 from flask import Flask, current_app, has_app_context, has_request_context, request
 from psycopg2 import OperationalError as PsycopgOperationalError
 from psycopg2 import extensions
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import make_transient_to_detached
 
 from app.extensions import db
@@ -33,6 +35,7 @@ def register_database_events(app: Flask) -> None:
         engine = db.engine
     if engine.dialect.name == "postgresql":
         install_response_deadline()
+        install_idle_ping(app, engine)
         guard = install_leader_guard(engine, app.config.get("DATABASE_PATRONI_URLS") or [])
         if guard is not None:
             app.extensions[LEADER_GUARD] = guard
@@ -313,3 +316,82 @@ def without_wait_deadline(func: Callable) -> Callable:
             return func(*args, **kwargs)
 
     return wrapper
+
+
+# -- the pool's pre-ping, only after idle, behind a safe retry --------------------------------------
+# `pool_pre_ping` costs every request a round trip (`SELECT 1`) before its BEGIN. Here the ping is
+# sent only when the connection sat in the pool longer than DB_PING_AFTER_IDLE_MS; a busy worker's
+# connection, used a moment ago, is trusted. If it died meanwhile (a restarted server, a killed
+# backend), the request's first statement on it fails with a disconnect before anything was done:
+# the connection was checked out unverified and nothing on it has succeeded, so no BEGIN was ever
+# answered and nothing can have been written or committed. SQLAlchemy then drops it and every pooled
+# connection older than the failure, and the request is run once more from the view (nothing of the
+# first run is kept: its transaction is rolled back), on a new connection. Not retried: a failure
+# after any statement succeeded on the connection (then the usual 503, or 504 after COMMIT), a
+# client-side deadline (DatabaseTimeout: the fail-fast freeze logic above answers, not a retry),
+# an autocommit connection, and a request that already committed something.
+
+_ping_times: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()  # connection -> checked in at
+_unverified: weakref.WeakSet[Any] = weakref.WeakSet()  # checked out without a ping, no statement done yet
+# On the request (an app context, and so `g`, can outlive one request: tests, CLI):
+STALE_RETRY = "comanda.stale_connection_retry"  # the failed request may run again
+COMMITTED = "comanda.committed"  # this request committed a transaction
+
+
+def install_idle_ping(app: Flask, engine: Engine) -> None:
+    """Ping at checkout only after DB_PING_AFTER_IDLE_MS idle; re-run a view whose first statement met a
+    dead connection (see above)."""
+    if app.config.get("DB_PING_AFTER_IDLE_MS", 0) <= 0 or getattr(engine.dialect, "_comanda_idle_ping", False):
+        return
+    dialect = engine.dialect
+    ping = dialect.do_ping
+
+    def do_ping(dbapi_connection: Any) -> bool:
+        checked_in = _ping_times.get(dbapi_connection)
+        idle = current_app.config["DB_PING_AFTER_IDLE_MS"] / 1000 if has_app_context() else 0
+        if checked_in is not None and time.monotonic() - checked_in < idle:
+            _unverified.add(dbapi_connection)
+            return True
+        return ping(dbapi_connection)
+
+    dialect.do_ping = do_ping  # type: ignore[method-assign]
+    dialect._comanda_idle_ping = True  # type: ignore[attr-defined]
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(dbapi_connection, _record):
+        if dbapi_connection is not None:
+            _unverified.discard(dbapi_connection)
+            _ping_times[dbapi_connection] = time.monotonic()
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _verified(conn, _cursor, _statement, _parameters, _context, _executemany):
+        _unverified.discard(conn.connection.dbapi_connection)
+
+    @event.listens_for(engine, "commit")
+    def _committed(_conn):
+        if has_request_context():
+            request.environ[COMMITTED] = True
+
+    @event.listens_for(engine, "handle_error")
+    def _first_statement_failed(context):
+        fairy = getattr(context.connection, "_dbapi_connection", None)
+        dbapi_connection = getattr(fairy, "dbapi_connection", None)
+        if (context.is_disconnect and dbapi_connection in _unverified and has_request_context()
+                and not isinstance(context.original_exception, DatabaseTimeout)
+                and not getattr(dbapi_connection, "autocommit", True) and not request.environ.get(COMMITTED)):
+            request.environ[STALE_RETRY] = True
+        if dbapi_connection is not None:
+            _unverified.discard(dbapi_connection)
+
+    dispatch = app.dispatch_request
+
+    def dispatch_request() -> Any:
+        try:
+            return dispatch()
+        except DBAPIError as exc:
+            if not (exc.connection_invalidated and request.environ.pop(STALE_RETRY, False)):
+                raise
+        db.session.rollback()
+        return dispatch()
+
+    app.dispatch_request = dispatch_request  # type: ignore[method-assign]

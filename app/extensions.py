@@ -1,5 +1,7 @@
 """Extensions, created unbound here and bound to the app in create_app()."""
 
+import time
+
 from flask import g, has_app_context
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
@@ -7,6 +9,7 @@ from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_sqlalchemy.session import Session as FlaskSession
+from limits.storage import MemoryStorage
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -46,6 +49,31 @@ db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
 migrate = Migrate()
 jwt = JWTManager()
 limiter = Limiter(key_func=get_remote_address)
+
+
+class InlineExpiryMemoryStorage(MemoryStorage):
+    """limits' in-process storage without its expiry thread (RATELIMIT_STORAGE_URI `comanda-memory://`, the
+    default without Redis, and the fallbacks while Redis is down).
+
+    MemoryStorage starts a `threading.Timer` (10 ms) on every counted request whose previous timer has
+    finished, only to drop expired counters from its dicts: a thread start per request, which under load
+    cost a worker more than the whole request's SQL (bench/README.md). A counter's expiry is already
+    honoured when it is read (`get`), so the same sweep runs inline here, at most once a second; the
+    counts and windows are exactly MemoryStorage's."""
+
+    STORAGE_SCHEME = ["comanda-memory"]
+    SWEEP_SECONDS = 1.0
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: str) -> None:
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        self.timer.cancel()  # the one MemoryStorage.__init__ started
+        self._next_sweep = 0.0
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # noqa: N802 - overrides MemoryStorage's private hook
+        now = time.time()
+        if now >= self._next_sweep:
+            self._next_sweep = now + self.SWEEP_SECONDS
+            self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
 
 
 api = ComandaApi()

@@ -48,10 +48,20 @@ def _one_statement(shapes: tuple[tuple[Table, str, tuple[str, ...]], ...]) -> st
 
 def _unnest_insert_sql(table: Table, prefix: str, cols: tuple[str, ...]) -> str:
     """INSERT INTO <table> (cols) SELECT * FROM unnest(:col1, :col2, ...), one typed array per column."""
+    # Identifiers and types come from our own table metadata; every value is a bound parameter.
+    return f"INSERT INTO {table.name} ({', '.join(cols)}) SELECT * FROM {unnest_sql(table, prefix, cols)}"  # noqa: S608
+
+
+def unnest_sql(table: Table, prefix: str, cols: tuple[str, ...]) -> str:
+    """`unnest(CAST(%(<prefix>_<col>)s AS <type>[]), ...)`: the rows of `column_arrays(table, prefix, ...)`."""
     dialect = postgresql.dialect()
     arrays = ", ".join(f"CAST(%({prefix}_{c})s AS {table.c[c].type.compile(dialect=dialect)}[])" for c in cols)
-    # Identifiers and types come from our own table metadata; every value is a bound parameter.
-    return f"INSERT INTO {table.name} ({', '.join(cols)}) SELECT * FROM unnest({arrays})"  # noqa: S608
+    return f"unnest({arrays})"
+
+
+def column_arrays(table: Table, prefix: str, cols: tuple[str, ...], rows: list[dict]) -> dict[str, list]:
+    """The parameters of `unnest_sql`: one array per column (PostgreSQL)."""
+    return _arrays(table, prefix, cols, rows)
 
 
 def _arrays(table: Table, prefix: str, cols: tuple[str, ...], rows: list[dict]) -> dict[str, list]:

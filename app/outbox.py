@@ -18,6 +18,7 @@ stages nothing and takes no number. See docs/feed.md."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import event, insert
@@ -27,6 +28,8 @@ from app.columns import utcnow
 from app.counters import take
 from app.extensions import db
 from app.models import FeedEvent, User
+from app.models.counter import NO_DAY
+from app.multi_insert import column_arrays, unnest_sql
 
 STAGED = "comanda.feed_staged"
 MARKS = "comanda.feed_savepoints"
@@ -61,12 +64,42 @@ def write_staged(session: Session) -> None:
     by_location: dict[int, list[dict[str, Any]]] = {}
     for row in staged:
         by_location.setdefault(row["location_id"], []).append(row)
+    if session.get_bind().dialect.name == "postgresql":
+        for location_id in sorted(by_location):
+            _take_and_insert(session, location_id, by_location[location_id])
+        return
     rows = []
     for location_id in sorted(by_location):
         events = by_location[location_id]
         last = take(location_id, "feed", count=len(events))
         rows += [{**row, "position": last - len(events) + n} for n, row in enumerate(events, 1)]
     session.execute(insert(FeedEvent.__table__), rows)
+
+
+def _take_and_insert(session: Session, location_id: int, events: list[dict[str, Any]]) -> None:
+    """PostgreSQL: the location's positions and its events in ONE statement (one round trip): the
+    counter's `INSERT ... ON CONFLICT DO UPDATE ... RETURNING value` (what `counters.take` sends) feeds
+    the events' `INSERT ... SELECT` from one array per column, numbered in staging order."""
+    cols = tuple(events[0])
+    params: dict[str, Any] = dict(column_arrays(FeedEvent.__table__, "e", cols, events))
+    params.update(location_id=location_id, count=len(events), no_day=NO_DAY)
+    session.connection().exec_driver_sql(_feed_statement(cols), params)
+
+
+@cache
+def _feed_statement(cols: tuple[str, ...]) -> str:
+    """WITH taken AS (the counter upsert) INSERT INTO feed_events (cols, position) SELECT ... (built once)."""
+    counter = (
+        "INSERT INTO location_counters (location_id, name, day, value) "
+        "VALUES (%(location_id)s, 'feed', %(no_day)s, %(count)s) "
+        "ON CONFLICT (location_id, name, day) DO UPDATE SET value = location_counters.value + EXCLUDED.value "
+        "RETURNING value"
+    )
+    names = ", ".join(cols)
+    # Identifiers come from our own table metadata; every value is a bound parameter.
+    return (f"WITH taken AS ({counter}) INSERT INTO feed_events ({names}, position) "  # noqa: S608
+            f"SELECT {', '.join(f'e.{c}' for c in cols)}, taken.value - %(count)s + e.n "
+            f"FROM taken, {unnest_sql(FeedEvent.__table__, 'e', cols)} WITH ORDINALITY AS e({names}, n)")
 
 
 def _mark_savepoint(session: Session, transaction: Any) -> None:

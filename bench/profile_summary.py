@@ -35,12 +35,14 @@ CATEGORIES = [
      r"\brecord \(app/reports/rollups|contribution \(app/reports/rollups"),
     ("lines: one INSERT ... RETURNING", r"_insert_lines"),
     ("product lookup (SELECT products)", r"resolve_or_raise|resolve_lines"),
+    ("kitchen routing + the day's advisory lock (one SELECT)", r"\broute \(app/orders/kitchen|closed_days|_lock_days"),
     ("order: INSERT ... ON CONFLICT DO NOTHING RETURNING", r"create_order \("),
     ("request body: webargs + marshmallow load", r"Parser\.parse|Schema\.load|_do_load"),
     ("response: marshmallow dump + JSON", r"Schema\.dump|jsonify|DefaultJSONProvider\.dumps"),
+    ("feed events at commit (counter + INSERT)", r"write_staged"),
     ("commit", r"commit_or_rollback|Session\.commit"),
     ("logging (request log, access log)", r"\(logging/|pythonjsonlogger|glogging"),
-    ("rate limiter", r"flask_limiter"),
+    ("rate limiter (app/web/ratelimit.py, limits)", r"flask_limiter|app/web/ratelimit|\(limits/"),
     ("Flask/werkzeug/gunicorn HTTP and the rest", r"SyncWorker\.handle"),
 ]
 WAIT_LEAF = re.compile(

@@ -19,18 +19,17 @@ from typing import Any, TypeVar
 from flask import Flask, current_app, request
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter, RateLimiter
 
 from app.emails import normalize_email
 from app.errors import APIError, ErrorCode, InvalidCredentials
-from app.extensions import limiter
+from app.extensions import InlineExpiryMemoryStorage, limiter
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("comanda.auth")
 
 # Counts in process memory while the limiter's storage (Redis) is unreachable: logins stay up.
-_fallback = FixedWindowRateLimiter(MemoryStorage())
+_fallback = FixedWindowRateLimiter(InlineExpiryMemoryStorage())
 
 
 class LoginThrottled(APIError):

@@ -2,7 +2,8 @@
 or synced into a closed business date.
 
 Race-free on PostgreSQL: a new order (or batch) first takes a shared transaction-level advisory lock
-on (location, business date), then looks for a closed day in a statement of its own; the day close
+on (location, business date), then looks for a closed day in a later statement (a batch: a SELECT of
+its own; a single order: its INSERT's `WHERE NOT EXISTS`, `day_is_open`); the day close
 takes the same lock exclusively before it looks for open orders. Whichever comes second waits for the
 first to commit, then sees it (READ COMMITTED: each statement sees what committed before it). Nothing
 touches the locations row, so the lean create path reads no location (tests/orders/test_statement_count.py).
@@ -11,10 +12,11 @@ SQLite serializes writers anyway (BEGIN IMMEDIATE)."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 
 from flask import g
-from sqlalchemy import func, select, text
+from sqlalchemy import ARRAY, BigInteger, Integer, bindparam, cast, exists, func, literal, select, text
 
 from app.auth.permissions import visible_location
 from app.business_time import business_date
@@ -47,7 +49,7 @@ def _lock_days(pairs: list[tuple[int, date]], *, exclusive: bool) -> None:
     """Advisory locks (PostgreSQL) on (location, business date) pairs, in a fixed order, until commit."""
     if dialect_name() != "postgresql" or not pairs:
         return
-    keys = sorted({LOCK_SPACE + location_id * 10**7 + day.toordinal() for location_id, day in pairs})
+    keys = sorted({_day_key(location_id, day) for location_id, day in pairs})
     db.session.execute(EXCLUSIVE if exclusive else SHARED, {"keys": keys}).all()  # the keys come sorted
 
 
@@ -60,6 +62,39 @@ def closed_days(pairs: set[tuple[int, date]]) -> set[tuple[int, date]]:
     stmt = select(BusinessDay.location_id, BusinessDay.business_date).where(
         BusinessDay.location_id.in_({location_id for location_id, _ in pairs}), BusinessDay.business_date.in_(days))
     return {(row[0], row[1]) for row in db.session.execute(stmt)} & pairs
+
+
+def lock_day(location_id: int, day: date) -> None:
+    """The shared lock a new order takes on its (location, business date) before the INSERT that checks
+    the day is open (`day_is_open` in its WHERE): the lean create path's one statement for both."""
+    _lock_days([(location_id, day)], exclusive=False)
+
+
+def _day_key(location_id: int, day: date) -> int:
+    return LOCK_SPACE + location_id * 10**7 + day.toordinal()
+
+
+@cache
+def shared_lock_statement() -> Any:
+    """PostgreSQL, built once: a SELECT of one row ('lock', '', n) that takes `lock_day`'s shared locks on
+    the keys bound as `day_lock_keys` as it is read, to ride in a statement read before the order's
+    INSERT (app/orders/kitchen.py: `stations_for`)."""
+    keys = func.unnest(cast(bindparam("day_lock_keys"), ARRAY(BigInteger))).table_valued("k").render_derived()
+    return select(literal("lock"), literal(""), cast(func.count(func.pg_advisory_xact_lock_shared(keys.c.k)),
+                                                      Integer)).select_from(keys)
+
+
+def shared_lock_params(location_id: int, day: date) -> dict[str, Any] | None:
+    """The parameters of `shared_lock_statement` for one (location, business date); None on SQLite
+    (writers are serialized there, `lock_day` does nothing)."""
+    if dialect_name() != "postgresql":
+        return None
+    return {"day_lock_keys": [_day_key(location_id, day)]}
+
+
+def day_is_open(location_id: Any, day: Any) -> Any:
+    """SQL condition: no closed business day for that location and date (bound parameters or columns)."""
+    return ~exists().where(BusinessDay.location_id == location_id, BusinessDay.business_date == day)
 
 
 def ensure_open_day(location_id: int, day: date) -> None:

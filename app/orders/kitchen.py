@@ -13,11 +13,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, literal, or_, select, union_all, update
+from sqlalchemy import and_, bindparam, literal, or_, select, union_all, update
 
 from app.business_time import business_date
+from app.cash import days
 from app.columns import utcnow
 from app.counters import take
 from app.extensions import db
@@ -55,23 +57,24 @@ def categories_of(product_ids: Iterable[int]) -> dict[int, str | None]:
     return dict(db.session.execute(select(Product.id, Product.category).where(Product.id.in_(ids))).all())
 
 
-def stations_for(location_id: int, products: dict[int, str | None]) -> dict[int, int | None]:
+def stations_for(location_id: int, products: dict[int, str | None],
+                 day_lock: dict[str, Any] | None = None) -> dict[int, int | None]:
     """product id -> the station that receives it at this location (None: no station), in one query.
-    `products`: product id -> its category."""
+    `products`: product id -> its category. `day_lock`: the parameters of the create path's day lock
+    (app/cash/days.py: `shared_lock_params`), which then rides in the same statement (a UNION ALL branch,
+    read whole, so it runs even when nothing routes; its row is ignored)."""
     ids = sorted(products)
     if not ids:
+        if day_lock is not None:
+            db.session.execute(days.shared_lock_statement(), day_lock).all()
         return {}
     categories = {pid: category_key(c) for pid, c in products.items() if c}
-    active = and_(Station.id == KitchenRoute.station_id, Station.active.is_(True))
-    wanted = [and_(KitchenRoute.kind == "product", KitchenRoute.value.in_([str(pid) for pid in ids]))]
+    params: dict[str, Any] = {"route_location_id": location_id, "route_products": [str(pid) for pid in ids]}
     if categories:
-        wanted.append(and_(KitchenRoute.kind == "category", KitchenRoute.value.in_(sorted(set(categories.values())))))
-    routes = (select(KitchenRoute.kind, KitchenRoute.value, KitchenRoute.station_id).join(Station, active)
-              .where(KitchenRoute.location_id == location_id, or_(*wanted)))
-    default = select(literal("default"), literal(""), Station.id).where(
-        Station.location_id == location_id, Station.is_default.is_(True), Station.active.is_(True))
+        params["route_categories"] = sorted(set(categories.values()))
     found: dict[tuple[str, str], int] = {}
-    for kind, value, station_id in db.session.execute(union_all(routes, default)):
+    stmt = _routing_statement(bool(categories), day_lock is not None)
+    for kind, value, station_id in db.session.execute(stmt, {**params, **(day_lock or {})}).all():
         found[(kind, value)] = station_id
     fallback = found.get(("default", ""))
     return {
@@ -80,15 +83,34 @@ def stations_for(location_id: int, products: dict[int, str | None]) -> dict[int,
     }
 
 
+@cache
+def _routing_statement(with_categories: bool, with_day_lock: bool) -> Any:
+    """The routing statement, built once per shape with bound parameters (no per-request construction)."""
+    location_id: Any = bindparam("route_location_id")
+    active = and_(Station.id == KitchenRoute.station_id, Station.active.is_(True))
+    wanted = [and_(KitchenRoute.kind == "product",
+                   KitchenRoute.value.in_(bindparam("route_products", expanding=True)))]
+    if with_categories:
+        wanted.append(and_(KitchenRoute.kind == "category",
+                           KitchenRoute.value.in_(bindparam("route_categories", expanding=True))))
+    routes = (select(KitchenRoute.kind, KitchenRoute.value, KitchenRoute.station_id).join(Station, active)
+              .where(KitchenRoute.location_id == location_id, or_(*wanted)))
+    default = select(literal("default"), literal(""), Station.id).where(
+        Station.location_id == location_id, Station.is_default.is_(True), Station.active.is_(True))
+    branches = (routes, default, days.shared_lock_statement()) if with_day_lock else (routes, default)
+    return union_all(*branches)
+
+
 def sent_now(lines: Sequence[Line]) -> dict[int, str | None]:
     """product id -> category of the lines to be sent now."""
     return {line.product_id: line.category for line in lines
             if line.kitchen_status == "sent" and line.product_id is not None}
 
 
-def route(location_id: int, lines: Sequence[Line]) -> list[Line]:
-    """The lines, those to be sent now with the station that receives them (before they are inserted)."""
-    stations = stations_for(location_id, sent_now(lines))
+def route(location_id: int, lines: Sequence[Line], day_lock: dict[str, Any] | None = None) -> list[Line]:
+    """The lines, those to be sent now with the station that receives them (before they are inserted);
+    `day_lock` rides in the routing statement (`stations_for`)."""
+    stations = stations_for(location_id, sent_now(lines), day_lock)
     return [replace(line, station_id=stations.get(line.product_id)) if line.kitchen_status == "sent"
             and line.product_id is not None else line for line in lines]
 

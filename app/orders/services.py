@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -91,14 +91,23 @@ def _insert_lines(order: Order, lines: list[Line]) -> list[OrderItem]:
 
 @cache
 def _statements(dialect: str) -> dict[str, Any]:
-    """The create path's INSERTs, built once: the order (a repeated client_order_id inserts nothing) and
-    lines, each returning the whole row."""
-    orders, items = Order.__table__, OrderItem.__table__
+    """The lines' INSERT, built once, returning the whole rows (the order's: `_new_order_statement`)."""
+    items = OrderItem.__table__
+    return {"lines": insert(items).returning(*items.c)}
+
+
+@cache
+def _new_order_statement(dialect: str, columns: tuple[str, ...]) -> Any:
+    """A new order's INSERT (built once per dialect and column set): `INSERT ... SELECT <the row> WHERE
+    <its business date is open> ON CONFLICT (client_order_id) DO NOTHING RETURNING *`. No row back means a
+    repeated client_order_id or a closed day (the caller tells which); the day's advisory lock was taken
+    by an earlier statement, so this one's snapshot sees any close that went first (app/cash/days.py)."""
+    orders = Order.__table__
+    params = {name: bindparam(name, type_=orders.c[name].type) for name in columns}
+    row = select(*params.values()).where(days.day_is_open(params["location_id"], params["business_date"]))
     on_dialect = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return {
-        "order": on_dialect(orders).on_conflict_do_nothing(index_elements=["client_order_id"]).returning(*orders.c),
-        "lines": insert(items).returning(*items.c),
-    }
+    return (on_dialect(orders).from_select(list(columns), row)
+            .on_conflict_do_nothing(index_elements=["client_order_id"]).returning(*orders.c))
 
 
 def recompute_totals(order: Order) -> None:
@@ -135,15 +144,22 @@ def create_order(waiter: User, data: dict[str, Any], *, created_at: datetime | N
     location = OrderLocations(waiter).choose(data.get("location_id"))
     table = table_for_order(location.id, data.get("table_id"))
     data = {**data, "table_row": table}
-    lines = kitchen.route(location.id, kitchen.plan(resolve_or_raise(data["items"]), hold=data.get("hold", False)))
+    created_at = created_at or utcnow()
+    day = business_date(created_at, location.timezone, location.day_starts_at)
+    # The day's shared lock rides in the routing statement (the INSERT below checks the day is open).
+    lock = days.shared_lock_params(location.id, day)
+    lines = kitchen.route(location.id, kitchen.plan(resolve_or_raise(data["items"]), hold=data.get("hold", False)),
+                          day_lock=lock)
     lines, money = price_new_order(lines, location)
-    row = order_row(waiter, data, lines, money, created_at or utcnow(), location)
-    days.ensure_open_day(location.id, row["business_date"])  # 409 business_day_closed
+    row = order_row(waiter, data, lines, money, created_at, location)
+    if lock is None:
+        days.lock_day(location.id, day)
     with creating(waiter) as change:
         # The unique index decides a race between twins: the loser inserts nothing (after waiting for
         # the winner's commit) and answers 409 like any other repeat.
-        inserted = insert_returning(Order, _statements(dialect_name())["order"], row)
+        inserted = insert_returning(Order, _new_order_statement(dialect_name(), tuple(row)), row)
         if not inserted:
+            days.ensure_open_day(location.id, row["business_date"])  # 409 business_day_closed comes first
             raise _duplicate(waiter, data["client_order_id"])
         order = inserted[0]
         # The new order's other collections as they are in the database: the waiter, no discounts,

@@ -23,15 +23,15 @@ from dataclasses import dataclass
 from flask import Flask, Response, current_app, request
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter, RateLimiter
+from limits.util import WindowStats
 
 from app.errors import APIError, ErrorCode
-from app.extensions import limiter
+from app.extensions import InlineExpiryMemoryStorage, limiter
 from app.web.openapi import COUNTED_PREFIX
 
 log = logging.getLogger("comanda.ratelimit")
-_fallback = FixedWindowRateLimiter(MemoryStorage())
+_fallback = FixedWindowRateLimiter(InlineExpiryMemoryStorage())
 COUNTS_KEY = "comanda.rate_limits"
 
 
@@ -58,16 +58,24 @@ def _strategy() -> RateLimiter:
 def _take(name: str, item: RateLimitItem, key: str) -> Count:
     identifiers = ("requests", name, key)
     try:
-        strategy = _strategy()
-        allowed = strategy.hit(item, *identifiers)
-        stats = strategy.get_window_stats(item, *identifiers)
+        allowed, stats = _hit(_strategy(), item, identifiers)
     except Exception as exc:  # storage unreachable: count here rather than fail or stop counting
         log.warning("rate limit storage unavailable, counting in memory: %s", type(exc).__name__)
-        allowed = _fallback.hit(item, *identifiers)
-        stats = _fallback.get_window_stats(item, *identifiers)
+        allowed, stats = _hit(_fallback, item, identifiers)
     window = item.get_expiry()
     reset = max(1, min(window, math.ceil(stats.reset_time - time.time())))
     return Count(name, item.amount, window, stats.remaining if allowed else 0, reset, allowed)
+
+
+def _hit(strategy: RateLimiter, item: RateLimitItem, identifiers: tuple[str, ...]) -> tuple[bool, WindowStats]:
+    """One hit and the window after it. For a fixed window (the default), the hit's own new count says
+    what is left, so only the reset time is asked for: two storage calls (Redis round trips) instead of
+    `hit` + `get_window_stats`'s three, with the same figures."""
+    if not isinstance(strategy, FixedWindowRateLimiter):
+        return strategy.hit(item, *identifiers), strategy.get_window_stats(item, *identifiers)
+    key = item.key_for(*identifiers)
+    taken = strategy.storage.incr(key, item.get_expiry())
+    return taken <= item.amount, WindowStats(strategy.storage.get_expiry(key), max(0, item.amount - taken))
 
 
 def count(name: str, setting: str, key: str) -> None:

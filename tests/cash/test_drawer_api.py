@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.columns import utcnow
 from app.extensions import db
@@ -274,6 +274,11 @@ def test_day_close(till, manager, waiter, admin, app):
     # no order is created or synced into a closed date
     body = {"customer_name": "x", "items": [{"product_id": till.taco.id, "quantity": 1}]}
     assert_problem(till.call("POST", "/orders", waiter, body), 409, "business_day_closed")
+    # the closed day is the answer even for a repeated client_order_id (the INSERT that checks both)
+    db.session.execute(update(Order).where(Order.id == order["id"]).values(client_order_id="closed-day-1"))
+    db.session.commit()
+    repeated = {**body, "client_order_id": "closed-day-1"}
+    assert_problem(till.call("POST", "/orders", waiter, repeated), 409, "business_day_closed")
     batch = till.call("POST", "/orders/batch", waiter, {"orders": [{**body, "client_order_id": "b-1"}]}, 200).json
     result = batch["results"][0] if "results" in batch else batch["data"][0]
     assert result["status"] == "rejected" and result["error"]["code"] == "business_day_closed"

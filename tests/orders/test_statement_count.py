@@ -164,3 +164,11 @@ def test_create_reads_nothing_back(client, shop):
     assert not [s for s in seen[first_insert:] if s.lstrip().upper().startswith("SELECT")], describe(seen, [])
     assert not [s for s in seen if "SAVEPOINT" in s.upper()], describe(seen, [])
     assert not [s for s in seen[:first_insert] if "FROM locations" in s], describe(seen, [])
+
+
+def test_create_reads_the_products_with_the_token_user(client, shop, backend):
+    """On PostgreSQL the lines' catalogue products ride with the authentication statement (app/orders/lines.py):
+    no statement of their own. SQLite reads them as before."""
+    seen = count_create(client, shop, catalogue_lines(shop, 3))
+    own = [s for s in seen if s.lstrip().startswith("SELECT products.")]
+    assert len(own) == (0 if backend == "postgresql" else 1), describe(seen, [])
