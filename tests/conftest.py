@@ -19,7 +19,7 @@ from app.extensions import db, limiter
 from app.locations.services import ensure_default_location
 from config import TestingConfig, normalize_database_url
 from tests.constants import ORDERS
-from tests.helpers import clear_order_events, serving
+from tests.helpers import serving
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
@@ -53,6 +53,8 @@ PATH_MARKS = {
     "ops/test_migrations.py": "slow",  # every migration down and up again
     "ops/test_locations_migration.py": "slow",
     "ops/test_check_migration.py": "slow",
+    "ops/test_demo_seed.py": "slow",  # a month of demo orders (`flask seed`), seeded once for the module
+    "feed/test_webhooks.py::test_a_receiver_hanging_past_10_seconds_is_retried": "slow",  # a real 10 s hang
     "ops/test_seed_bulk.py::test_bulk_orders_read_exactly_like_the_same_orders_made_through_the_api": "slow",
 }
 
@@ -71,12 +73,19 @@ def pytest_collection_modifyitems(config, items):
 
 
 def reset_postgres_schema(url: str) -> None:
-    """Start from an empty public schema so the migrations build everything."""
+    """Start from an empty public schema so the migrations build everything.
+
+    The test database also gets `synchronous_commit = off` (every later connection to it, the app's and
+    its subprocesses'): a commit no longer waits for its WAL to reach the disk. Only durability across a
+    crash of the server changes, which no test here relies on (the fault tests use their own clusters);
+    what a commit makes visible, and when, is the same."""
     engine = sa.create_engine(url)
     try:
         with engine.begin() as conn:
             conn.execute(sa.text("DROP SCHEMA public CASCADE"))
             conn.execute(sa.text("CREATE SCHEMA public"))
+            name = conn.scalar(sa.text("SELECT current_database()"))
+            conn.execute(sa.text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))  # noqa: S608
     except sa.exc.OperationalError as exc:  # fail loudly: CI must never skip PostgreSQL
         raise pytest.UsageError(f"TEST_DATABASE_URL is set but PostgreSQL is unreachable: {exc}") from exc
     finally:
@@ -118,12 +127,20 @@ def database_url(backend: str, tmp_path_factory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 
 
+def _sqlite_without_fsync(dbapi_connection, _record) -> None:
+    """The test's SQLite file is thrown away: commits need not reach the disk (visibility is unchanged)."""
+    dbapi_connection.execute("PRAGMA synchronous=OFF")
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def app(request, tmp_path_factory):
     """The application on one backend, schema built by `flask db upgrade`."""
     app = create_app(make_config(database_url(request.param, tmp_path_factory)))
     with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            sa.event.listen(db.engine, "connect", _sqlite_without_fsync)
         upgrade()
+        CLEANUP[db.engine] = cleanup_statements()
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -140,17 +157,41 @@ def postgres_only(backend):
         pytest.skip("PostgreSQL-only concurrency test (this is the SQLite run; TEST_DATABASE_URL enables PostgreSQL)")
 
 
+# Per engine, what empties every table (cleanup_statements), worked out once after the migrations.
+CLEANUP: dict[sa.Engine, list[str]] = {}
+
+
+def cleanup_statements() -> list[str]:
+    """DELETE FROM every table, children first. On PostgreSQL the append-only tables' triggers refuse
+    DELETE (order_events, feed_events): one script, one round trip, switches the tables' own triggers off,
+    deletes, and switches them on again, all in one transaction, so no other session ever sees them off.
+    (TRUNCATE, the other way past them, makes new files for every table and index it touches: it cost
+    more than the rest of a test's teardown.)"""
+    deletes = [f'DELETE FROM "{table.name}"' for table in reversed(db.metadata.sorted_tables)]  # noqa: S608 (our own table names)
+    if db.engine.dialect.name != "postgresql":
+        return deletes
+    with db.engine.connect() as conn:
+        guarded = conn.scalars(sa.text(
+            "SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE NOT t.tgisinternal AND n.nspname = current_schema() ORDER BY 1")).all()
+    off = [f'ALTER TABLE "{name}" DISABLE TRIGGER USER' for name in guarded]
+    on = [f'ALTER TABLE "{name}" ENABLE TRIGGER USER' for name in guarded]
+    return ["; ".join(off + deletes + on)]
+
+
 def delete_all_rows() -> None:
     db.session.rollback()
+    statements = CLEANUP.get(db.engine) or cleanup_statements()
     with db.engine.begin() as conn:
-        clear_order_events(conn)
-        for table in reversed(db.metadata.sorted_tables):
-            conn.execute(table.delete())
+        for statement in statements:
+            conn.exec_driver_sql(statement)
 
 
 @pytest.fixture(autouse=True)
 def _isolate(request):
-    """Each test gets an app context and leaves an empty database behind."""
+    """Each test gets an app context and leaves an empty database behind (a test on the shared
+    `demo_month` leaves it to that fixture, which empties the database when its module is done)."""
     if "app" not in request.fixturenames:
         yield
         return
@@ -159,9 +200,26 @@ def _isolate(request):
         ensure_default_location()  # what the migration makes; the previous test deleted it
         db.session.commit()
         yield
-        delete_all_rows()
+        if "demo_month" not in request.fixturenames:
+            delete_all_rows()
         db.session.remove()
         limiter.reset()
+
+
+@pytest.fixture(scope="module")
+def demo_month(app):
+    """`flask seed` once per module and backend (a month of demo orders takes seconds): the tests that ask
+    for it share the seeded database and only read it (or seed again, which changes nothing). Its output."""
+    with app.app_context():
+        ensure_default_location()
+        db.session.commit()
+        result = app.test_cli_runner().invoke(args=["seed"])
+        assert result.exit_code == 0, result.output
+        db.session.remove()
+    yield result.output
+    with app.app_context():
+        delete_all_rows()
+        db.session.remove()
 
 
 @pytest.fixture

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import base64
+import threading
 import time
 
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
+from app.feed.delivery import TIMEOUT_SECONDS, Outcome, post
 from app.feed.worker import Worker
 from app.models import FeedEvent, Webhook, WebhookDelivery
 from tests.constants import ORDERS
@@ -225,6 +227,23 @@ def test_a_receiver_hanging_past_10_seconds_is_retried(client, factory, admin, p
     assert first.headers["webhook-id"] == second.headers["webhook-id"]
     [row] = client.get(f"{WEBHOOKS}/{hook['id']}/deliveries", headers=factory.headers(admin)).json["data"]
     assert row["status"] == "delivered" and row["attempts"] == 2
+
+
+def test_an_answer_later_than_the_timeout_is_no_answer():
+    """The timeout itself, shortened (the real 10 s is the slow test above): a receiver that has not
+    answered when it runs out is no answer, and the attempt ends there instead of waiting for it."""
+    assert TIMEOUT_SECONDS == 10.0
+    release, released = threading.Event(), []
+
+    def respond(received):
+        released.append(release.wait(10))  # False: nobody released it, it waited its 10 s out
+        return 200
+
+    with receiving(respond) as receiver:
+        outcome = post(receiver.url, "{}", {"Content-Type": "application/json"}, private_ok=True, timeout=0.3)
+        release.set()  # only once post() has given up
+    assert outcome == Outcome(None, "no answer within 0.3 s")
+    assert released == [True]  # post() returned while the receiver was still holding its answer
 
 
 def test_delivery_time_check_refuses_a_name_that_now_resolves_privately(app, client, factory, admin, place, waiter,
