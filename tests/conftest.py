@@ -109,7 +109,8 @@ def worker_database(url: str) -> str:
         return url
     base = sa.engine.make_url(url)
     name = f"{base.database}_{worker}"
-    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    # Asked of the server's `postgres` database, so the URL's own database need not exist.
+    engine = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
             if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}):
