@@ -44,8 +44,8 @@ test-fast: $(VENV)/.dev
 	$(BIN)/python -m pytest -m "$(FAST)" -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 ## mutation: mutmut (pyproject.toml [tool.mutmut]) over app/money.py, app/percent.py, app/orders/pricing.py and
-## `contribution` in app/reports/rollups.py, on SQLite against a fast set of pure tests; lists the survivors
-MUTANTS := "app.money.*" "app.percent.*" "app.orders.pricing.*" "app.reports.rollups.x_contribution*"
+## `contribution` in app/figures/rollups.py, on SQLite against a fast set of pure tests; lists the survivors
+MUTANTS := "app.money.*" "app.percent.*" "app.orders.pricing.*" "app.figures.rollups.x_contribution*"
 mutation: $(VENV)/.dev
 	rm -rf mutants
 	env -u TEST_DATABASE_URL $(BIN)/mutmut run $(MUTANTS)

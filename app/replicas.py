@@ -1,6 +1,6 @@
 """Where report reads go: a replica (REPORTS_DATABASE_URL) when it is up and fresh, else the primary.
 
-`report_session()` is the one place that chooses; app/reports/queries.py reads through it. The
+`report_session()` is the one place that chooses; app/figures/queries.py reads through it. The
 first report read of a request decides, and the rest of the request reads the same source:
 
 - REPORTS_DATABASE_URL unset (or SQLite): the app's own session, as before.

@@ -122,8 +122,8 @@ def time_baselines(app, first: date, last: date, runs: int) -> dict[str, list[fl
     from sqlalchemy import func, select
 
     from app.extensions import db
+    from app.figures.queries import Scope, raw_product_sums
     from app.models import Order, OrderItem, Product
-    from app.reports.queries import Scope, raw_product_sums
 
     raw = raw_product_sums(Scope(first, last)).subquery()
     exact = select(raw.c.product_id, Product.name, raw.c.quantity, raw.c.revenue_cents, raw.c.orders).join(
@@ -194,7 +194,7 @@ def time_payment_baselines(app, first: date, last: date, runs: int, cases: dict[
 def time_payment_rollups(app, first: date, last: date, runs: int, cases: dict[str, dict]) -> dict[str, list[float]]:
     """The rollup read of each case (app/reports/queries.payment_rows: the statement and its rows), SQL only."""
     from app.extensions import db
-    from app.reports.queries import Scope, payment_rows
+    from app.figures.queries import Scope, payment_rows
 
     results = {}
     for name, case in cases.items():
@@ -235,7 +235,7 @@ def _worker(task: tuple) -> int:
     if _worker_app is None:
         _worker_app = make_app(env)
     app = _worker_app
-    import app.reports.rollups as rollups_module
+    import app.figures.rollups as rollups_module
 
     real = rollups_module.record
 

@@ -1,6 +1,6 @@
 """What must hold for every order in any database, however it was made (API, batch, either seed):
 its version is its number of history events, its stored totals are its rows' sums, and the rollups
-equal a recomputation from the raw rows (`flask reports rebuild`'s definition, app/reports/queries.py)."""
+equal a recomputation from the raw rows (`flask reports rebuild`'s definition, app/figures/queries.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.figures.queries import rollup_source
+from app.figures.rollups import ROLLUPS, Rollup
 from app.models import Order, OrderEvent, OrderItem, Payment, Refund
-from app.reports.queries import rollup_source
-from app.reports.rollups import ROLLUPS, Rollup
 
 
 def _key_value(value):

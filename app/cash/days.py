@@ -25,11 +25,11 @@ from app.columns import utcnow
 from app.database import dialect_name
 from app.errors import Conflict, ErrorCode, NotFound, ValidationFailed
 from app.extensions import db
+from app.figures import queries
+from app.figures.queries import Scope
 from app.models import BusinessDay, DrawerSession, Location, Order, User
 from app.outbox import publish
 from app.replicas import ReportSource
-from app.reports import queries
-from app.reports.queries import Scope
 
 
 class BusinessDayClosed(Conflict):

@@ -31,7 +31,7 @@ def _figure(*, v1: bool = False) -> Mapped[int]:
 
 
 # The value columns of each kind of rollup, declared once here: the tables below, the rollups' business
-# definition (app/reports/rollups.py), the report queries and the writers all take their lists from these.
+# definition (app/figures/rollups.py), the report queries and the writers all take their lists from these.
 # v1.1 money figures: gross, discounts, tax (less refunds' tax), refunds; revenue is net.
 class ProductFigures:
     """Per product: units, net revenue, orders with the product (0/1 per order), money, units refunded."""

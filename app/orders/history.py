@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from app import outbox
 from app.columns import utcnow
+from app.figures import rollups
 from app.models import EVENT_TYPES, Order, OrderEvent, User
 from app.money import cents_to_str
-from app.reports import rollups
 from app.web.pagination import paginate
 
 

@@ -22,9 +22,9 @@ from typing import Any
 
 from app.columns import utcnow
 from app.errors import Conflict, ErrorCode
+from app.figures import rollups
 from app.models import Order, User
 from app.orders import history
-from app.reports import rollups
 
 
 class OrderNotOpen(Conflict):

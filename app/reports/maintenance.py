@@ -30,9 +30,9 @@ from sqlalchemy import ColumnElement, Date, delete, func, insert, or_, select, t
 
 from app.database import dialect_name, without_wait_deadline
 from app.extensions import db
-from app.reports.periods import month_start
-from app.reports.queries import rollup_source
-from app.reports.rollups import ROLLUPS, Rollup
+from app.figures.periods import month_start
+from app.figures.queries import rollup_source
+from app.figures.rollups import ROLLUPS, Rollup
 
 REBUILD_CHUNK_DAYS = 31
 

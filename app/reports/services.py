@@ -11,9 +11,9 @@ from flask import current_app
 from app.auth.permissions import is_staff, report_locations
 from app.business_time import business_date
 from app.errors import ValidationFailed
+from app.figures import periods, queries
+from app.figures.queries import Scope
 from app.models import Location, User
-from app.reports import periods, queries
-from app.reports.queries import Scope
 from app.reports.schemas import DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS, range_errors
 
 ZEROS = dict.fromkeys(queries.SALES_NAMES, 0)

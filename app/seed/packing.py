@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from app.reports import rollups
+from app.figures import rollups
 
 SLOT = 64  # bits per figure
 

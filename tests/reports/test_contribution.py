@@ -1,4 +1,4 @@
-"""What one order contributes to each rollup (app/reports/rollups.py `contribution`), figure by figure,
+"""What one order contributes to each rollup (app/figures/rollups.py `contribution`), figure by figure,
 from the definitions in its docstring (pure: in-memory rows, no database). `make mutation` runs these
 against its mutants."""
 
@@ -9,8 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from app.figures.rollups import EMPTY, PRODUCT_VALUES, SALES_VALUES, Contribution, contribution
 from app.models import Order, OrderItem, Payment, Refund, RefundItem
-from app.reports.rollups import EMPTY, PRODUCT_VALUES, SALES_VALUES, Contribution, contribution
 
 DAY, LATER = date(2026, 11, 21), date(2026, 11, 23)
 HOUR, LATER_HOUR = datetime(2026, 11, 21, 20), datetime(2026, 11, 23, 13)

@@ -22,9 +22,9 @@ from sqlalchemy import delete, select
 
 from app.business_time import today
 from app.extensions import db
+from app.figures.periods import next_month
 from app.models import Discount, Location, Order, OrderItem, Payment, Refund, RefundItem
 from app.reports import maintenance
-from app.reports.periods import next_month
 from tests.helpers import clear_order_events
 from tests.reports import oracle
 from tests.reports.orderkit import Line, Rejected

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from app.business_time import today
 from app.extensions import db
+from app.figures.periods import next_month, split_months
 from app.models import OrderItem, ProductMonthly, WaiterMonthly
 from app.reports import maintenance
-from app.reports.periods import next_month, split_months
 from tests.reports import oracle
 from tests.reports.orderkit import Line
 

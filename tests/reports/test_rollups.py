@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import event, func, select
 
 from app.extensions import db
+from app.figures import rollups
+from app.figures.rollups import EMPTY, contribution, deltas, record
 from app.models import Order, OrderItem, Payment, ProductDaily, Refund, SalesHourly, WaiterDaily
-from app.reports import rollups
-from app.reports.rollups import EMPTY, contribution, deltas, record
 from tests.reports.orderkit import Line
 
 DAY = date(2026, 11, 21)
@@ -205,7 +205,7 @@ def test_only_tracking_writes_rollup_deltas():
     )
     offenders = [
         str(path.relative_to(root)) for path in root.rglob("*.py")
-        if path.relative_to(root).as_posix() not in ("reports/rollups.py", "seed/packing.py")
+        if path.relative_to(root).as_posix() not in ("figures/rollups.py", "seed/packing.py")
         and by_hand.search(path.read_text())
     ]
     assert offenders == []

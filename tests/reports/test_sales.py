@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from app.business_time import business_date, local_hour
-from app.reports.periods import hour_slots
+from app.figures.periods import hour_slots
 from tests.helpers import v1_figures
 from tests.reports.orderkit import Line
 

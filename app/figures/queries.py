@@ -1,6 +1,6 @@
 """Every aggregate query behind the reports, in SQLAlchemy Core; the same SQL on SQLite and PostgreSQL.
 
-Two paths, one set of definitions (see app/reports/rollups.py):
+Two paths, one set of definitions (see app/figures/rollups.py):
 Both filter on the locations the caller may see (or the one asked for); an admin's whole-chain
 report has no location filter at all.
 - every waiter: SUM ... GROUP BY over the rollups. A range is cut into whole calendar
@@ -37,10 +37,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import BindParameter
 
+from app.figures.periods import next_month, split_months
+from app.figures.rollups import BY_NAME, PAYMENT_VALUES, PRODUCT_VALUES, SALES_VALUES, Rollup
 from app.models import Location, Order, OrderItem, Payment, Product, Refund, RefundItem, User
 from app.replicas import report_session
-from app.reports.periods import next_month, split_months
-from app.reports.rollups import BY_NAME, PAYMENT_VALUES, PRODUCT_VALUES, SALES_VALUES, Rollup
 
 
 @dataclass(frozen=True)
@@ -283,7 +283,7 @@ def rollup_source(name: str, start: date, end: date) -> Select:
     "payment_waiters"), from raw orders, payments and refunds (several rows per key where lines and
     refunds both fall on a key: readers sum).
 
-    Columns in the order of the rollup's keys then values (app/reports/rollups.py ROLLUPS).
+    Columns in the order of the rollup's keys then values (app/figures/rollups.py ROLLUPS).
     """
     if name in ("payments", "payment_waiters"):
         return till_source(start, end, by_waiter=name == "payment_waiters")
