@@ -54,6 +54,7 @@ PATH_MARKS = {
     "ops/test_locations_migration.py": "slow",
     "ops/test_check_migration.py": "slow",
     "ops/test_demo_seed.py": "slow",  # a month of demo orders (`flask seed`), seeded once for the module
+    "ops/test_demo_seed_clock.py": "slow",  # 200 demo orders just after a day start
     "feed/test_webhooks.py::test_a_receiver_hanging_past_10_seconds_is_retried": "slow",  # a real 10 s hang
     "ops/test_seed_bulk.py::test_bulk_orders_read_exactly_like_the_same_orders_made_through_the_api": "slow",
 }

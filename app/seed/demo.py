@@ -14,7 +14,7 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from app.business_time import local_time
+from app.business_time import business_date, day_start, local_time
 from app.columns import clock_at, utcnow
 from app.extensions import db
 from app.models import Location, Order, Product, User
@@ -36,15 +36,21 @@ class Staff:
 
 
 def _moment(rng: random.Random, day: int, location: Location, now: datetime) -> datetime:
-    """A UTC moment `day` days ago at a weighted local hour of the location, at least two hours before
-    `now` for earlier days (so its story can end before now) and before `now` today."""
+    """A UTC moment in the location's business day `day` days before today's, at a weighted local hour,
+    at least two hours before `now` for earlier days (so its story can end before now) and, today, after
+    the business day's start and before `now` (the seed may run minutes after the day started)."""
     hours, weights = zip(*HOURS, strict=True)
-    local_now = local_time(now, location.timezone)
-    local_day = (local_now - timedelta(days=day)).date()
-    local = datetime.combine(local_day, time(rng.choices(hours, weights)[0], rng.randrange(60), rng.randrange(60)))
-    moment = local.replace(tzinfo=local_now.tzinfo).astimezone(UTC)
+    zone = local_time(now, location.timezone).tzinfo
+    today = business_date(now, location.timezone, location.day_starts_at)
+    local = datetime.combine(today - timedelta(days=day),
+                             time(rng.choices(hours, weights)[0], rng.randrange(60), rng.randrange(60)))
+    moment = local.replace(tzinfo=zone).astimezone(UTC)
     latest = now - timedelta(minutes=20 if day == 0 else 120)
-    return moment if moment <= latest else latest - timedelta(minutes=rng.randrange(60))
+    moment = moment if moment <= latest else latest - timedelta(minutes=rng.randrange(60))
+    if day:
+        return moment
+    opened = datetime.combine(today, day_start(location.day_starts_at)).replace(tzinfo=zone).astimezone(UTC)
+    return max(moment, opened)
 
 
 def _line(rng: random.Random, product: Product) -> dict:
