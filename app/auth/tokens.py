@@ -11,11 +11,12 @@ REPORTS_MAX_LAG_SECONDS is honoured there too. Any other request without the pri
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from flask import Response, g, request
 from flask_jwt_extended import JWTManager
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import joinedload
 
@@ -59,35 +60,58 @@ def _revoked_or_unknown(payload: dict) -> bool:
     jti = payload.get("jti")
     if not jti:  # a token that could never be revoked is refused outright
         return True
-    revoked = exists().where(RevokedToken.jti == jti)
     user_id = _subject_id(payload)
     if user_id is not None:
-        riders = [rider for rider in (ride() for ride in _RIDERS) if rider is not None]
-        # The user's locations come along (one LEFT JOIN): most requests scope by them, and a waiter's
-        # new order needs them, so they cost no round trip of their own. So do the riders' columns.
-        stmt = (select(User, revoked, *(column for _, column in riders)).where(User.id == user_id)
-                .options(joinedload(User.locations)))
-        row = db.session.execute(stmt).unique().first()
+        params: dict[str, Any] = {"auth_jti": jti, "auth_user_id": user_id}
+        riding: list[str] = []
+        for key, (_, ride) in _RIDERS.items():
+            rider_params = ride()
+            if rider_params is not None:
+                riding.append(key)
+                params.update(rider_params)
+        row = db.session.execute(_authentication_statement(tuple(riding)), params).unique().first()
         if row is not None:
             setattr(g, _PREFETCHED, (jti, row[0]))
-            for n, (key, _) in enumerate(riders, 2):
+            for n, key in enumerate(riding, 2):
                 request.environ[key] = row[n]
             return bool(row[1])
-    return db.session.scalar(select(revoked)) is True
+    return db.session.scalar(_revocation_statement(), {"auth_jti": jti}) is True
+
+
+@cache
+def _revocation_statement() -> Any:
+    """Whether a jti is revoked (`auth_jti`), built once."""
+    return select(exists().where(RevokedToken.jti == bindparam("auth_jti")))
+
+
+@cache
+def _authentication_statement(riding: tuple[str, ...]) -> Any:
+    """The user (`auth_user_id`) with their locations (one LEFT JOIN: most requests scope by them, and a
+    waiter's new order needs them), whether the token (`auth_jti`) is revoked, and the `riding` riders'
+    columns: built once per set of riders with bound parameters, so a request constructs no statement."""
+    revoked = exists().where(RevokedToken.jti == bindparam("auth_jti"))
+    columns = [_RIDERS[key][0]() for key in riding]
+    return (select(User, revoked, *columns).where(User.id == bindparam("auth_user_id"))
+            .options(joinedload(User.locations)))
 
 
 # Reads a request will surely make, sent with the authentication statement instead of a round trip of
-# their own: each rider returns (request.environ key, a scalar column) or None; its value lands in
-# request.environ[key] when the token's user exists (whatever the checks then decide). Registered by
-# the blueprint that uses the value (app/orders/lines.py: the catalogue products of a POST's lines).
-_RIDERS: list[Callable[[], tuple[str, Any] | None]] = []
+# their own, by request.environ key: (the scalar column, built once with bound parameters; a function of
+# the request giving those parameters, or None when this request does not need the read). The column's
+# value lands in request.environ[key] when the token's user exists (whatever the checks then decide).
+# Registered by the blueprint that uses the value (app/orders/lines.py: the catalogue products of a POST's
+# lines).
+_RIDERS: dict[str, tuple[Callable[[], Any], Callable[[], dict[str, Any] | None]]] = {}
 
 
-def ride_with_authentication(rider: Callable[[], tuple[str, Any] | None]) -> Callable[[], tuple[str, Any] | None]:
-    """Register `rider` (see `_RIDERS`); usable as a decorator."""
-    if rider not in _RIDERS:
-        _RIDERS.append(rider)
-    return rider
+def ride_with_authentication(key: str, column: Callable[[], Any]):
+    """Register the decorated function as the parameters of the rider `key` (see `_RIDERS`)."""
+
+    def register(params: Callable[[], dict[str, Any] | None]) -> Callable[[], dict[str, Any] | None]:
+        _RIDERS[key] = (column, params)
+        return params
+
+    return register
 
 
 def token_user(payload: dict) -> User | None:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from app.auth.tokens import ride_with_authentication
 from app.columns import utcnow
@@ -92,8 +92,15 @@ RIDING_IDS = "comanda.products_riding_ids"  # request.environ: the ids that read
 MAX_RIDING_IDS = 100
 
 
-@ride_with_authentication
-def _products_with_authentication() -> tuple[str, Any] | None:
+def _riding_products_column() -> Any:
+    """The products whose ids are `riding_product_ids`, as one JSON array of rows (built once)."""
+    p = Product.__table__.c
+    row = func.json_build_array(p.id, p.name, p.price_cents, p.category, p.tax_rate_thousandths, p.active)
+    return select(func.json_agg(row)).where(p.id.in_(bindparam("riding_product_ids", expanding=True))).scalar_subquery()
+
+
+@ride_with_authentication(RIDING_PRODUCTS, _riding_products_column)
+def _products_with_authentication() -> dict[str, Any] | None:
     """A POST of the orders blueprint whose JSON body has `items` with product ids will read those
     products (resolve_lines): on PostgreSQL that read rides with the authentication statement, as one
     JSON array column, and costs no round trip. Only a peek at the body: it validates nothing, and a
@@ -109,9 +116,7 @@ def _products_with_authentication() -> tuple[str, Any] | None:
     if not ids or len(ids) > MAX_RIDING_IDS:
         return None
     request.environ[RIDING_IDS] = frozenset(ids)
-    p = Product.__table__.c
-    row = func.json_build_array(p.id, p.name, p.price_cents, p.category, p.tax_rate_thousandths, p.active)
-    return RIDING_PRODUCTS, select(func.json_agg(row)).where(p.id.in_(ids)).scalar_subquery()
+    return {"riding_product_ids": ids}
 
 
 def _catalogue_by_id(line_sets: list[list[dict[str, Any]]]) -> dict[int, Product | CatalogueProduct]:

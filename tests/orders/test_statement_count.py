@@ -172,3 +172,17 @@ def test_create_reads_the_products_with_the_token_user(client, shop, backend):
     seen = count_create(client, shop, catalogue_lines(shop, 3))
     own = [s for s in seen if s.lstrip().startswith("SELECT products.")]
     assert len(own) == (0 if backend == "postgresql" else 1), describe(seen, [])
+
+
+def test_the_authentication_statement_is_built_once_per_set_of_riders(client, shop):
+    """The user + revocation statement (app/auth/tokens.py) is built once, with bound parameters, for each
+    set of riders; requests after the first construct none, whatever their products, lines or tokens."""
+    from app.auth.tokens import _authentication_statement
+
+    count_create(client, shop, catalogue_lines(shop, 3))
+    built = _authentication_statement.cache_info().misses
+    for n in (1, 7, 20):
+        count_create(client, shop, catalogue_lines(shop, n))
+    assert client.get(ORDERS, headers=shop["headers"]).status_code == 200
+    assert _authentication_statement.cache_info().misses == built
+    assert _authentication_statement.cache_info().currsize <= 2  # without riders, with the products' rider
