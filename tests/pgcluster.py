@@ -119,9 +119,12 @@ class ThrowawayPostgres:
     def freeze(self) -> None:
         """SIGSTOP the postmaster and every backend: the kernel still accepts and acknowledges TCP,
         but no process answers - a hanging database, not a refusing one."""
+        # The postmaster first: stopped, it forks no backend after its children are listed (listed first,
+        # a backend forked meanwhile would escape the freeze and go on serving its connection).
         master = self.postmaster_pid()
-        pids = [master, *_children(master)]
-        for pid in pids:
+        os.kill(master, signal.SIGSTOP)
+        self._frozen.append(master)
+        for pid in _children(master):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGSTOP)
                 self._frozen.append(pid)
