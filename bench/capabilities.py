@@ -76,7 +76,7 @@ def run(tree: Path, cpu_orders: int) -> dict[str, float]:
 
 
 def load() -> str:
-    return "%.1f" % os.getloadavg()[0]
+    return f"{os.getloadavg()[0]:.1f}"
 
 
 def main() -> None:
@@ -104,7 +104,7 @@ def main() -> None:
     for n, (rev, _, label) in enumerate(specs):
         runs = results[n]
 
-        def med(key: str) -> float:
+        def med(key: str, runs: list[dict[str, float]] = runs) -> float:
             return statistics.median(r[key] for r in runs)
 
         ratio = statistics.median(r["app_py"] / r["bare_py"] for r in runs)
