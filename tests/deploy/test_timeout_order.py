@@ -8,8 +8,10 @@ proxy_read_timeout, with the shipped defaults.
 
 from __future__ import annotations
 
+import os
 import re
 import runpy
+from unittest.mock import patch
 
 from config import ProductionConfig
 from tests.deploy.stack import GUNICORN_CONF, NGINX_CONF
@@ -27,7 +29,11 @@ def test_app_answers_before_gunicorn_and_nginx_give_up(monkeypatch):
     cfg = ProductionConfig()
     app_bound = cfg.DB_CONNECT_TIMEOUT + cfg.DB_RESPONSE_TIMEOUT_MS / 1000
     assert cfg.DB_RESPONSE_TIMEOUT_MS > cfg.DB_STATEMENT_TIMEOUT_MS  # the server's own timeout fires first
-    gunicorn_timeout = runpy.run_path(str(GUNICORN_CONF))["timeout"]
+    # gunicorn.conf.py writes DB_POOL_SIZE and DB_MAX_OVERFLOW (2 and 2, for a sync worker) into the
+    # environment: restored afterwards, so they do not leak into every app created later in this process
+    # (a fault test's nine threads once queued for a pool of 4).
+    with patch.dict(os.environ):
+        gunicorn_timeout = runpy.run_path(str(GUNICORN_CONF))["timeout"]
     assert app_bound < gunicorn_timeout < nginx_seconds("proxy_read_timeout"), (app_bound, gunicorn_timeout)
     assert gunicorn_timeout < nginx_seconds("proxy_send_timeout")
 
