@@ -511,6 +511,12 @@ class Cluster:
                             "wal_log_hints": "on",
                             "max_connections": 60,
                             "shared_buffers": "32MB",
+                            # WAL kept small enough for the small disk (DISK_MB): with the defaults (1 GB
+                            # max_wal_size, 5 min checkpoints) a standby there kept every segment of the
+                            # drill and, promoted in the server-loss case, had no room for its first one.
+                            "max_wal_size": "64MB",
+                            "min_wal_size": "32MB",
+                            "checkpoint_timeout": "30s",
                             "fsync": "on",
                             "lc_messages": "C",
                         },
