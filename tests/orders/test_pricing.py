@@ -16,6 +16,7 @@ from app.orders.pricing import (
     refund_part,
     round_half_even,
     share,
+    split_line_discounts,
 )
 from app.percent import parse_percent, percent_str
 
@@ -129,6 +130,33 @@ def test_bad_discounts_are_refused():
             DiscountInput(**bad)
     with pytest.raises(ValueError):
         price_check([LineInput(1, 100, 1)], [DiscountInput(item=2, amount=5)], prices_include_tax=False)
+
+
+def test_a_split_shares_each_line_percentage_exactly_oldest_first():
+    # docs/tables.md: 4 x 8.29 with three 5 % discounts (1.66 each), one unit moved to the new part.
+    shares = split_line_discounts([166, 166, 166], {1: 2487, 2: 829})
+    assert shares == [{1: 125, 2: 41}, {1: 124, 2: 42}, {1: 125, 2: 41}]
+    assert [sum(s.values()) for s in shares] == [166, 166, 166]
+    assert split_line_discounts([5], {1: 10, 2: 10}) == [{1: 3, 2: 2}]  # the tied cent stays
+    assert split_line_discounts([], {1: 10}) == []
+
+
+def test_a_split_share_replaces_the_rounded_percentage():
+    lines = [LineInput(1, 829, 3)]  # 24.87: 5 % rounds to 1.24
+    assert price_check(lines, [DiscountInput(item=1, percent=Decimal(5))], False).lines[0].discount == 124
+    shared = price_check(lines, [DiscountInput(item=1, percent=Decimal(5), split_share=125)], False)
+    assert shared.lines[0].discount == 125
+    assert price_check(lines, [DiscountInput(item=1, percent=Decimal(5), split_share=0)], False).lines[0].discount == 0
+
+
+@pytest.mark.parametrize("bad", [
+    {"item": None, "percent": Decimal(5), "split_share": 1},
+    {"item": 1, "amount": 5, "split_share": 1},
+    {"item": 1, "percent": Decimal(5), "split_share": -1},
+])
+def test_a_split_share_belongs_to_a_line_percentage_and_is_not_negative(bad):
+    with pytest.raises(ValueError, match="^a split share belongs to a line percentage discount and is not negative$"):
+        DiscountInput(**bad)
 
 
 def test_a_line_refunded_in_three_parts_returns_exactly_what_the_guest_paid():
