@@ -436,6 +436,12 @@ class Receiver:
         lock = threading.Lock()
 
         class Handler(BaseHTTPRequestHandler):
+            # HTTP/1.1: the worker keeps its connection (app/feed/delivery.py) instead of connecting for
+            # every POST; with http.server's HTTP/1.0 and its backlog of 5, connects from eight sender
+            # threads to this busy process waited for SYN retransmits, whole batches waited for them,
+            # and deliveries that timed out were retried minutes later (the drill's check then failed).
+            protocol_version = "HTTP/1.1"
+
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
                 subject = body.get("subject") or {}
@@ -449,7 +455,10 @@ class Receiver:
                 return
 
         self.got, self.lock = got, lock
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 128  # http.server's default listen backlog is 5
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -526,7 +535,10 @@ class Drill:
             cur.execute("CREATE DATABASE comanda")
         conn.close()
         self.port = free_port()
-        extra = {"REPORTS_DATABASE_URL": self.cluster.standby_first_url, "WEBHOOK_ALLOW_PRIVATE_URLS": "1"}
+        # Retries within seconds, not the production schedule's minutes: the check waits for delivery
+        # through the faults, and an attempt that failed during one must be made again within its wait.
+        extra = {"REPORTS_DATABASE_URL": self.cluster.standby_first_url, "WEBHOOK_ALLOW_PRIVATE_URLS": "1",
+                 "WEBHOOK_RETRY_SCHEDULE": "1,2,5,10,20,30,60"}
         if self.fenced:  # --unfenced: libpq's target_session_attrs alone, for comparison
             extra["DATABASE_PATRONI_URLS"] = self.cluster.patroni_urls
         env = app_env(self.cluster.multi_host_url, self.port, extra)
