@@ -25,11 +25,23 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def start_worker(app) -> subprocess.Popen:
+    """The worker, once it has said "webhook worker started" (its SIGTERM handler is in place by then: a
+    SIGTERM during a slow start under load would otherwise end it with -15). Its stderr is read on."""
     env = {**os.environ, "FLASK_APP": "wsgi", "COMANDA_ENV": "testing",
            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "WEBHOOK_ALLOW_PRIVATE_URLS": "1",
            "WEBHOOK_RETRY_SCHEDULE": "0.2,0.2,0.2", "RATELIMIT_ENABLED": "0"}
-    return subprocess.Popen([sys.executable, "-m", "flask", "webhooks", "work"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-m", "flask", "webhooks", "work"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    started = threading.Event()
+
+    def read() -> None:  # also keeps the pipe from filling up
+        for line in proc.stderr:
+            if "webhook worker started" in line:
+                started.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    assert started.wait(60), f"the worker did not start (exit code {proc.poll()})"
+    return proc
 
 
 def stop(proc: subprocess.Popen) -> int:
