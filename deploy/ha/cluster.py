@@ -41,7 +41,7 @@ SUPERUSER = "postgres"
 # (Patroni wants loop_wait + 2 * retry_timeout <= ttl).
 TTL, LOOP_WAIT, RETRY_TIMEOUT = 10, 2, 4
 NODES, ETCD_MEMBERS = 3, 3
-DISK_MB = 192
+DISK_MB = 512  # room for the WAL a standby keeps (Patroni keeps its members' slots on replicas too)
 
 
 def missing_tools() -> list[str]:
